@@ -1,0 +1,98 @@
+//! The simulated router's data, one file per menu family.
+//!
+//! A later metric group adds its menu here in one place: write a [`Menu`] in a new
+//! file and list it in [`registry`]. Menus render rows from a [`RouterView`] (the
+//! personality, the scale and the time since boot), so counters and uptime advance
+//! with time and reset on a simulated reboot.
+
+use crate::sim::personality::Personality;
+use std::sync::Arc;
+use std::time::Duration;
+
+mod system;
+
+/// One simulated item: `(property, raw value)` pairs in print order. Values are
+/// bytes so comments can carry non-UTF-8 code pages.
+pub type SimRow = Vec<(String, Vec<u8>)>;
+
+/// How much data a simulated router holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scale {
+    /// Number of ethernet-style interfaces (plus a few fixed special ones).
+    pub interfaces: usize,
+    /// Rules per firewall table (filter, nat, mangle, raw) and family.
+    pub firewall_rules: usize,
+    /// IPv4 connection-tracking rows.
+    pub conntrack: usize,
+    /// IPv6 connection-tracking rows.
+    pub conntrack_v6: usize,
+    /// WireGuard peers (v7 only).
+    pub wireguard_peers: usize,
+    /// Certificates (one of them always expired).
+    pub certificates: usize,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Self {
+            interfaces: 8,
+            firewall_rules: 6,
+            conntrack: 200,
+            conntrack_v6: 20,
+            wireguard_peers: 3,
+            certificates: 3,
+        }
+    }
+}
+
+/// What a menu may look at when rendering rows.
+#[derive(Debug, Clone)]
+pub struct RouterView<'a> {
+    /// Name of the simulated router (used in identity and to vary data).
+    pub name: &'a str,
+    /// Index of the router in its simulator (seeds deterministic variation).
+    pub index: usize,
+    /// Which RouterOS it pretends to be.
+    pub personality: &'a Personality,
+    /// Data sizes.
+    pub scale: &'a Scale,
+    /// Time since the (simulated) boot; counters derive from it.
+    pub uptime: Duration,
+    /// Current wall-clock time, seconds since the Unix epoch.
+    pub now_unix: i64,
+}
+
+/// A menu of the simulated router, e.g. `/interface`.
+pub trait Menu: Send + Sync {
+    /// The menu path without verb, e.g. `/interface` or `/system/resource`.
+    fn path(&self) -> &'static str;
+
+    /// False when this personality lacks the menu (the router then traps
+    /// `no such command prefix`).
+    fn available(&self, personality: &Personality) -> bool {
+        let _ = personality;
+        true
+    }
+
+    /// The items `print` returns, in print order.
+    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow>;
+
+    /// True when rows do not change with time, so the server may cache them and
+    /// their encoded form (large tables such as conntrack).
+    fn is_static(&self) -> bool {
+        false
+    }
+}
+
+/// Every menu the simulator serves.
+pub fn registry() -> Vec<Arc<dyn Menu>> {
+    system::menus()
+}
+
+/// Helper: builds a row from string pairs.
+pub fn row<K: Into<String>, V: Into<Vec<u8>>>(pairs: impl IntoIterator<Item = (K, V)>) -> SimRow {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
