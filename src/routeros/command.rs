@@ -82,7 +82,7 @@ impl Command {
             .map(|w| {
                 let text = crate::routeros::text::lossy(w);
                 if text.starts_with("=password=") || text.starts_with("=response=") {
-                    let key = text.splitn(3, '=').nth(1).unwrap_or_default();
+                    let key = text.split('=').nth(1).unwrap_or_default();
                     format!("={key}=<secret>")
                 } else {
                     text.into_owned()
