@@ -82,6 +82,14 @@ pub trait Menu: Send + Sync {
     fn is_static(&self) -> bool {
         false
     }
+
+    /// One round of `monitor =once=` for the item named `item` (by `name`), or
+    /// `None` when the menu has no monitor or no such item. The row should carry
+    /// `name` first, as RouterOS does.
+    fn monitor(&self, view: &RouterView<'_>, item: &str) -> Option<SimRow> {
+        let _ = (view, item);
+        None
+    }
 }
 
 /// Every menu the simulator serves.
