@@ -609,3 +609,248 @@ async fn write_loop(
     }
     let _ = wr.shutdown().await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routeros::codec::{ProtocolError, encode_sentence};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    /// The router side of an in-memory connection, scripted by each test.
+    struct FakeRouter {
+        io: DuplexStream,
+        buf: BytesMut,
+        decoder: Decoder,
+    }
+
+    impl FakeRouter {
+        async fn read(&mut self) -> Vec<String> {
+            loop {
+                if let Some(s) = self.decoder.decode(&mut self.buf).unwrap() {
+                    return s
+                        .words()
+                        .map(|w| String::from_utf8_lossy(w).into_owned())
+                        .collect();
+                }
+                let n = self.io.read_buf(&mut self.buf).await.unwrap();
+                assert!(n > 0, "client closed");
+            }
+        }
+
+        async fn send(&mut self, words: &[&str]) {
+            let mut out = Vec::new();
+            encode_sentence(words, &mut out).unwrap();
+            self.io.write_all(&out).await.unwrap();
+        }
+
+        async fn send_raw(&mut self, bytes: &[u8]) {
+            self.io.write_all(bytes).await.unwrap();
+        }
+    }
+
+    fn tag_of(words: &[String]) -> String {
+        words
+            .iter()
+            .find_map(|w| w.strip_prefix(".tag="))
+            .unwrap()
+            .to_string()
+    }
+
+    fn pair(options: SessionOptions) -> (Session, FakeRouter) {
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let session = Session::start(Box::new(client), options, Arc::new(Counters::default()));
+        let router = FakeRouter {
+            io: server,
+            buf: BytesMut::new(),
+            decoder: Decoder::default(),
+        };
+        (session, router)
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
+    #[tokio::test]
+    async fn interleaved_replies_reach_their_own_commands() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/interface/print")).unwrap();
+        let mut b = session
+            .command(&Command::new("/system/identity/print"))
+            .unwrap();
+        let ta = tag_of(&router.read().await);
+        let tb = tag_of(&router.read().await);
+        let ta_word = format!(".tag={ta}");
+        let tb_word = format!(".tag={tb}");
+        router.send(&["!re", &tb_word, "=name=r1"]).await;
+        router.send(&["!re", "=name=ether1", &ta_word]).await;
+        router.send(&["!done", &tb_word]).await;
+        router.send(&["!re", &ta_word, "=name=ether2"]).await;
+        router.send(&["!done", &ta_word]).await;
+        assert_eq!(b.next().await.unwrap().unwrap().str("name"), Some("r1"));
+        assert!(b.next().await.unwrap().is_none());
+        assert_eq!(a.next().await.unwrap().unwrap().str("name"), Some("ether1"));
+        assert_eq!(a.next().await.unwrap().unwrap().str("name"), Some("ether2"));
+        assert!(a.next().await.unwrap().is_none());
+        assert_eq!(session.in_flight(), 0);
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn traps_are_reported_after_rows_and_empty_is_ignored() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let traps = tokio::spawn({
+            let session = session.clone();
+            async move { session.rows(&Command::new("/nope/print"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router
+            .send(&[
+                "!trap",
+                &t,
+                "=category=0",
+                "=message=no such command or directory (nope)",
+            ])
+            .await;
+        router
+            .send(&["!trap", "=message=no such command prefix", &t])
+            .await;
+        router.send(&["!done", &t]).await;
+        let err = traps.await.unwrap().unwrap_err();
+        match &err {
+            Error::Trap {
+                message,
+                category,
+                more,
+            } => {
+                assert_eq!(message, "no such command or directory (nope)");
+                assert_eq!(*category, Some(0));
+                assert_eq!(more, &vec!["no such command prefix".to_string()]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(err.is_missing_menu());
+
+        let empty = tokio::spawn({
+            let session = session.clone();
+            async move { session.rows(&Command::new("/x/print"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!empty", &t]).await;
+        router.send(&["!done", &t]).await;
+        assert!(empty.await.unwrap().unwrap().is_empty());
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn dropped_command_is_cancelled_and_drained() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let stream = session
+            .command(&Command::new("/interface/monitor-traffic"))
+            .unwrap();
+        let tag = tag_of(&router.read().await);
+        drop(stream);
+        let cancel = router.read().await;
+        assert_eq!(cancel[0], "/cancel");
+        assert!(cancel.contains(&format!("=tag={tag}")));
+        assert_eq!(session.draining(), 2);
+        assert!(!session.is_reusable());
+        let t = format!(".tag={tag}");
+        let ct = format!(".tag={}", tag_of(&cancel));
+        router
+            .send(&["!trap", &t, "=category=2", "=message=interrupted"])
+            .await;
+        router.send(&["!done", &ct]).await;
+        router.send(&["!done", &t]).await;
+        assert!(session.wait_drained(soon()).await);
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn fatal_fails_every_command_and_the_session() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        let mut b = session.command(&Command::new("/b/print")).unwrap();
+        router.read().await;
+        router.read().await;
+        router
+            .send(&["!fatal", "session terminated on request"])
+            .await;
+        for stream in [&mut a, &mut b] {
+            match stream.next().await {
+                Err(Error::Fatal(reason)) => assert_eq!(reason, "session terminated on request"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(!session.is_healthy());
+        assert!(matches!(
+            session.command(&Command::new("/c/print")),
+            Err(Error::SessionFailed(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn unknown_reply_word_fails_only_its_command() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let cmd = tokio::spawn({
+            let session = session.clone();
+            async move { session.rows(&Command::new("/a/print"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!future", &t]).await;
+        router.send(&["!done", &t]).await;
+        assert!(matches!(
+            cmd.await.unwrap(),
+            Err(Error::UnknownReply(w)) if w == "!future"
+        ));
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn garbage_and_stray_replies_fail_the_session() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        router.read().await;
+        router.send_raw(&[0xF8, 0xFF, 0x00]).await;
+        assert!(matches!(
+            a.next().await,
+            Err(Error::Protocol(ProtocolError::ReservedControlByte(0xF8)))
+        ));
+        assert!(!session.is_healthy());
+
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        router.read().await;
+        router.send(&["!done", ".tag=999"]).await;
+        assert!(matches!(a.next().await, Err(Error::UnknownReply(_))));
+        assert!(!session.is_healthy());
+    }
+
+    #[tokio::test]
+    async fn reply_over_budget_fails_the_command_and_cancels_it() {
+        let options = SessionOptions {
+            command_budget: 100,
+            ..SessionOptions::default()
+        };
+        let (session, mut router) = pair(options);
+        let mut a = session.command(&Command::new("/big/print")).unwrap();
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        let big = format!("=data={}", "x".repeat(200));
+        router.send(&["!re", &t, &big]).await;
+        assert!(matches!(a.next().await, Err(Error::BudgetExceeded(100))));
+        let cancel = router.read().await;
+        assert_eq!(cancel[0], "/cancel");
+        assert!(session.is_healthy());
+    }
+
+    #[tokio::test]
+    async fn eof_fails_in_flight_commands() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        router.read().await;
+        drop(router);
+        assert!(matches!(a.next().await, Err(Error::Eof)));
+        assert!(!session.is_healthy());
+    }
+}
