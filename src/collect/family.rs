@@ -1,0 +1,181 @@
+//! The metric snapshot a probe builds: static descriptors plus the samples the
+//! groups fetched. Rendering (OpenMetrics or text 0.0.4) happens once at the end
+//! of the probe, from this snapshot, into a fresh registry.
+
+/// Prometheus metric type of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// A value that can go up and down.
+    Gauge,
+    /// A monotonically increasing value (router counters, exported raw).
+    Counter,
+}
+
+impl MetricKind {
+    /// The type word used in `# TYPE` lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricKind::Gauge => "gauge",
+            MetricKind::Counter => "counter",
+        }
+    }
+}
+
+/// A metric family's fixed description. Declared as `static`s in each group so
+/// the README's metric reference can be checked against the code.
+#[derive(Debug, PartialEq, Eq)]
+pub struct MetricDesc {
+    /// Full sample name as exposed in the text format (counters end in `_total`).
+    pub name: &'static str,
+    /// One-line help text.
+    pub help: &'static str,
+    /// Gauge or counter.
+    pub kind: MetricKind,
+    /// Label names, in the order samples give their values.
+    pub labels: &'static [&'static str],
+}
+
+/// A sample value. Router counters are 64-bit integers and must not lose
+/// precision on the way through an `f64`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// An exact integer.
+    Int(u64),
+    /// A signed integer (e.g. days until expiry).
+    Signed(i64),
+    /// A floating-point value.
+    Float(f64),
+}
+
+impl Value {
+    /// As `f64` (possibly rounded), for tests and comparisons.
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(v) => v as f64,
+            Value::Signed(v) => v as f64,
+            Value::Float(v) => v,
+        }
+    }
+}
+
+impl From<u64> for Value {
+    fn from(v: u64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Signed(v)
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(u64::from(v))
+    }
+}
+
+/// One sample: label values (in the descriptor's label order) and a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Label values, aligned with [`MetricDesc::labels`].
+    pub labels: Vec<String>,
+    /// The value.
+    pub value: Value,
+}
+
+/// A family with its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Family {
+    /// What the family is.
+    pub desc: &'static MetricDesc,
+    /// Its samples.
+    pub samples: Vec<Sample>,
+}
+
+impl Family {
+    /// An empty family.
+    pub fn new(desc: &'static MetricDesc) -> Self {
+        Self {
+            desc,
+            samples: Vec::new(),
+        }
+    }
+
+    /// Adds a sample; `labels` must match the descriptor's label count (a
+    /// mismatch is a programming error caught by the tests of each group, and is
+    /// dropped here rather than rendered malformed).
+    pub fn push<V: Into<Value>>(&mut self, labels: Vec<String>, value: V) {
+        debug_assert_eq!(labels.len(), self.desc.labels.len(), "{}", self.desc.name);
+        if labels.len() == self.desc.labels.len() {
+            self.samples.push(Sample {
+                labels,
+                value: value.into(),
+            });
+        }
+    }
+
+    /// A family holding one unlabelled sample.
+    pub fn single<V: Into<Value>>(desc: &'static MetricDesc, value: V) -> Self {
+        let mut family = Self::new(desc);
+        family.push(Vec::new(), value);
+        family
+    }
+}
+
+/// Merges families with the same descriptor (e.g. the same metric filled by two
+/// groups or probes of two modules) so each family is rendered once and
+/// contiguously, and drops exact duplicate label sets (first wins).
+pub fn merge(families: Vec<Family>) -> Vec<Family> {
+    let mut out: Vec<Family> = Vec::with_capacity(families.len());
+    for family in families {
+        match out.iter_mut().find(|f| f.desc.name == family.desc.name) {
+            Some(existing) => existing.samples.extend(family.samples),
+            None => out.push(family),
+        }
+    }
+    for family in &mut out {
+        let mut seen = std::collections::HashSet::with_capacity(family.samples.len());
+        family.samples.retain(|s| seen.insert(s.labels.clone()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static A: MetricDesc = MetricDesc {
+        name: "a",
+        help: "a",
+        kind: MetricKind::Gauge,
+        labels: &["x"],
+    };
+    static B: MetricDesc = MetricDesc {
+        name: "b_total",
+        help: "b",
+        kind: MetricKind::Counter,
+        labels: &[],
+    };
+
+    #[test]
+    fn merge_groups_families_and_drops_duplicate_series() {
+        let mut a1 = Family::new(&A);
+        a1.push(vec!["1".into()], 1.0);
+        let mut a2 = Family::new(&A);
+        a2.push(vec!["2".into()], 2.0);
+        a2.push(vec!["1".into()], 9.0);
+        let merged = merge(vec![a1, Family::single(&B, 5u64), a2]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].samples.len(), 2);
+        assert_eq!(merged[0].samples[0].value, Value::Float(1.0));
+        assert_eq!(merged[1].desc.name, "b_total");
+    }
+}
