@@ -1,0 +1,252 @@
+//! Parsing RouterOS value formats defensively.
+//!
+//! Every API value is a string, and formats drift across versions: durations come
+//! as `1w2d3h4m5s`, `53m10s720ms`, `9ms445us` or v6 clock style `1d22:36:21`;
+//! dates as `2027-01-02 12:00:00` (7.10+) or `jan/02/2027 12:00:00` (older);
+//! booleans as `true`/`false` or `yes`/`no`. Each parser returns `None` on anything
+//! odd so a caller drops one sample, never the group.
+
+use std::time::Duration;
+
+/// Parses a RouterOS duration. `never`, `infinity` and empty give `None`.
+pub fn duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() || text == "never" || text == "infinity" {
+        return None;
+    }
+    if text.contains(':') {
+        return clock_duration(text);
+    }
+    let bytes = text.as_bytes();
+    let mut total_us: u128 = 0;
+    let mut i = 0;
+    let mut any = false;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        if start == i {
+            return None;
+        }
+        let number: f64 = text[start..i].parse().ok()?;
+        let unit_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit_us: f64 = match &text[unit_start..i] {
+            "w" => 7.0 * 86_400e6,
+            "d" => 86_400e6,
+            "h" => 3_600e6,
+            "m" => 60e6,
+            "s" | "" => 1e6,
+            "ms" => 1e3,
+            "us" => 1.0,
+            _ => return None,
+        };
+        total_us += (number * unit_us).round() as u128;
+        any = true;
+    }
+    any.then(|| Duration::from_micros(u64::try_from(total_us).unwrap_or(u64::MAX)))
+}
+
+/// `1d22:36:21`, `14:40:26`, `2d09:29:51`, `01:22:53`.
+fn clock_duration(text: &str) -> Option<Duration> {
+    let (days, clock) = match text.split_once('d') {
+        Some((d, rest)) => (d.parse::<u64>().ok()?, rest),
+        None => (0, text),
+    };
+    let mut parts = clock.split(':');
+    let h: u64 = parts.next()?.parse().ok()?;
+    let m: u64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || m >= 60 || !(0.0..60.0).contains(&s) {
+        return None;
+    }
+    let whole = days * 86_400 + h * 3_600 + m * 60;
+    Some(Duration::from_secs(whole) + Duration::from_secs_f64(s))
+}
+
+/// Parses a RouterOS date-time in either format into seconds since the Unix
+/// epoch, reading the router's local time as UTC (RouterOS sends no zone).
+pub fn datetime(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, time) = text.split_once(' ').unwrap_or((text, "00:00:00"));
+    let (year, month, day) = if date.contains('/') {
+        let mut p = date.split('/');
+        let month = month_number(p.next()?)?;
+        let day: u32 = p.next()?.parse().ok()?;
+        let year: i64 = p.next()?.parse().ok()?;
+        (year, month, day)
+    } else {
+        let mut p = date.split('-');
+        let year: i64 = p.next()?.parse().ok()?;
+        let month: u32 = p.next()?.parse().ok()?;
+        let day: u32 = p.next()?.parse().ok()?;
+        (year, month, day)
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut t = time.trim().split(':');
+    let h: i64 = t.next()?.parse().ok()?;
+    let m: i64 = t.next()?.parse().ok()?;
+    let s: i64 = t.next().unwrap_or("0").parse().ok()?;
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..61).contains(&s) {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3_600 + m * 60 + s)
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = name.to_ascii_lowercase();
+    MONTHS
+        .iter()
+        .position(|m| *m == lower)
+        .map(|i| i as u32 + 1)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `true`/`yes` → true, `false`/`no` → false, anything else `None`.
+pub fn boolean(text: &str) -> Option<bool> {
+    match text.trim() {
+        "true" | "yes" => Some(true),
+        "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// An unsigned integer (counters, sizes).
+pub fn unsigned(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
+}
+
+/// A floating-point number (loads, temperatures, voltages).
+pub fn float(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// An MTU: a number, or `None` for `auto`.
+pub fn mtu(text: &str) -> Option<u64> {
+    match text.trim() {
+        "auto" => None,
+        t => unsigned(t),
+    }
+}
+
+/// A rate such as `1Gbps`, `2.5Gbps`, `100Mbps`, `65Mbps-20MHz/1S` in bits per
+/// second (the part before any `-` qualifier).
+pub fn rate_bps(text: &str) -> Option<f64> {
+    let head = text.trim().split(['-', '@']).next()?;
+    let number_end = head
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(head.len());
+    let value: f64 = head[..number_end].parse().ok()?;
+    let scale = match &head[number_end..] {
+        "" | "bps" => 1.0,
+        "kbps" | "Kbps" => 1e3,
+        "Mbps" => 1e6,
+        "Gbps" => 1e9,
+        "Tbps" => 1e12,
+        _ => return None,
+    };
+    Some(value * scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(text: &str) -> Option<f64> {
+        duration(text).map(|d| d.as_secs_f64())
+    }
+
+    #[test]
+    fn unit_durations() {
+        assert_eq!(
+            secs("1w2d3h4m5s"),
+            Some((9 * 86_400 + 3 * 3_600 + 4 * 60 + 5) as f64)
+        );
+        assert_eq!(secs("15w3d3h42m53s"), Some(9_344_573.0));
+        assert_eq!(secs("53m10s720ms"), Some(3_190.72));
+        assert_eq!(secs("9ms445us"), Some(0.009445));
+        assert_eq!(secs("4s750ms"), Some(4.75));
+        assert_eq!(secs("0s"), Some(0.0));
+        assert_eq!(secs("3m"), Some(180.0));
+        assert_eq!(secs("1d"), Some(86_400.0));
+        assert_eq!(secs("1.5s"), Some(1.5));
+    }
+
+    #[test]
+    fn clock_durations() {
+        assert_eq!(
+            secs("1d22:36:21"),
+            Some((86_400 + 22 * 3_600 + 36 * 60 + 21) as f64)
+        );
+        assert_eq!(secs("14:40:26"), Some((14 * 3_600 + 40 * 60 + 26) as f64));
+        assert_eq!(
+            secs("2d09:29:51"),
+            Some((2 * 86_400 + 9 * 3_600 + 29 * 60 + 51) as f64)
+        );
+        assert_eq!(secs("01:22:53"), Some(4_973.0));
+    }
+
+    #[test]
+    fn odd_durations_are_none() {
+        for text in [
+            "never", "infinity", "", "abc", "5x", "1:2", "10:99:00", "m5",
+        ] {
+            assert_eq!(duration(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn both_date_formats() {
+        let v7 = datetime("2027-01-02 12:00:00").unwrap();
+        let v6 = datetime("jan/02/2027 12:00:00").unwrap();
+        assert_eq!(v7, v6);
+        assert_eq!(v7, 1_798_891_200);
+        assert_eq!(datetime("Jul/19/2022 11:25:54"), Some(1_658_229_954));
+        assert_eq!(datetime("1970-01-01 00:00:00"), Some(0));
+        assert_eq!(datetime("dec/18/2018 03:57:48"), Some(1_545_105_468));
+        for bad in [
+            "",
+            "2027-13-01 00:00:00",
+            "foo/02/2027 12:00:00",
+            "2027-01-02 25:00:00",
+        ] {
+            assert_eq!(datetime(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn booleans_numbers_mtu_rates() {
+        assert_eq!(boolean("yes"), Some(true));
+        assert_eq!(boolean("false"), Some(false));
+        assert_eq!(boolean("auto"), None);
+        assert_eq!(unsigned("1207999420435"), Some(1_207_999_420_435));
+        assert_eq!(unsigned("-1"), None);
+        assert_eq!(float("23.9"), Some(23.9));
+        assert_eq!(float("NaN"), None);
+        assert_eq!(mtu("auto"), None);
+        assert_eq!(mtu("1500"), Some(1500));
+        assert_eq!(rate_bps("1Gbps"), Some(1e9));
+        assert_eq!(rate_bps("2.5Gbps"), Some(2.5e9));
+        assert_eq!(rate_bps("65Mbps-20MHz/1S"), Some(65e6));
+        assert_eq!(rate_bps("fast"), None);
+    }
+}
