@@ -9,7 +9,14 @@ use crate::sim::personality::Personality;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod certificate;
+mod conntrack;
+mod firewall;
+pub mod format;
+mod interface;
+pub mod synth;
 mod system;
+mod wireguard;
 
 /// One simulated item: `(property, raw value)` pairs in print order. Values are
 /// bytes so comments can carry non-UTF-8 code pages.
@@ -94,7 +101,13 @@ pub trait Menu: Send + Sync {
 
 /// Every menu the simulator serves.
 pub fn registry() -> Vec<Arc<dyn Menu>> {
-    system::menus()
+    let mut menus = system::menus();
+    menus.extend(interface::menus());
+    menus.extend(firewall::menus());
+    menus.extend(conntrack::menus());
+    menus.extend(wireguard::menus());
+    menus.extend(certificate::menus());
+    menus
 }
 
 /// Helper: builds a row from string pairs.
@@ -103,4 +116,81 @@ pub fn row<K: Into<String>, V: Into<Vec<u8>>>(pairs: impl IntoIterator<Item = (K
         .into_iter()
         .map(|(k, v)| (k.into(), v.into()))
         .collect()
+}
+
+/// Appends `(key, value)` to a row.
+pub(crate) fn push(row: &mut SimRow, key: &str, value: impl Into<Vec<u8>>) {
+    row.push((key.to_owned(), value.into()));
+}
+
+#[cfg(test)]
+pub(crate) mod testkit {
+    //! Views and row accessors for the menu tests.
+
+    use super::{RouterView, Scale, SimRow};
+    use crate::sim::personality::Personality;
+    use std::time::Duration;
+
+    /// 2026-03-01 12:00:00 (router local time).
+    pub const NOW: i64 = 1_772_366_400;
+
+    /// Owns what a [`RouterView`] borrows.
+    pub struct Fixture {
+        pub personality: Personality,
+        pub scale: Scale,
+    }
+
+    impl Fixture {
+        pub fn v6() -> Self {
+            Self::with(Personality::v6())
+        }
+
+        pub fn v7() -> Self {
+            Self::with(Personality::v7())
+        }
+
+        pub fn with(personality: Personality) -> Self {
+            Self {
+                personality,
+                scale: Scale::default(),
+            }
+        }
+
+        pub fn view(&self, index: usize, uptime_secs: u64) -> RouterView<'_> {
+            RouterView {
+                name: "sim-router",
+                index,
+                personality: &self.personality,
+                scale: &self.scale,
+                uptime: Duration::from_secs(uptime_secs),
+                now_unix: NOW,
+            }
+        }
+    }
+
+    /// The raw value of `key`, if present.
+    pub fn get<'a>(row: &'a SimRow, key: &str) -> Option<&'a [u8]> {
+        row.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The value of `key` as text (panics on non-UTF-8: test helper).
+    pub fn text<'a>(row: &'a SimRow, key: &str) -> Option<&'a str> {
+        get(row, key).map(|v| std::str::from_utf8(v).expect("utf-8 value"))
+    }
+
+    /// The value of `key` as a number (panics if absent: test helper).
+    pub fn num(row: &SimRow, key: &str) -> u64 {
+        text(row, key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric {key} in {row:?}"))
+    }
+
+    /// The row whose `name` is `name`.
+    pub fn named<'a>(rows: &'a [SimRow], name: &str) -> &'a SimRow {
+        rows.iter()
+            .find(|r| get(r, "name") == Some(name.as_bytes()))
+            .unwrap_or_else(|| panic!("no row named {name}"))
+    }
 }
