@@ -136,19 +136,24 @@ pub(crate) mod testkit {
 
     /// Owns what a [`RouterView`] borrows.
     pub struct Fixture {
+        /// The personality the view borrows.
         pub personality: Personality,
+        /// The scale the view borrows.
         pub scale: Scale,
     }
 
     impl Fixture {
+        /// Default RouterOS 6 personality, default scale.
         pub fn v6() -> Self {
             Self::with(Personality::v6())
         }
 
+        /// Default RouterOS 7 personality, default scale.
         pub fn v7() -> Self {
             Self::with(Personality::v7())
         }
 
+        /// A personality with the default scale.
         pub fn with(personality: Personality) -> Self {
             Self {
                 personality,
@@ -156,6 +161,7 @@ pub(crate) mod testkit {
             }
         }
 
+        /// Router `index` at `uptime_secs` after boot, at [`NOW`].
         pub fn view(&self, index: usize, uptime_secs: u64) -> RouterView<'_> {
             RouterView {
                 name: "sim-router",
@@ -192,5 +198,83 @@ pub(crate) mod testkit {
         rows.iter()
             .find(|r| get(r, "name") == Some(name.as_bytes()))
             .unwrap_or_else(|| panic!("no row named {name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::{Fixture, get};
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn paths_are_unique_and_versioned() {
+        let menus = registry();
+        let paths: HashSet<&str> = menus.iter().map(|m| m.path()).collect();
+        assert_eq!(paths.len(), menus.len());
+        let v6 = Personality::v6();
+        let missing: Vec<&str> = menus
+            .iter()
+            .filter(|m| !m.available(&v6))
+            .map(|m| m.path())
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "/ipv6/firewall/nat",
+                "/interface/wireguard",
+                "/interface/wireguard/peers"
+            ]
+        );
+        let statics: Vec<&str> = menus
+            .iter()
+            .filter(|m| m.is_static())
+            .map(|m| m.path())
+            .collect();
+        assert_eq!(
+            statics,
+            ["/ip/firewall/connection", "/ipv6/firewall/connection"]
+        );
+    }
+
+    #[test]
+    fn every_menu_renders_deterministically_at_any_scale() {
+        let scales = [
+            Scale::default(),
+            Scale {
+                interfaces: 0,
+                firewall_rules: 0,
+                conntrack: 0,
+                conntrack_v6: 0,
+                wireguard_peers: 0,
+                certificates: 0,
+            },
+            Scale {
+                interfaces: 2,
+                firewall_rules: 1,
+                conntrack: 1,
+                conntrack_v6: 1,
+                wireguard_peers: 1,
+                certificates: 1,
+            },
+        ];
+        for scale in scales {
+            for mut f in [Fixture::v6(), Fixture::v7()] {
+                f.scale = scale.clone();
+                for index in 0..5 {
+                    let view = f.view(index, 12_345);
+                    for m in registry().iter().filter(|m| m.available(&f.personality)) {
+                        let rows = m.rows(&view);
+                        assert_eq!(rows, m.rows(&view), "{}", m.path());
+                        for r in &rows {
+                            assert!(r.iter().all(|(k, _)| !k.is_empty() && !k.contains('=')));
+                            if let Some(ident) = get(r, ".id") {
+                                assert_eq!(ident.first(), Some(&b'*'), "{}", m.path());
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
