@@ -92,7 +92,11 @@ fn render(a: Addr, port: Option<u16>) -> Vec<u8> {
             }
         }
         Addr::V6([a, b, c], host) => {
-            let text = format!("{a:x}:{b:x}:{c:x}::{host:x}");
+            let text = if c == 0 {
+                format!("{a:x}:{b:x}::{host:x}")
+            } else {
+                format!("{a:x}:{b:x}:{c:x}::{host:x}")
+            };
             match port {
                 Some(p) => {
                     v.push(b'[');
@@ -358,6 +362,9 @@ mod tests {
             (text(r, "protocol") == Some("icmpv6")) != a.starts_with('[')
         });
         assert!(ok);
+        let f7 = Fixture::v7();
+        let first = &Connections { v6: true }.rows(&f7.view(0, 10))[0];
+        assert!(text(first, "src-address").is_some_and(|a| a.contains("[2001:db8::")));
     }
 
     #[test]

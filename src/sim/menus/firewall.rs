@@ -8,7 +8,7 @@
 //! comment. `/ipv6/firewall/nat` exists only on RouterOS 7.
 
 use super::format::{boolean, cp1251, id};
-use super::synth::{counter, hash};
+use super::synth::{counter, hash, mix};
 use super::{Menu, RouterView, SimRow, push};
 use crate::sim::personality::Personality;
 use std::sync::Arc;
@@ -426,11 +426,8 @@ impl Menu for Table {
 
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
         let n = view.scale.firewall_rules;
-        let table_seed = hash(&[
-            view.index as u64,
-            self.path.len() as u64,
-            self.rules.len() as u64,
-        ]);
+        let path_seed = self.path.bytes().fold(0u64, |h, b| mix(h ^ u64::from(b)));
+        let table_seed = hash(&[view.index as u64, path_seed]);
         let mut out = Vec::with_capacity(n + 1);
         if self.dummy {
             let mut r: SimRow = Vec::with_capacity(12);
