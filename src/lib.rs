@@ -1,5 +1,9 @@
 //! routeros-exporter: a blackbox-style Prometheus exporter for MikroTik RouterOS.
+//!
+//! The data path is layered: [`routeros`] (the API client) → [`collect`] (metric
+//! groups) → [`probe`] (module plan, deadline, state, rendering) → `http`.
 pub mod collect;
+pub mod config;
 pub mod probe;
 pub mod routeros;
 pub mod sim;

@@ -1,0 +1,413 @@
+//! Environment variables: `${VAR}` expansion in the YAML text, the
+//! `ROUTERS_CONFIG` / legacy `ROUTEROS_*` contract when there is no file, and
+//! overrides that apply to every configuration.
+
+use crate::config::address::normalize;
+use crate::config::locate::Location;
+use crate::config::model::Secret;
+use crate::config::model::{Auth, Config, ConfigSource, DEFAULT_API_PORT, SessionLimits, Target};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// JSON array of `{name, address, username, password}`.
+pub const ROUTERS_CONFIG: &str = "ROUTERS_CONFIG";
+/// Legacy single-router address.
+pub const ROUTEROS_ADDRESS: &str = "ROUTEROS_ADDRESS";
+/// Legacy single-router user name (default `admin`).
+pub const ROUTEROS_USERNAME: &str = "ROUTEROS_USERNAME";
+/// Legacy single-router password (default empty).
+pub const ROUTEROS_PASSWORD: &str = "ROUTEROS_PASSWORD";
+/// Overrides `global.gap_reset_threshold` (whole seconds).
+pub const GAP_RESET_THRESHOLD_SECONDS: &str = "GAP_RESET_THRESHOLD_SECONDS";
+/// Accepted for compatibility and ignored, with a warning.
+pub const COLLECTION_INTERVAL_SECONDS: &str = "COLLECTION_INTERVAL_SECONDS";
+/// Name of the target (and its auth) built from the legacy variables.
+pub const LEGACY_TARGET: &str = "default";
+
+/// A problem found while expanding `${VAR}` references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExpandError {
+    pub(crate) location: Location,
+    pub(crate) message: String,
+}
+
+/// Replaces `${VAR}` and `${VAR:-default}` (default used when VAR is unset or
+/// empty) everywhere except in comments; `$${` gives a literal `${`.
+pub(crate) fn expand(
+    text: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, ExpandError> {
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let fail = |byte: usize, message: String| ExpandError {
+            location: Location {
+                line: index + 1,
+                column: line[..byte].chars().count() + 1,
+            },
+            message,
+        };
+        let mut quote: Option<char> = None;
+        let mut prev: Option<char> = None;
+        let mut i = 0;
+        while let Some(c) = line[i..].chars().next() {
+            let rest = &line[i..];
+            let starts_scalar = prev.is_none_or(|p| p.is_whitespace() || "[{,:-".contains(p));
+            match quote {
+                None if c == '#' && prev.is_none_or(char::is_whitespace) => {
+                    out.push_str(rest);
+                    break;
+                }
+                None if (c == '"' || c == '\'') && starts_scalar => quote = Some(c),
+                Some(q) if c == q && !(q == '"' && prev == Some('\\')) => quote = None,
+                _ => {}
+            }
+            if let Some(after) = rest.strip_prefix("$${") {
+                out.push_str("${");
+                i = line.len() - after.len();
+                prev = Some('{');
+                continue;
+            }
+            if let Some(after) = rest.strip_prefix("${") {
+                let Some(end) = after.find('}') else {
+                    return Err(fail(i, "unterminated `${` (missing `}`)".to_string()));
+                };
+                let inner = &after[..end];
+                let (name, default) = match inner.split_once(":-") {
+                    Some((name, default)) => (name, Some(default)),
+                    None => (inner, None),
+                };
+                if !is_var_name(name) {
+                    return Err(fail(
+                        i,
+                        format!(
+                            "`${{{inner}}}`: `{name}` is not a valid environment variable name"
+                        ),
+                    ));
+                }
+                let value = match (vars(name), default) {
+                    (Some(v), Some(d)) if v.is_empty() => d.to_string(),
+                    (Some(v), _) => v,
+                    (None, Some(d)) => d.to_string(),
+                    (None, None) => {
+                        return Err(fail(
+                            i,
+                            format!(
+                                "environment variable `{name}` is not set \
+                                 (write `${{{name}:-default}}` to give a default)"
+                            ),
+                        ));
+                    }
+                };
+                out.push_str(&value);
+                i += 2 + end + 1;
+                prev = Some('}');
+                continue;
+            }
+            out.push(c);
+            prev = Some(c);
+            i += c.len_utf8();
+        }
+    }
+    Ok(out)
+}
+
+fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// One router of `ROUTERS_CONFIG`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvRouter {
+    name: String,
+    address: String,
+    #[serde(default = "default_username")]
+    username: String,
+    #[serde(default)]
+    password: Secret,
+}
+
+fn default_username() -> String {
+    "admin".to_string()
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// Builds the configuration from environment variables alone (no file).
+///
+/// `ROUTERS_CONFIG` (JSON array of `{name, address, username, password}`)
+/// gives one target per router, each with an auth of the same name. If it is
+/// set but cannot be parsed, a warning is returned and the legacy variables
+/// are used, as the original exporter did. The legacy
+/// `ROUTEROS_ADDRESS`/`ROUTEROS_USERNAME` (default `admin`)/`ROUTEROS_PASSWORD`
+/// (default empty) give target `default` when `ROUTEROS_ADDRESS` is set;
+/// otherwise there are no targets. Empty values count as unset.
+/// [`apply_env_overrides`] is applied too. The returned messages are for the log.
+pub fn from_env(
+    vars: &dyn Fn(&str) -> Option<String>,
+    known_groups: &[&str],
+) -> (Config, Vec<String>) {
+    let mut config = Config::empty(ConfigSource::Env, known_groups);
+    let mut warnings = Vec::new();
+    let routers = non_empty(vars(ROUTERS_CONFIG)).and_then(|json| {
+        match serde_json::from_str::<Vec<EnvRouter>>(&json) {
+            Ok(routers) => Some(routers),
+            Err(e) => {
+                warnings.push(format!(
+                    "{ROUTERS_CONFIG} cannot be parsed ({e}); falling back to \
+                     {ROUTEROS_ADDRESS}/{ROUTEROS_USERNAME}/{ROUTEROS_PASSWORD}"
+                ));
+                None
+            }
+        }
+    });
+    match routers {
+        Some(routers) => {
+            for (i, router) in routers.into_iter().enumerate() {
+                if let Err(w) = add_router(&mut config, router) {
+                    warnings.push(format!("{ROUTERS_CONFIG}[{i}]: {w}; router skipped"));
+                }
+            }
+        }
+        None => {
+            if let Some(address) = non_empty(vars(ROUTEROS_ADDRESS)) {
+                let router = EnvRouter {
+                    name: LEGACY_TARGET.to_string(),
+                    address,
+                    username: non_empty(vars(ROUTEROS_USERNAME)).unwrap_or_else(default_username),
+                    password: Secret::new(vars(ROUTEROS_PASSWORD).unwrap_or_default()),
+                };
+                if let Err(w) = add_router(&mut config, router) {
+                    warnings.push(format!("{ROUTEROS_ADDRESS}: {w}; no target configured"));
+                }
+            }
+        }
+    }
+    warnings.extend(apply_env_overrides(&mut config, vars));
+    (config, warnings)
+}
+
+fn add_router(config: &mut Config, router: EnvRouter) -> Result<(), String> {
+    let name = router.name.trim().to_string();
+    if name.is_empty() {
+        return Err("empty name".to_string());
+    }
+    if config.targets.contains_key(&name) {
+        return Err(format!("duplicate name `{name}`"));
+    }
+    let address = normalize(&router.address, DEFAULT_API_PORT)?;
+    config.auths.insert(
+        name.clone(),
+        Auth {
+            username: router.username,
+            password: router.password,
+            password_file: None,
+        },
+    );
+    config.targets.insert(
+        name.clone(),
+        Target {
+            name: name.clone(),
+            address,
+            auth: name,
+            tls: None,
+            labels: BTreeMap::new(),
+            sessions: SessionLimits::default(),
+            connectivity: Vec::new(),
+        },
+    );
+    Ok(())
+}
+
+/// Applies the environment overrides that hold for every configuration source:
+/// `GAP_RESET_THRESHOLD_SECONDS` (whole seconds, at least 1) replaces
+/// `global.gap_reset_threshold`; `COLLECTION_INTERVAL_SECONDS` only earns a
+/// warning. Returns warnings for the log; bad values keep the current setting.
+pub fn apply_env_overrides(
+    config: &mut Config,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(value) = non_empty(vars(GAP_RESET_THRESHOLD_SECONDS)) {
+        match value.trim().parse::<u64>() {
+            Ok(secs) if secs > 0 => {
+                config.global.gap_reset_threshold = Duration::from_secs(secs);
+            }
+            _ => warnings.push(format!(
+                "{GAP_RESET_THRESHOLD_SECONDS}={value:?} is not a positive whole number of \
+                 seconds; keeping {}",
+                humantime::format_duration(config.global.gap_reset_threshold)
+            )),
+        }
+    }
+    if non_empty(vars(COLLECTION_INTERVAL_SECONDS)).is_some() {
+        warnings.push(format!(
+            "{COLLECTION_INTERVAL_SECONDS} is ignored: this exporter has no background \
+             collection loop; each /probe collects fresh data, so set scrape_interval in \
+             Prometheus instead"
+        ));
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const GROUPS: &[&str] = &["system", "interface", "connectivity"];
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn expands_variables() {
+        let vars = env(&[("PASS", "s3cret"), ("EMPTY", "")]);
+        let text =
+            "a: ${PASS}\nb: \"${MISSING:-fallback}\"\nc: ${EMPTY:-d}\nd: x${PASS}y\ne: ${EMPTY}.\n";
+        assert_eq!(
+            expand(text, &vars).expect("expand"),
+            "a: s3cret\nb: \"fallback\"\nc: d\nd: xs3crety\ne: .\n"
+        );
+        assert_eq!(expand("a: ${X:-}\n", &vars).expect("expand"), "a: \n");
+        assert_eq!(
+            expand("a: $${PASS} $x $\n", &vars).expect("expand"),
+            "a: ${PASS} $x $\n"
+        );
+    }
+
+    #[test]
+    fn skips_comments() {
+        let vars = env(&[("P", "v")]);
+        let text = "# password: ${UNSET}\na: ${P} # or ${UNSET}\nb: \"x # ${P}\"\nc: a#${P}\n";
+        assert_eq!(
+            expand(text, &vars).expect("expand"),
+            "# password: ${UNSET}\na: v # or ${UNSET}\nb: \"x # v\"\nc: a#v\n"
+        );
+    }
+
+    #[test]
+    fn unset_variable_names_variable_and_line() {
+        let err = expand("a: 1\nb:  ${NOPE}\n", &env(&[])).expect_err("unset");
+        assert_eq!(err.location, Location { line: 2, column: 5 });
+        assert!(err.message.contains("`NOPE` is not set"), "{}", err.message);
+        let err = expand("a: ${NOPE\n", &env(&[])).expect_err("unterminated");
+        assert!(err.message.contains("unterminated"), "{}", err.message);
+        let err = expand("a: ${1X}\n", &env(&[])).expect_err("bad name");
+        assert!(err.message.contains("not a valid"), "{}", err.message);
+    }
+
+    #[test]
+    fn routers_config() {
+        let json = r#"[{"name":"r1","address":"192.168.88.1:8728","username":"u","password":"p"},
+                       {"name":"r2","address":"10.0.0.2"}]"#;
+        let (config, warnings) = from_env(&env(&[(ROUTERS_CONFIG, json)]), GROUPS);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.source, ConfigSource::Env);
+        assert_eq!(config.targets.len(), 2);
+        let e = config.endpoint("r1").expect("r1");
+        assert_eq!(
+            (e.address.as_str(), e.username.as_str(), e.password.as_str()),
+            ("192.168.88.1:8728", "u", "p")
+        );
+        let e = config.endpoint("r2").expect("r2");
+        assert_eq!(
+            (e.address.as_str(), e.username.as_str(), e.password.as_str()),
+            ("10.0.0.2:8728", "admin", "")
+        );
+        assert_eq!(config.targets["r1"].auth, "r1");
+        assert!(config.modules.contains_key("full"));
+    }
+
+    #[test]
+    fn routers_config_bad_entries_are_skipped() {
+        let json = r#"[{"name":"r1","address":"10.0.0.1"},{"name":"r1","address":"10.0.0.2"},
+                       {"name":"r3","address":"10.0.0.3:0"}]"#;
+        let (config, warnings) = from_env(&env(&[(ROUTERS_CONFIG, json)]), GROUPS);
+        assert_eq!(config.targets.keys().collect::<Vec<_>>(), ["r1"]);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("duplicate name `r1`"));
+        assert!(warnings[1].contains("port 0"));
+    }
+
+    #[test]
+    fn invalid_json_falls_back_to_legacy() {
+        let vars = env(&[
+            (ROUTERS_CONFIG, "[{not json"),
+            (ROUTEROS_ADDRESS, "10.1.1.1"),
+            (ROUTEROS_USERNAME, "mon"),
+            (ROUTEROS_PASSWORD, "pw"),
+        ]);
+        let (config, warnings) = from_env(&vars, GROUPS);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("ROUTERS_CONFIG cannot be parsed"));
+        assert!(warnings[0].contains("falling back"));
+        let e = config.endpoint(LEGACY_TARGET).expect("legacy target");
+        assert_eq!(
+            (e.address.as_str(), e.username.as_str(), e.password.as_str()),
+            ("10.1.1.1:8728", "mon", "pw")
+        );
+    }
+
+    #[test]
+    fn legacy_defaults() {
+        let (config, warnings) = from_env(&env(&[(ROUTEROS_ADDRESS, "192.168.88.1:8728")]), GROUPS);
+        assert!(warnings.is_empty());
+        let e = config.endpoint("default").expect("default target");
+        assert_eq!(e.username, "admin");
+        assert_eq!(e.password, "");
+        assert_eq!(e.address, "192.168.88.1:8728");
+    }
+
+    #[test]
+    fn nothing_set_means_no_targets() {
+        let (config, warnings) = from_env(&env(&[]), GROUPS);
+        assert!(warnings.is_empty());
+        assert!(config.targets.is_empty());
+        assert!(config.auths.is_empty());
+        let (config, _) = from_env(
+            &env(&[(ROUTERS_CONFIG, " "), (ROUTEROS_ADDRESS, "")]),
+            GROUPS,
+        );
+        assert!(config.targets.is_empty());
+    }
+
+    #[test]
+    fn overrides() {
+        let (config, warnings) = from_env(
+            &env(&[
+                (GAP_RESET_THRESHOLD_SECONDS, "120"),
+                (COLLECTION_INTERVAL_SECONDS, "30"),
+            ]),
+            GROUPS,
+        );
+        assert_eq!(config.global.gap_reset_threshold, Duration::from_secs(120));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("COLLECTION_INTERVAL_SECONDS is ignored"));
+        assert!(warnings[0].contains("set scrape_interval in Prometheus"));
+
+        for bad in ["abc", "0", "-5", "1.5"] {
+            let (config, warnings) = from_env(&env(&[(GAP_RESET_THRESHOLD_SECONDS, bad)]), GROUPS);
+            assert_eq!(config.global.gap_reset_threshold, Duration::from_secs(60));
+            assert_eq!(warnings.len(), 1, "{bad}");
+            assert!(
+                warnings[0].contains(GAP_RESET_THRESHOLD_SECONDS),
+                "{}",
+                warnings[0]
+            );
+            assert!(warnings[0].contains(bad), "{}", warnings[0]);
+        }
+    }
+}

@@ -1,0 +1,485 @@
+//! Loading a YAML configuration: `${VAR}` expansion, strict parsing, then
+//! semantic checks whose errors point at the offending line.
+
+use crate::config::address::normalize;
+use crate::config::de::{or_default, present, unique_map};
+use crate::config::env::expand;
+use crate::config::error::{ConfigError, Diagnostic, suggestion};
+use crate::config::locate::KeyPath;
+use crate::config::model::{
+    Auth, Config, ConfigSource, DEFAULT_API_PORT, DEFAULT_API_SSL_PORT, ExtraPort, Global,
+    MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, SessionLimits, Target,
+};
+use crate::routeros::tls::{TlsSettings, parse_fingerprint};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default, deserialize_with = "or_default")]
+    global: Global,
+    #[serde(default, deserialize_with = "unique_map")]
+    auths: BTreeMap<String, RawAuth>,
+    #[serde(default, deserialize_with = "unique_map")]
+    targets: BTreeMap<String, RawTarget>,
+    #[serde(default, deserialize_with = "unique_map")]
+    modules: BTreeMap<String, Module>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuth {
+    username: String,
+    password: Option<Secret>,
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    address: String,
+    auth: String,
+    #[serde(default, deserialize_with = "present")]
+    tls: Option<RawTls>,
+    #[serde(default, deserialize_with = "unique_map")]
+    labels: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "or_default")]
+    sessions: SessionLimits,
+    #[serde(default, deserialize_with = "or_default")]
+    connectivity: Vec<ExtraPort>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    ca_file: Option<PathBuf>,
+    fingerprint_sha256: Option<String>,
+    server_name: Option<String>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Loads a YAML file, expanding `${VAR}` from the process environment.
+///
+/// Relative `password_file` and `ca_file` paths are relative to the file's
+/// directory. [`apply_env_overrides`](crate::config::apply_env_overrides) is
+/// not applied; the caller does that.
+pub fn load_file(path: &Path, known_groups: &[&str]) -> Result<Config, ConfigError> {
+    load_file_with_env(path, known_groups, &process_env)
+}
+
+/// [`load_file`] with the environment lookup injected.
+pub fn load_file_with_env(
+    path: &Path,
+    known_groups: &[&str],
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let loader = Loader {
+        origin: path.display().to_string(),
+        base_dir: path.parent().map(Path::to_path_buf),
+        known_groups,
+    };
+    loader.load(&text, vars, ConfigSource::File(path.to_path_buf()))
+}
+
+/// Loads YAML text; `origin` names it in errors and becomes the
+/// [`ConfigSource::File`] path. Relative paths are relative to the working
+/// directory; `${VAR}` comes from the process environment.
+pub fn load_str(text: &str, origin: &str, known_groups: &[&str]) -> Result<Config, ConfigError> {
+    load_str_with_env(text, origin, known_groups, &process_env)
+}
+
+/// [`load_str`] with the environment lookup injected.
+pub fn load_str_with_env(
+    text: &str,
+    origin: &str,
+    known_groups: &[&str],
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let loader = Loader {
+        origin: origin.to_string(),
+        base_dir: None,
+        known_groups,
+    };
+    loader.load(text, vars, ConfigSource::File(PathBuf::from(origin)))
+}
+
+/// The configuration for demo mode: one target per `(name, address)`, all
+/// logging in through auth `demo` as `admin` with an empty password.
+pub fn demo(addresses: &[(String, SocketAddr)], known_groups: &[&str]) -> Config {
+    let mut config = Config::empty(ConfigSource::Demo, known_groups);
+    config.auths.insert(
+        "demo".to_string(),
+        Auth {
+            username: "admin".to_string(),
+            password: Secret::default(),
+            password_file: None,
+        },
+    );
+    for (name, address) in addresses {
+        config.targets.insert(
+            name.clone(),
+            Target {
+                name: name.clone(),
+                address: address.to_string(),
+                auth: "demo".to_string(),
+                tls: None,
+                labels: BTreeMap::new(),
+                sessions: SessionLimits::default(),
+                connectivity: Vec::new(),
+            },
+        );
+    }
+    config
+}
+
+struct Loader<'a> {
+    origin: String,
+    base_dir: Option<PathBuf>,
+    known_groups: &'a [&'a str],
+}
+
+/// A semantic check that failed: where and what.
+type Check<T> = Result<T, (KeyPath, String)>;
+
+fn positive(path: KeyPath, value: Duration) -> Check<()> {
+    if value.is_zero() {
+        return Err((path, "must be greater than 0s".to_string()));
+    }
+    Ok(())
+}
+
+fn at_least_one(path: KeyPath, value: u64) -> Check<()> {
+    if value == 0 {
+        return Err((path, "must be at least 1".to_string()));
+    }
+    Ok(())
+}
+
+impl Loader<'_> {
+    fn load(
+        &self,
+        text: &str,
+        vars: &dyn Fn(&str) -> Option<String>,
+        source: ConfigSource,
+    ) -> Result<Config, ConfigError> {
+        let text = expand(text, vars).map_err(|e| Diagnostic {
+            origin: self.origin.clone(),
+            location: Some(e.location),
+            path: String::new(),
+            message: e.message,
+        })?;
+        let raw: RawConfig = match serde_yaml::from_str::<Option<RawConfig>>(&text) {
+            Ok(raw) => raw.unwrap_or_default(),
+            Err(e) => return Err(Diagnostic::from_yaml(&self.origin, &text, &e).into()),
+        };
+        self.build(raw, source)
+            .map_err(|(path, message)| Diagnostic::at(&self.origin, &text, &path, message).into())
+    }
+
+    fn resolve(&self, path: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
+    fn build(&self, raw: RawConfig, source: ConfigSource) -> Check<Config> {
+        check_global(&raw.global)?;
+        let mut auths = BTreeMap::new();
+        for (name, auth) in raw.auths {
+            let path = KeyPath::of(&["auths", &name]);
+            let auth = self.auth(&path, auth)?;
+            auths.insert(name, auth);
+        }
+        let mut targets = BTreeMap::new();
+        for (name, target) in raw.targets {
+            let path = KeyPath::of(&["targets", &name]);
+            let target = self.target(&path, &name, target, &auths)?;
+            targets.insert(name, target);
+        }
+        let mut modules = Module::builtins(self.known_groups);
+        for (name, module) in raw.modules {
+            let path = KeyPath::of(&["modules", &name]);
+            let module = self.module(&path, &name, module)?;
+            modules.insert(name, module);
+        }
+        Ok(Config {
+            global: raw.global,
+            auths,
+            targets,
+            modules,
+            source,
+        })
+    }
+
+    fn auth(&self, path: &KeyPath, raw: RawAuth) -> Check<Auth> {
+        if raw.username.trim().is_empty() {
+            return Err((path.key("username"), "must not be empty".to_string()));
+        }
+        let (password, password_file) = match (raw.password, raw.password_file) {
+            (Some(_), Some(_)) => {
+                return Err((
+                    path.key("password_file"),
+                    "set either `password` or `password_file`, not both".to_string(),
+                ));
+            }
+            (None, None) => {
+                return Err((
+                    path.clone(),
+                    "set `password` or `password_file`".to_string(),
+                ));
+            }
+            (Some(password), None) => (password, None),
+            (None, Some(file)) => {
+                let file = self.resolve(&file);
+                let content = std::fs::read_to_string(&file).map_err(|e| {
+                    (
+                        path.key("password_file"),
+                        format!("cannot read `{}`: {e}", file.display()),
+                    )
+                })?;
+                let trimmed = content.trim_end_matches(['\n', '\r']);
+                (Secret::new(trimmed), Some(file))
+            }
+        };
+        Ok(Auth {
+            username: raw.username,
+            password,
+            password_file,
+        })
+    }
+
+    fn target(
+        &self,
+        path: &KeyPath,
+        name: &str,
+        raw: RawTarget,
+        auths: &BTreeMap<String, Auth>,
+    ) -> Check<Target> {
+        if name.trim().is_empty() {
+            return Err((path.clone(), "target name must not be empty".to_string()));
+        }
+        let default_port = if raw.tls.is_some() {
+            DEFAULT_API_SSL_PORT
+        } else {
+            DEFAULT_API_PORT
+        };
+        let address =
+            normalize(&raw.address, default_port).map_err(|e| (path.key("address"), e))?;
+        if !auths.contains_key(&raw.auth) {
+            let names: Vec<&str> = auths.keys().map(String::as_str).collect();
+            let hint = match suggestion(&raw.auth, &names) {
+                s if !s.is_empty() => s,
+                _ if names.is_empty() => " (no auths are defined)".to_string(),
+                _ => format!(" (defined: {})", names.join(", ")),
+            };
+            return Err((
+                path.key("auth"),
+                format!("unknown auth `{}`{hint}", raw.auth),
+            ));
+        }
+        let tls = match raw.tls {
+            Some(tls) => Some(self.tls(&path.key("tls"), tls)?),
+            None => None,
+        };
+        for label in raw.labels.keys() {
+            check_label_name(label).map_err(|e| (path.key("labels").key(label), e))?;
+        }
+        at_least_one(path.key("sessions").key("max"), raw.sessions.max as u64)?;
+        positive(
+            path.key("sessions").key("idle_timeout"),
+            raw.sessions.idle_timeout,
+        )?;
+        let mut ports = BTreeSet::new();
+        let mut names = BTreeSet::new();
+        for (i, extra) in raw.connectivity.iter().enumerate() {
+            let item = path.key("connectivity").index(i);
+            if extra.port == 0 {
+                return Err((
+                    item.key("port"),
+                    "port 0 is not allowed (use 1-65535)".into(),
+                ));
+            }
+            if !ports.insert(extra.port) {
+                return Err((
+                    item.key("port"),
+                    format!("port {} is listed twice", extra.port),
+                ));
+            }
+            if extra.name.trim().is_empty() {
+                return Err((item.key("name"), "must not be empty".to_string()));
+            }
+            if !names.insert(extra.name.as_str()) {
+                return Err((
+                    item.key("name"),
+                    format!("name `{}` is used twice", extra.name),
+                ));
+            }
+            positive(item.key("timeout"), extra.timeout)?;
+        }
+        Ok(Target {
+            name: name.to_string(),
+            address,
+            auth: raw.auth,
+            tls,
+            labels: raw.labels,
+            sessions: raw.sessions,
+            connectivity: raw.connectivity,
+        })
+    }
+
+    fn tls(&self, path: &KeyPath, raw: RawTls) -> Check<TlsSettings> {
+        if let Some(fp) = &raw.fingerprint_sha256 {
+            parse_fingerprint(fp).map_err(|e| {
+                (
+                    path.key("fingerprint_sha256"),
+                    format!("invalid SHA-256 fingerprint: {e}"),
+                )
+            })?;
+            if raw.ca_file.is_some() {
+                return Err((
+                    path.key("fingerprint_sha256"),
+                    "set either `fingerprint_sha256` or `ca_file`, not both: a pinned \
+                     fingerprint replaces chain verification"
+                        .to_string(),
+                ));
+            }
+        }
+        if raw.insecure_skip_verify && (raw.ca_file.is_some() || raw.fingerprint_sha256.is_some()) {
+            return Err((
+                path.key("insecure_skip_verify"),
+                "`insecure_skip_verify: true` cannot be combined with `ca_file` or \
+                 `fingerprint_sha256`"
+                    .to_string(),
+            ));
+        }
+        if let Some(name) = &raw.server_name
+            && rustls::pki_types::ServerName::try_from(name.as_str()).is_err()
+        {
+            return Err((
+                path.key("server_name"),
+                format!("`{name}` is not a valid DNS name or IP address"),
+            ));
+        }
+        let ca_file = match raw.ca_file {
+            Some(file) => {
+                let file = self.resolve(&file);
+                std::fs::metadata(&file)
+                    .map_err(|e| (path.key("ca_file"), format!("`{}`: {e}", file.display())))?;
+                Some(file)
+            }
+            None => None,
+        };
+        Ok(TlsSettings {
+            ca_file,
+            fingerprint_sha256: raw.fingerprint_sha256,
+            server_name: raw.server_name,
+            insecure_skip_verify: raw.insecure_skip_verify,
+        })
+    }
+
+    fn module(&self, path: &KeyPath, name: &str, mut module: Module) -> Check<Module> {
+        if name == MODULE_FULL || name == MODULE_CONNECTIVITY {
+            return Err((
+                path.clone(),
+                format!(
+                    "`{name}` is a built-in module and cannot be redefined; choose another name"
+                ),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err((path.clone(), "module name must not be empty".to_string()));
+        }
+        let known = self.known_groups.join(", ");
+        if module.groups.is_empty() {
+            return Err((
+                path.key("groups"),
+                format!("list at least one group (known: {known})"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, group) in module.groups.iter().enumerate() {
+            let item = path.key("groups").index(i);
+            if !self.known_groups.contains(&group.as_str()) {
+                let hint = match suggestion(group, self.known_groups) {
+                    s if !s.is_empty() => s,
+                    _ => format!(" (known: {known})"),
+                };
+                return Err((item, format!("unknown group `{group}`{hint}")));
+            }
+            if !seen.insert(group.as_str()) {
+                return Err((item, format!("group `{group}` is listed twice")));
+            }
+        }
+        if let Some(timeout) = module.timeout {
+            positive(path.key("timeout"), timeout)?;
+        }
+        let mut keys = BTreeSet::new();
+        for (i, key) in module.conntrack.group_by.iter().enumerate() {
+            if !keys.insert(*key) {
+                return Err((
+                    path.key("conntrack").key("group_by").index(i),
+                    format!("`{}` is listed twice", key.as_str()),
+                ));
+            }
+        }
+        module.name = name.to_string();
+        Ok(module)
+    }
+}
+
+fn check_global(global: &Global) -> Check<()> {
+    let g = KeyPath::of(&["global"]);
+    positive(g.key("gap_reset_threshold"), global.gap_reset_threshold)?;
+    positive(g.key("default_timeout"), global.default_timeout)?;
+    positive(
+        g.key("health").key("stale_after"),
+        global.health.stale_after,
+    )?;
+    at_least_one(
+        g.key("health").key("max_consecutive_errors"),
+        u64::from(global.health.max_consecutive_errors),
+    )?;
+    at_least_one(
+        g.key("limits").key("max_concurrent_probes"),
+        global.limits.max_concurrent_probes as u64,
+    )?;
+    at_least_one(
+        g.key("limits").key("max_concurrent_per_target"),
+        global.limits.max_concurrent_per_target as u64,
+    )
+}
+
+/// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`, `__` prefix reserved.
+fn check_label_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "invalid label name `{name}`: must match [a-zA-Z_][a-zA-Z0-9_]*"
+        ));
+    }
+    if name.starts_with("__") {
+        return Err(format!(
+            "invalid label name `{name}`: names starting with `__` are reserved"
+        ));
+    }
+    Ok(())
+}
