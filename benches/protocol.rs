@@ -35,7 +35,11 @@ fn percentile(mut samples: Vec<f64>, p: f64) -> f64 {
 async fn session_to(addr: &str) -> Session {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let transport = connect(addr, None, deadline).await.expect("connect");
-    let session = Session::start(transport, SessionOptions::default(), Arc::new(Counters::default()));
+    let session = Session::start(
+        transport,
+        SessionOptions::default(),
+        Arc::new(Counters::default()),
+    );
     login(&session, "admin", "", deadline).await.expect("login");
     session
 }
@@ -71,7 +75,12 @@ async fn naive_round_trips(addr: &str, n: usize) -> Vec<f64> {
     out
 }
 
-async fn naive_exchange(stream: &mut TcpStream, words: &[&[u8]], buf: &mut BytesMut, decoder: &mut Decoder) {
+async fn naive_exchange(
+    stream: &mut TcpStream,
+    words: &[&[u8]],
+    buf: &mut BytesMut,
+    decoder: &mut Decoder,
+) {
     for word in words {
         let mut one = Vec::new();
         routeros_exporter::routeros::codec::encode_length(word.len(), &mut one).expect("len");
@@ -104,7 +113,11 @@ fn large_reply(rows: usize) -> Vec<u8> {
             "=actual-mtu=1500".into(),
             "=l2mtu=1580".into(),
             "=max-l2mtu=10222".into(),
-            format!("=mac-address=E4:8D:8C:3F:{:02X}:{:02X}", (i >> 8) & 0xFF, i & 0xFF),
+            format!(
+                "=mac-address=E4:8D:8C:3F:{:02X}:{:02X}",
+                (i >> 8) & 0xFF,
+                i & 0xFF
+            ),
             "=last-link-up-time=2026-02-25 04:29:31".into(),
             "=link-downs=3".into(),
             format!("=rx-byte={}", 14_603_085_579u64 + i as u64 * 7),

@@ -42,7 +42,9 @@ fn millis(n: u64) -> Instant {
 }
 
 async fn open(router: &RouterHandle, limits: Limits) -> Session {
-    let transport = connect(&router.addr().to_string(), None, secs(5)).await.unwrap();
+    let transport = connect(&router.addr().to_string(), None, secs(5))
+        .await
+        .unwrap();
     let options = SessionOptions {
         limits,
         ..SessionOptions::default()
@@ -72,7 +74,10 @@ async fn within<T>(deadline: Instant, fut: impl std::future::Future<Output = T>)
 async fn plain_login_on_v7_and_challenge_login_before_6_43() {
     let (_sim, v7) = sim(RouterConfig::v7("r7")).await;
     let session = open(&v7, Limits::default()).await;
-    assert_eq!(login(&session, "admin", "", secs(5)).await.unwrap(), LoginMethod::Plain);
+    assert_eq!(
+        login(&session, "admin", "", secs(5)).await.unwrap(),
+        LoginMethod::Plain
+    );
     let rows = session.rows(&identity(), secs(5)).await.unwrap();
     assert_eq!(rows[0].str("name"), Some("r7"));
 
@@ -165,10 +170,17 @@ async fn traps_of_a_missing_menu_and_count_only() {
         .unwrap_err();
     assert!(err.is_missing_menu(), "{err:?}");
     let done = session
-        .done(&Command::new("/ip/firewall/connection/print").flag("count-only"), secs(5))
+        .done(
+            &Command::new("/ip/firewall/connection/print").flag("count-only"),
+            secs(5),
+        )
         .await
         .unwrap();
-    assert!(done.str("ret").and_then(|n| n.parse::<u64>().ok()).is_some());
+    assert!(
+        done.str("ret")
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some()
+    );
     assert!(session.is_reusable());
 }
 
@@ -181,9 +193,14 @@ async fn latency_beyond_the_deadline_is_a_timeout_and_the_command_drains() {
         ..Faults::default()
     });
     let deadline = millis(100);
-    let err = within(deadline, session.rows(&identity(), deadline)).await.unwrap_err();
+    let err = within(deadline, session.rows(&identity(), deadline))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout(..)), "{err:?}");
-    assert!(!session.is_reusable(), "an abandoned command is still draining");
+    assert!(
+        !session.is_reusable(),
+        "an abandoned command is still draining"
+    );
     assert!(within(secs(5), session.wait_drained(secs(5))).await);
 }
 
@@ -197,7 +214,10 @@ async fn drip_feed_still_yields_correct_rows() {
         ..Faults::default()
     });
     let rows = session
-        .rows(&Command::new("/interface/print").proplist(&["name"]), secs(20))
+        .rows(
+            &Command::new("/interface/print").proplist(&["name"]),
+            secs(20),
+        )
         .await
         .unwrap();
     assert!(rows.iter().any(|r| r.str("name") == Some("ether1")));
@@ -255,12 +275,18 @@ async fn each_fault_ends_in_a_typed_error_within_the_deadline() {
         let deadline = millis(500);
         let err = within(
             deadline,
-            session.rows(&Command::new("/interface/print").proplist(&["name"]), deadline),
+            session.rows(
+                &Command::new("/interface/print").proplist(&["name"]),
+                deadline,
+            ),
         )
         .await
         .unwrap_err();
         assert!(check(&err), "{name}: unexpected {err:?}");
-        assert!(!session.is_reusable(), "{name}: session must not be reusable");
+        assert!(
+            !session.is_reusable(),
+            "{name}: session must not be reusable"
+        );
     }
 }
 
@@ -276,14 +302,18 @@ async fn connect_time_faults_are_typed_errors() {
         auth_failure: true,
         ..Faults::default()
     });
-    let err = within(secs(2), pool.acquire(&endpoint(&router), secs(2))).await.unwrap_err();
+    let err = within(secs(2), pool.acquire(&endpoint(&router), secs(2)))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "auth: {err:?}");
 
     router.set_faults(Faults {
         refuse: true,
         ..Faults::default()
     });
-    let err = within(secs(2), pool.acquire(&endpoint(&router), secs(2))).await.unwrap_err();
+    let err = within(secs(2), pool.acquire(&endpoint(&router), secs(2)))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Eof | Error::Io(_)), "refuse: {err:?}");
 
     router.set_faults(Faults {
@@ -291,7 +321,9 @@ async fn connect_time_faults_are_typed_errors() {
         ..Faults::default()
     });
     let deadline = millis(300);
-    let err = within(deadline, pool.acquire(&endpoint(&router), deadline)).await.unwrap_err();
+    let err = within(deadline, pool.acquire(&endpoint(&router), deadline))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout(..)), "hang login: {err:?}");
 
     let stats = pool.stats(&endpoint(&router).key());
@@ -301,18 +333,26 @@ async fn connect_time_faults_are_typed_errors() {
 
 #[tokio::test]
 async fn max_sessions_exceeded_both_behaviours() {
-    for over_limit in [OverLimit::Close, OverLimit::Fatal("too many sessions".into())] {
+    for over_limit in [
+        OverLimit::Close,
+        OverLimit::Fatal("too many sessions".into()),
+    ] {
         let mut config = RouterConfig::v7("r");
         config.max_sessions = 1;
         config.over_limit = over_limit.clone();
         let (_sim, router) = sim(config).await;
         let _first = logged_in(&router).await;
         let second = open(&router, Limits::default()).await;
-        let err = within(secs(2), login(&second, "admin", "", secs(2))).await.unwrap_err();
+        let err = within(secs(2), login(&second, "admin", "", secs(2)))
+            .await
+            .unwrap_err();
         match over_limit {
             OverLimit::Close => assert!(matches!(err, Error::Eof | Error::Io(_)), "{err:?}"),
             OverLimit::Fatal(_) => {
-                assert!(matches!(&err, Error::Fatal(r) if r == "too many sessions"), "{err:?}")
+                assert!(
+                    matches!(&err, Error::Fatal(r) if r == "too many sessions"),
+                    "{err:?}"
+                )
             }
         }
     }
@@ -324,7 +364,10 @@ async fn reboot_fails_in_flight_work_and_the_pool_reconnects() {
     let pool = Pool::new(PoolConfig::default());
     let first = pool.acquire(&endpoint(&router), secs(5)).await.unwrap();
     let uptime_before = first
-        .rows(&Command::new("/system/resource/print").proplist(&["uptime"]), secs(5))
+        .rows(
+            &Command::new("/system/resource/print").proplist(&["uptime"]),
+            secs(5),
+        )
         .await
         .unwrap();
     assert!(uptime_before[0].get("uptime").is_some());
@@ -337,7 +380,9 @@ async fn reboot_fails_in_flight_work_and_the_pool_reconnects() {
         }
     })
     .await;
-    let second = within(secs(5), pool.acquire(&endpoint(&router), secs(5))).await.unwrap();
+    let second = within(secs(5), pool.acquire(&endpoint(&router), secs(5)))
+        .await
+        .unwrap();
     assert_ne!(first.id(), second.id());
     assert!(!first.is_healthy());
     assert_eq!(router.stats().connections_accepted, 2);
@@ -370,7 +415,9 @@ async fn pool_reuses_one_session_and_never_an_interrupted_one() {
         Err(Error::Timeout(..))
     ));
     router.set_faults(Faults::default());
-    let c = within(secs(5), pool.acquire(&endpoint(&router), secs(5))).await.unwrap();
+    let c = within(secs(5), pool.acquire(&endpoint(&router), secs(5)))
+        .await
+        .unwrap();
     assert_ne!(c.id(), a.id());
     assert_eq!(c.rows(&identity(), secs(5)).await.unwrap().len(), 1);
     let stats = pool.stats(&endpoint(&router).key());
@@ -401,7 +448,9 @@ async fn idle_sessions_are_validated_and_replaced_transparently() {
             pool_router.set_faults(Faults::default());
         }
     });
-    let b = within(secs(5), pool.acquire(&endpoint(&router), secs(5))).await.unwrap();
+    let b = within(secs(5), pool.acquire(&endpoint(&router), secs(5)))
+        .await
+        .unwrap();
     pending.await.unwrap();
     assert_ne!(a.id(), b.id());
     assert_eq!(b.rows(&identity(), secs(5)).await.unwrap().len(), 1);
@@ -425,7 +474,9 @@ async fn backoff_never_holds_a_caller_past_its_deadline() {
     });
     assert!(pool.acquire(&endpoint(&router), secs(2)).await.is_err());
     let deadline = secs(1);
-    let err = within(deadline, pool.acquire(&endpoint(&router), deadline)).await.unwrap_err();
+    let err = within(deadline, pool.acquire(&endpoint(&router), deadline))
+        .await
+        .unwrap_err();
     match err {
         Error::Backoff { retry_in, last } => {
             assert!(retry_in > Duration::from_secs(1));
@@ -433,7 +484,11 @@ async fn backoff_never_holds_a_caller_past_its_deadline() {
         }
         other => panic!("expected backoff, got {other:?}"),
     }
-    assert_eq!(router.stats().connections_accepted, 1, "no second attempt during backoff");
+    assert_eq!(
+        router.stats().connections_accepted,
+        1,
+        "no second attempt during backoff"
+    );
 }
 
 async fn tls_sim() -> (Simulator, RouterHandle) {
@@ -449,7 +504,11 @@ async fn tls_login(router: &RouterHandle, settings: TlsSettings) -> Result<Sessi
         settings,
     };
     let transport = connect(&address, Some(&tls), secs(5)).await?;
-    let session = Session::start(transport, SessionOptions::default(), Arc::new(Counters::default()));
+    let session = Session::start(
+        transport,
+        SessionOptions::default(),
+        Arc::new(Counters::default()),
+    );
     login(&session, "admin", "", secs(5)).await?;
     Ok(session)
 }
@@ -479,7 +538,10 @@ async fn api_ssl_pinning_ca_file_insecure_and_default_roots() {
     )
     .await
     .unwrap_err();
-    assert!(wrong.to_string().contains("fingerprint mismatch"), "{wrong}");
+    assert!(
+        wrong.to_string().contains("fingerprint mismatch"),
+        "{wrong}"
+    );
 
     let dir = std::env::temp_dir().join(format!("routeros-ca-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -506,7 +568,9 @@ async fn api_ssl_pinning_ca_file_insecure_and_default_roots() {
     .await;
     assert!(insecure.is_ok());
 
-    let default_roots = tls_login(&router, TlsSettings::default()).await.unwrap_err();
+    let default_roots = tls_login(&router, TlsSettings::default())
+        .await
+        .unwrap_err();
     assert!(matches!(default_roots, Error::Tls(_)), "{default_roots:?}");
 }
 

@@ -1,4 +1,221 @@
-//! Metric groups: one file per group, each with its API commands, value parsing and metric families.
+//! Metric groups: one file per group, each with its API commands (always with
+//! `.proplist`), its value parsing and its metric families.
+//!
+//! Adding a group is one new file implementing [`Group`] plus one line in
+//! [`REGISTRY`]. A group reads through its [`Context`], which runs commands on the
+//! probe's pooled session under the probe deadline and records a trace for
+//! `debug=true`. A group whose menu the router lacks returns
+//! [`GroupError::Unsupported`]; one odd field costs one sample, never the group.
 
 pub mod family;
 pub mod parse;
+
+mod system;
+
+use crate::config::{Module, Target};
+use crate::routeros::{Command, Error, Row, Session};
+use family::{Family, MetricDesc};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Every group, in the order `full` runs them. One line per group.
+pub static REGISTRY: &[&dyn Group] = &[&system::System];
+
+/// Names of every group (for config validation).
+pub fn group_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|g| g.name()).collect()
+}
+
+/// The group named `name`.
+pub fn group(name: &str) -> Option<&'static dyn Group> {
+    REGISTRY.iter().copied().find(|g| g.name() == name)
+}
+
+/// The future a group's collection returns.
+pub type GroupFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<Family>, GroupError>> + Send + 'a>>;
+
+/// A metric group.
+pub trait Group: Send + Sync {
+    /// The group's name in module configs and the `collector` label.
+    fn name(&self) -> &'static str;
+
+    /// False for groups that need no RouterOS login (connectivity).
+    fn needs_session(&self) -> bool {
+        true
+    }
+
+    /// Every family the group can emit (checked against the README reference).
+    fn metrics(&self) -> &'static [&'static MetricDesc];
+
+    /// Fetches and converts the group's data.
+    fn collect<'a>(&'a self, ctx: &'a Context) -> GroupFuture<'a>;
+}
+
+/// Why a group produced no metrics.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GroupError {
+    /// The router lacks the menu (older/newer RouterOS, missing package, policy).
+    #[error("unsupported on this router: {0}")]
+    Unsupported(String),
+    /// Talking to the router failed.
+    #[error("{0}")]
+    Failed(Error),
+}
+
+impl From<Error> for GroupError {
+    fn from(error: Error) -> Self {
+        if error.is_missing_menu() {
+            GroupError::Unsupported(error.to_string())
+        } else {
+            GroupError::Failed(error)
+        }
+    }
+}
+
+/// What a group sees of the probe.
+pub struct Context {
+    /// The pooled, logged-in session (absent for groups that need none, or when
+    /// logging in failed).
+    pub session: Option<Session>,
+    /// When the probe must be done.
+    pub deadline: Instant,
+    /// The module's options.
+    pub module: Arc<Module>,
+    /// The target being probed.
+    pub target: Arc<Target>,
+    /// Records commands and outcomes for `debug=true`.
+    pub trace: Arc<Trace>,
+    /// Wall-clock time of the probe, seconds since the Unix epoch.
+    pub now_unix: i64,
+}
+
+impl Context {
+    /// The session, or the reason there is none.
+    pub fn session(&self) -> Result<&Session, GroupError> {
+        self.session
+            .as_ref()
+            .ok_or_else(|| GroupError::Failed(Error::SessionLimit("no session".into())))
+    }
+
+    /// Runs `command` and returns its rows.
+    pub async fn rows(&self, command: Command) -> Result<Vec<Row>, GroupError> {
+        let start = Instant::now();
+        let result = self.session()?.rows(&command, self.deadline).await;
+        self.trace
+            .command(&command, start.elapsed(), &result.as_ref().map(Vec::len));
+        Ok(result?)
+    }
+
+    /// Runs `command` and feeds each row to `each` as it arrives, without
+    /// buffering the reply (large tables). Returns the number of rows.
+    pub async fn for_each_row(
+        &self,
+        command: Command,
+        mut each: impl FnMut(&Row),
+    ) -> Result<usize, GroupError> {
+        let start = Instant::now();
+        let session = self.session()?;
+        let budget = self.deadline.saturating_duration_since(start);
+        let result = tokio::time::timeout_at(self.deadline, async {
+            let mut stream = session.command(&command)?;
+            let mut n = 0;
+            while let Some(row) = stream.next().await? {
+                each(&row);
+                n += 1;
+            }
+            Ok::<usize, Error>(n)
+        })
+        .await
+        .unwrap_or(Err(Error::Timeout(budget, "command")));
+        self.trace
+            .command(&command, start.elapsed(), &result.as_ref().map(|n| *n));
+        Ok(result?)
+    }
+
+    /// Runs `command` with `=count-only=` and returns the router's count.
+    pub async fn count(&self, command: Command) -> Result<u64, GroupError> {
+        let start = Instant::now();
+        let command = command.flag("count-only");
+        let result = self.session()?.done(&command, self.deadline).await;
+        let count = result.map(|done| done.str("ret").and_then(parse::unsigned));
+        self.trace.command(
+            &command,
+            start.elapsed(),
+            &count.as_ref().map(|c| c.unwrap_or(0) as usize),
+        );
+        match count? {
+            Some(n) => Ok(n),
+            None => Err(GroupError::Failed(Error::UnknownReply(
+                "count-only reply without a numeric =ret=".into(),
+            ))),
+        }
+    }
+}
+
+/// The probe's debug trace: commands sent, how long they took, what came back.
+#[derive(Debug, Default)]
+pub struct Trace {
+    enabled: bool,
+    lines: Mutex<Vec<String>>,
+}
+
+impl Trace {
+    /// A trace that records (`true`) or ignores everything.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            lines: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Adds a free-form line.
+    pub fn note(&self, line: impl FnOnce() -> String) {
+        if self.enabled {
+            if let Ok(mut lines) = self.lines.lock() {
+                lines.push(line());
+            }
+        }
+    }
+
+    fn command<E: std::fmt::Display>(
+        &self,
+        command: &Command,
+        took: Duration,
+        result: &Result<usize, E>,
+    ) {
+        self.note(|| match result {
+            Ok(n) => format!("command {} -> {n} rows in {took:?}", command.display()),
+            Err(e) => format!("command {} -> error after {took:?}: {e}", command.display()),
+        });
+    }
+
+    /// The recorded lines.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+/// Helpers shared by the groups' unit tests: recorded reply fixtures as rows.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use crate::routeros::Row;
+
+    /// Parses a compact fixture: one row per line, `key=value` words separated by
+    /// two spaces (so values may contain single spaces).
+    pub fn rows(text: &str) -> Vec<Row> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|line| {
+                Row::from_pairs(line.split("  ").filter(|w| !w.is_empty()).map(|w| {
+                    let (k, v) = w.split_once('=').unwrap_or((w, ""));
+                    (k.trim().to_string(), v.to_string())
+                }))
+            })
+            .collect()
+    }
+}
