@@ -11,7 +11,7 @@ use routeros_exporter::sim::{
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -180,8 +180,8 @@ fn v(version: &str) -> Version {
 
 type Words = Vec<String>;
 
-struct RawClient {
-    stream: TcpStream,
+struct RawClient<S = TcpStream> {
+    stream: S,
     buf: BytesMut,
     decoder: Decoder,
 }
@@ -190,17 +190,23 @@ impl RawClient {
     async fn connect(addr: SocketAddr) -> Self {
         let stream = TcpStream::connect(addr).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
-        Self {
-            stream,
-            buf: BytesMut::new(),
-            decoder: Decoder::default(),
-        }
+        Self::over(stream)
     }
 
     async fn logged_in(addr: SocketAddr) -> Self {
         let mut client = Self::connect(addr).await;
         client.login("admin", "").await;
         client
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> RawClient<S> {
+    fn over(stream: S) -> Self {
+        Self {
+            stream,
+            buf: BytesMut::new(),
+            decoder: Decoder::default(),
+        }
     }
 
     async fn send(&mut self, words: &[&str]) {
@@ -1036,4 +1042,168 @@ async fn dropping_the_simulator_stops_listening() {
         assert!(Instant::now() < deadline, "listener still accepting");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+// ---------------------------------------------------------------- API-SSL
+
+fn tls_connector(ca_pem: &str) -> tokio_rustls::TlsConnector {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    let cert = CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("PEM certificate");
+    roots.add(cert).expect("trusted");
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+async fn tls_router() -> (Simulator, SocketAddr, tokio_rustls::TlsConnector) {
+    let mut router = RouterConfig::v7("r1");
+    router.tls_port = Some(0);
+    let sim = start(vec![router]).await;
+    let handle = &sim.routers()[0];
+    let addr = handle.tls_addr().expect("API-SSL listener");
+    let connector = tls_connector(&handle.tls_ca_pem().expect("certificate"));
+    (sim, addr, connector)
+}
+
+#[tokio::test]
+async fn api_ssl_serves_the_same_protocol_with_a_verifiable_certificate() {
+    let (sim, addr, connector) = tls_router().await;
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let server_name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let tls = connector
+        .connect(server_name, tcp)
+        .await
+        .expect("handshake");
+    let peer_cert = tls.get_ref().1.peer_certificates().expect("certificate")[0].clone();
+    let fingerprint = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(peer_cert.as_ref()))
+    };
+    assert_eq!(Some(fingerprint), sim.routers()[0].tls_fingerprint_sha256());
+    let mut c = RawClient::over(tls);
+    c.login("admin", "").await;
+    let reply = c.command(&["/system/identity/print", ".tag=t"]).await;
+    assert_eq!(reply[0], words(&["!re", ".tag=t", "=name=r1"]));
+    c.send(&["/quit"]).await;
+    assert_eq!(c.read().await[0], "!fatal");
+}
+
+#[tokio::test]
+async fn anon_dh_only_fails_the_rustls_handshake() {
+    let (sim, addr, connector) = tls_router().await;
+    sim.routers()[0].set_faults(Faults {
+        anon_dh_only: true,
+        ..Faults::default()
+    });
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let server_name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let err = connector
+        .connect(server_name, tcp)
+        .await
+        .expect_err("handshake must fail");
+    assert!(
+        err.to_string().to_lowercase().contains("handshakefailure"),
+        "unexpected error: {err}"
+    );
+    // On the wire it is exactly one alert record.
+    let mut raw = TcpStream::connect(addr).await.unwrap();
+    raw.write_all(&[0x16, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00])
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(READ_TIMEOUT, raw.read_to_end(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply, [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]);
+}
+
+// ---------------------------------------------------------------- control endpoint
+
+/// One HTTP/1.1 request; returns the status code and body.
+async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(READ_TIMEOUT, stream.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_owned())
+}
+
+#[tokio::test]
+async fn control_endpoint_switches_faults_and_reports() {
+    let mut second = RouterConfig::v6("r2");
+    second.tls_port = Some(0);
+    let sim = start(vec![RouterConfig::v7("r1"), second]).await;
+    let control = sim
+        .serve_control("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let (status, body) = http(control, "GET", "/routers", "").await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(list[0]["name"], "r1");
+    assert_eq!(list[0]["version"], "7.16");
+    assert_eq!(list[0]["address"], sim.routers()[0].addr().to_string());
+    assert_eq!(list[0]["tls_address"], serde_json::Value::Null);
+    assert_eq!(list[1]["version"], "6.49.10");
+    assert_eq!(
+        list[1]["tls_address"],
+        sim.routers()[1].tls_addr().unwrap().to_string()
+    );
+
+    let addr = sim.routers()[0].addr();
+    let (status, _) = http(
+        control,
+        "PUT",
+        "/routers/r1/faults",
+        r#"{"auth_failure": true}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut c = RawClient::connect(addr).await;
+    let reply = c.command(&["/login", "=name=admin", "=password="]).await;
+    assert_eq!(reply[0][0], "!trap");
+    let (_, faults) = http(control, "GET", "/routers/r1/faults", "").await;
+    let faults: Faults = serde_json::from_str(&faults).unwrap();
+    assert!(faults.auth_failure);
+
+    let (status, _) = http(control, "DELETE", "/routers/r1/faults", "").await;
+    assert_eq!(status, 200);
+    c.login("admin", "").await;
+    assert_eq!(sim.routers()[0].faults(), Faults::default());
+
+    let (status, body) = http(control, "GET", "/routers/r1/stats", "").await;
+    assert_eq!(status, 200);
+    let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(stats["commands"]["/login"], 2);
+    assert_eq!(stats["logins_failed"], 1);
+
+    let (status, _) = http(control, "PUT", "/routers/r1/faults", "{not json").await;
+    assert_eq!(status, 400);
+    let (status, _) = http(control, "PUT", "/routers/r1/faults", r#"{"latency": 5}"#).await;
+    assert_eq!(status, 400);
+    let (status, body) = http(control, "GET", "/routers/nope/stats", "").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("nope"));
+
+    let (status, _) = http(control, "POST", "/routers/r1/reboot", "").await;
+    assert_eq!(status, 204);
+    c.expect_eof().await;
 }
