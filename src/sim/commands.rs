@@ -301,6 +301,116 @@ pub(crate) fn parse_interval(raw: &[u8]) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routeros::codec::Decoder;
+    use crate::sim::RouterConfig;
+    use crate::sim::menus::{RouterView, row};
+    use crate::sim::personality::{Personality, Version};
+    use crate::sim::router::MenuTable;
+    use crate::sim::wire::TagPosition;
+    use bytes::BytesMut;
+
+    struct Items;
+
+    impl Menu for Items {
+        fn path(&self) -> &'static str {
+            "/test/items"
+        }
+
+        fn rows(&self, _view: &RouterView<'_>) -> Vec<SimRow> {
+            ["a", "b", "c"]
+                .iter()
+                .enumerate()
+                .map(|(i, name)| row([(".id", format!("*{i}")), ("name", (*name).to_owned())]))
+                .collect()
+        }
+    }
+
+    /// Runs one command against a router holding only [`Items`].
+    async fn replies(version: &str, words: &[&str]) -> Vec<Vec<String>> {
+        let mut table = MenuTable::new();
+        table.insert("/test/items", Arc::new(Items) as Arc<dyn Menu>);
+        let config = RouterConfig {
+            personality: Personality::for_version(Version::parse(version).unwrap()),
+            ..RouterConfig::v7("t")
+        };
+        let addr = "127.0.0.1:1".parse().unwrap();
+        let router = Arc::new(RouterShared::new(0, config, Arc::new(table), addr, None));
+        let (tx, mut rx) = mpsc::channel(16);
+        let request = Sentence::from_words(words);
+        let context = CommandContext {
+            router,
+            tx,
+            encoder: ReplyEncoder::new(crate::sim::connection::tag_of(&request), TagPosition::Last),
+            claimed: Arc::new(AtomicBool::new(false)),
+            faults: Arc::new(Faults::default()),
+        };
+        run(context, request).await;
+        let mut wire = BytesMut::new();
+        while let Some(Outgoing::Bytes(bytes) | Outgoing::Close(bytes)) = rx.recv().await {
+            wire.extend_from_slice(&bytes);
+        }
+        let mut decoder = Decoder::default();
+        let mut out = Vec::new();
+        while let Some(sentence) = decoder.decode(&mut wire).unwrap() {
+            out.push(sentence.words().map(|w| lossy(w).into_owned()).collect());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn count_only_counts_matches_without_rows() {
+        assert_eq!(
+            replies("7.16", &["/test/items/print", "=count-only=", "?#!"]).await,
+            vec![vec!["!done", "=ret=0"]]
+        );
+        assert_eq!(
+            replies(
+                "7.18",
+                &["/test/items/print", "=count-only=yes", "?name=b", ".tag=q"]
+            )
+            .await,
+            vec![vec!["!done", "=ret=1", ".tag=q"]]
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_is_sent_only_from_7_18() {
+        let cmd = ["/test/items/print", "?name=zzz"];
+        assert_eq!(replies("7.17", &cmd).await, vec![vec!["!done"]]);
+        assert_eq!(
+            replies("7.18", &cmd).await,
+            vec![vec!["!empty"], vec!["!done"]]
+        );
+        assert_eq!(replies("6.49", &cmd).await, vec![vec!["!done"]]);
+    }
+
+    #[tokio::test]
+    async fn proplist_and_query_shape_rows() {
+        assert_eq!(
+            replies(
+                "7.18",
+                &["/test/items/getall", "=.proplist=name,x", "?>name=a"]
+            )
+            .await,
+            vec![
+                vec!["!re", "=name=b"],
+                vec!["!re", "=name=c"],
+                vec!["!done"]
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_verbs_and_menus_trap() {
+        assert_eq!(
+            replies("7.16", &["/test/items/add"]).await,
+            vec![
+                vec!["!trap", "=category=0", "=message=no such command"],
+                vec!["!done"]
+            ]
+        );
+        assert_eq!(replies("7.16", &["/test/nothing/print"]).await.len(), 3);
+    }
 
     #[test]
     fn intervals_parse_like_routeros_times() {
