@@ -618,6 +618,15 @@ mod tests {
         ));
         assert!(e.contains("line 10"), "{e}");
         assert!(e.contains("70000"), "{e}");
+        let e = err(target("    address: x\n    address: y\n"));
+        assert!(e.contains("duplicate field `address`"), "{e}");
+        let e = err(load(&format!(
+            "{AUTH}  a:\n    username: v\n    password: w\n"
+        )));
+        assert!(
+            e.contains("line 5 column 3: auths.a: `a` is defined more than once"),
+            "{e}"
+        );
         let e = err(target("    adress: x\n"));
         assert!(e.contains("did you mean `address`"), "{e}");
         let e = err(load(&format!(
