@@ -120,8 +120,6 @@ impl Diagnostic {
             }
             location = locate_duplicate(text, &KeyPath(segments)).or(location);
             message = format!("`{key}` is defined more than once (duplicate key)");
-        } else if message.starts_with("invalid type:") && message.ends_with("expected a string") {
-            message.push_str(" (put the value in quotes)");
         } else if message.ends_with("expected a duration") {
             message.push_str(" such as `30s`, `5m` or `1h 30m`");
         }

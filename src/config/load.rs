@@ -378,8 +378,12 @@ impl Loader<'_> {
         let ca_file = match raw.ca_file {
             Some(file) => {
                 let file = self.resolve(&file);
-                std::fs::metadata(&file)
-                    .map_err(|e| (path.key("ca_file"), format!("`{}`: {e}", file.display())))?;
+                std::fs::metadata(&file).map_err(|e| {
+                    (
+                        path.key("ca_file"),
+                        format!("cannot read CA file `{}`: {e}", file.display()),
+                    )
+                })?;
                 Some(file)
             }
             None => None,
@@ -482,4 +486,236 @@ fn check_label_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::ConntrackOptions;
+
+    const GROUPS: &[&str] = &["system", "interface", "conntrack", "connectivity"];
+    const AUTH: &str = "auths:\n  a:\n    username: u\n    password: p4ssw0rd-value\n";
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        load_str_with_env(text, "t.yml", GROUPS, &no_env)
+    }
+
+    fn target(body: &str) -> Result<Config, ConfigError> {
+        load(&format!("{AUTH}targets:\n  r:\n    auth: a\n{body}"))
+    }
+
+    fn err(result: Result<Config, ConfigError>) -> String {
+        match result {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn address_normalisation() {
+        let c = target("    address: 10.0.0.1\n").expect("plain");
+        assert_eq!(c.targets["r"].address, "10.0.0.1:8728");
+        let c =
+            target("    address: 10.0.0.1\n    tls: {insecure_skip_verify: true}\n").expect("tls");
+        assert_eq!(c.targets["r"].address, "10.0.0.1:8729");
+        let c = target("    address: \"[2001:db8::1]\"\n").expect("v6");
+        assert_eq!(c.targets["r"].address, "[2001:db8::1]:8728");
+        let c = target("    address: router.lan:1234\n    tls: {}\n").expect("port kept");
+        assert_eq!(c.targets["r"].address, "router.lan:1234");
+    }
+
+    #[test]
+    fn empty_tls_section_enables_tls() {
+        let c = target("    address: 10.0.0.1\n    tls:\n").expect("tls");
+        assert_eq!(c.targets["r"].tls, Some(TlsSettings::default()));
+        assert_eq!(c.targets["r"].address, "10.0.0.1:8729");
+    }
+
+    #[test]
+    fn loaded_secrets_stay_hidden() {
+        let c = target("    address: 10.0.0.1\n").expect("loads");
+        for text in [
+            serde_json::to_string(&c).expect("json"),
+            serde_yaml::to_string(&c).expect("yaml"),
+            format!("{c:?}"),
+        ] {
+            assert!(!text.contains("p4ssw0rd-value"), "{text}");
+            assert!(text.contains("<secret>"), "{text}");
+        }
+        assert_eq!(
+            c.endpoint("r").expect("endpoint").password,
+            "p4ssw0rd-value"
+        );
+    }
+
+    #[test]
+    fn tls_conflicts_and_names() {
+        let fp = "ab".repeat(32);
+        let e = err(target(&format!(
+            "    address: x\n    tls:\n      fingerprint_sha256: {fp}\n      insecure_skip_verify: true\n"
+        )));
+        assert!(
+            e.contains("line 11 column 7: targets.r.tls.insecure_skip_verify"),
+            "{e}"
+        );
+        let e = err(target(&format!(
+            "    address: x\n    tls:\n      fingerprint_sha256: {fp}\n      ca_file: t.pem\n"
+        )));
+        assert!(e.contains("not both"), "{e}");
+        let e = err(target(
+            "    address: x\n    tls:\n      server_name: \"bad name!\"\n",
+        ));
+        assert!(
+            e.contains("targets.r.tls.server_name: `bad name!` is not a valid"),
+            "{e}"
+        );
+        let c = target(&format!(
+            "    address: x\n    tls:\n      fingerprint_sha256: \"{fp}\"\n"
+        ))
+        .expect("pinned");
+        assert_eq!(
+            c.targets["r"]
+                .tls
+                .as_ref()
+                .and_then(|t| t.fingerprint_sha256.as_deref()),
+            Some(fp.as_str())
+        );
+    }
+
+    #[test]
+    fn target_checks() {
+        let e = err(target("    address: x\n    labels:\n      __meta: y\n"));
+        assert!(
+            e.contains("line 10 column 7: targets.r.labels.__meta: "),
+            "{e}"
+        );
+        assert!(e.contains("reserved"), "{e}");
+        let e = err(target(
+            "    address: x\n    labels:\n      a: 1\n      a: 2\n",
+        ));
+        assert!(e.contains("line 11 column 7: targets.r.labels.a: "), "{e}");
+        // Plain scalars are taken as text: numbers keep their spelling.
+        let c = target("    address: x\n    labels: {n: 05}\n").expect("numeric label");
+        assert_eq!(c.targets["r"].labels["n"], "05");
+        let e = err(target("    address: x\n    sessions: {max: 0}\n"));
+        assert!(
+            e.contains("targets.r.sessions.max: must be at least 1"),
+            "{e}"
+        );
+        let e = err(target(
+            "    address: x\n    connectivity:\n      - {port: 22, name: a}\n      - {port: 22, name: b}\n",
+        ));
+        assert!(
+            e.contains("line 11 column 7: targets.r.connectivity[1].port: port 22 is listed twice"),
+            "{e}"
+        );
+        let e = err(target(
+            "    address: x\n    connectivity:\n      - {port: 70000, name: a}\n",
+        ));
+        assert!(e.contains("line 10"), "{e}");
+        assert!(e.contains("70000"), "{e}");
+        let e = err(target("    address: x\n    address: y\n"));
+        assert!(e.contains("duplicate field `address`"), "{e}");
+        let e = err(load(&format!(
+            "{AUTH}  a:\n    username: v\n    password: w\n"
+        )));
+        assert!(
+            e.contains("line 5 column 3: auths.a: `a` is defined more than once"),
+            "{e}"
+        );
+        let e = err(target("    adress: x\n"));
+        assert!(e.contains("did you mean `address`"), "{e}");
+        let e = err(load(&format!(
+            "{AUTH}targets:\n  r:\n    address: x\n    auth: b\n"
+        )));
+        assert!(e.contains("unknown auth `b` (defined: a)"), "{e}");
+        let e = err(load("targets:\n  r:\n    address: x\n    auth: b\n"));
+        assert!(e.contains("(no auths are defined)"), "{e}");
+        let e = err(load("targets:\n  r:\n    address: x\n"));
+        assert!(
+            e.contains("line 3 column 5: targets.r: missing field `auth`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn global_checks() {
+        let e = err(load("global:\n  limits:\n    max_concurrent_probes: 0\n"));
+        assert!(
+            e.contains("line 3 column 5: global.limits.max_concurrent_probes: must be at least 1"),
+            "{e}"
+        );
+        let e = err(load("global:\n  default_timeout: 0s\n"));
+        assert!(
+            e.contains("global.default_timeout: must be greater than 0s"),
+            "{e}"
+        );
+        let e = err(load("globl: {}\n"));
+        assert!(
+            e.contains("unknown field `globl`, did you mean `global`?"),
+            "{e}"
+        );
+        let c = load("global:\nauths:\ntargets:\nmodules:\n").expect("empty sections");
+        assert_eq!(c.global, Global::default());
+    }
+
+    #[test]
+    fn module_checks() {
+        let e = err(load("modules:\n  m:\n    groups: [system, system]\n"));
+        assert!(
+            e.contains("modules.m.groups[1]: group `system` is listed twice"),
+            "{e}"
+        );
+        let e = err(load("modules:\n  m:\n    groups: []\n"));
+        assert!(
+            e.contains("list at least one group (known: system, interface"),
+            "{e}"
+        );
+        let e = err(load("modules:\n  m:\n    groups: [bogus]\n"));
+        assert!(
+            e.contains("line 3 column 5: modules.m.groups[0]: unknown group `bogus` (known:"),
+            "{e}"
+        );
+        let e = err(load("modules:\n  connectivity:\n    groups: [system]\n"));
+        assert!(e.contains("built-in module"), "{e}");
+        let e = err(load(
+            "modules:\n  m:\n    groups: [conntrack]\n    conntrack: {group_by: [protocol, protocol]}\n",
+        ));
+        assert!(e.contains("`protocol` is listed twice"), "{e}");
+        let e = err(load("modules:\n  m:\n    groups: [system]\n    name: x\n"));
+        assert!(e.contains("unknown field `name`"), "{e}");
+        let c = load("modules:\n  m:\n    groups: [conntrack]\n    conntrack: {top_n: 5}\n")
+            .expect("partial conntrack");
+        assert_eq!(
+            c.modules["m"].conntrack.group_by,
+            ConntrackOptions::default().group_by
+        );
+        assert_eq!(c.modules["m"].timeout, None);
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let e = err(load("targets:\n  r: [\n"));
+        assert!(e.starts_with("t.yml: line "), "{e}");
+    }
+
+    #[test]
+    fn demo_config() {
+        let addr: SocketAddr = "127.0.0.1:18728".parse().expect("addr");
+        let v6: SocketAddr = "[::1]:18729".parse().expect("addr");
+        let c = demo(&[("r1".into(), addr), ("r2".into(), v6)], GROUPS);
+        assert_eq!(c.source, ConfigSource::Demo);
+        let e = c.endpoint("r1").expect("r1");
+        assert_eq!(
+            (e.address.as_str(), e.username.as_str(), e.password.as_str()),
+            ("127.0.0.1:18728", "admin", "")
+        );
+        assert_eq!(c.targets["r2"].address, "[::1]:18729");
+        assert_eq!(c.targets["r2"].auth, "demo");
+        assert_eq!(c.modules["full"].groups, GROUPS);
+    }
 }

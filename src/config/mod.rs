@@ -13,7 +13,7 @@ mod load;
 mod locate;
 mod model;
 
-pub use address::{normalize as normalize_address, parse_port};
+pub use address::normalize as normalize_address;
 pub use env::{
     COLLECTION_INTERVAL_SECONDS, GAP_RESET_THRESHOLD_SECONDS, LEGACY_TARGET, ROUTEROS_ADDRESS,
     ROUTEROS_PASSWORD, ROUTEROS_USERNAME, ROUTERS_CONFIG, apply_env_overrides, from_env,
@@ -21,7 +21,7 @@ pub use env::{
 pub use error::{ConfigError, Diagnostic};
 pub use glob::Glob;
 pub use load::{demo, load_file, load_file_with_env, load_str, load_str_with_env};
-pub use locate::{KeyPath, Location, Segment, locate};
+pub use locate::Location;
 pub use model::{
     Auth, Config, ConfigSource, ConntrackKey, ConntrackOptions, DEFAULT_API_PORT,
     DEFAULT_API_SSL_PORT, ExtraPort, GROUP_CONNECTIVITY, Global, HealthPolicy, InterfaceOptions,

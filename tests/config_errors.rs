@@ -1,0 +1,367 @@
+//! Every file in `tests/testdata` but `good.yml` is broken in one way; the error
+//! must say where (file, line) and what (field path, suggestion).
+
+use routeros_exporter::config::{
+    ConfigError, ConfigSource, ConntrackKey, load_file, load_file_with_env, load_str,
+};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const GROUPS: &[&str] = &[
+    "system",
+    "interface",
+    "firewall",
+    "conntrack",
+    "wireguard",
+    "certificate",
+    "connectivity",
+];
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/testdata")
+        .join(name)
+}
+
+/// Loads a broken file and returns its error message.
+fn error_of(name: &str) -> String {
+    match load_file(&testdata(name), GROUPS) {
+        Ok(config) => panic!("{name} loaded but should fail: {config:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Asserts the message names the file, the line, and contains every part.
+fn assert_error(name: &str, line: usize, parts: &[&str]) {
+    let message = error_of(name);
+    assert!(
+        message.starts_with(&testdata(name).display().to_string()),
+        "file name missing: {message}"
+    );
+    assert!(
+        message.contains(&format!(": line {line} column ")),
+        "expected line {line}: {message}"
+    );
+    for part in parts {
+        assert!(message.contains(part), "expected {part:?} in: {message}");
+    }
+}
+
+#[test]
+fn unknown_field_suggests_closest_name() {
+    assert_error(
+        "unknown_field.yml",
+        7,
+        &[
+            "targets.core1.adress: ",
+            "unknown field `adress`, did you mean `address`?",
+        ],
+    );
+}
+
+#[test]
+fn unknown_auth() {
+    assert_error(
+        "unknown_auth.yml",
+        8,
+        &[
+            "targets.core1.auth: ",
+            "unknown auth `monitorin`, did you mean `monitoring`?",
+        ],
+    );
+}
+
+#[test]
+fn unknown_group() {
+    assert_error(
+        "unknown_group.yml",
+        5,
+        &[
+            "modules.light.groups[1]: ",
+            "unknown group `interfaces`, did you mean `interface`?",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_target_points_at_second_definition() {
+    assert_error(
+        "duplicate_target.yml",
+        9,
+        &["targets.core1: ", "`core1` is defined more than once"],
+    );
+}
+
+#[test]
+fn bad_duration() {
+    assert_error(
+        "bad_duration.yml",
+        2,
+        &[
+            "global.default_timeout: ",
+            "\"10 parsecs\"",
+            "expected a duration",
+        ],
+    );
+}
+
+#[test]
+fn builtin_module() {
+    assert_error(
+        "builtin_module.yml",
+        4,
+        &["modules.full: ", "`full` is a built-in module"],
+    );
+}
+
+#[test]
+fn bad_fingerprint() {
+    assert_error(
+        "bad_fingerprint.yml",
+        10,
+        &[
+            "targets.core1.tls.fingerprint_sha256: ",
+            "invalid SHA-256 fingerprint",
+        ],
+    );
+}
+
+#[test]
+fn password_and_password_file() {
+    assert_error(
+        "password_and_file.yml",
+        5,
+        &[
+            "auths.monitoring.password_file: ",
+            "either `password` or `password_file`, not both",
+        ],
+    );
+}
+
+#[test]
+fn neither_password_nor_file() {
+    assert_error(
+        "no_password.yml",
+        2,
+        &["auths.monitoring: ", "set `password` or `password_file`"],
+    );
+}
+
+#[test]
+fn missing_password_file() {
+    assert_error(
+        "missing_password_file.yml",
+        4,
+        &[
+            "auths.monitoring.password_file: ",
+            "cannot read `",
+            "does-not-exist.secret`",
+        ],
+    );
+}
+
+#[test]
+fn missing_ca_file() {
+    assert_error(
+        "missing_ca_file.yml",
+        10,
+        &[
+            "targets.core1.tls.ca_file: ",
+            "cannot read CA file `",
+            "no-such-ca.pem`",
+        ],
+    );
+}
+
+#[test]
+fn bad_label_name() {
+    assert_error(
+        "bad_label_name.yml",
+        11,
+        &[
+            "targets.core1.labels.rack-row: ",
+            "invalid label name `rack-row`",
+        ],
+    );
+}
+
+#[test]
+fn bad_port() {
+    assert_error(
+        "bad_port.yml",
+        7,
+        &["targets.core1.address: ", "port 70000 is out of range"],
+    );
+}
+
+#[test]
+fn bad_connectivity_port() {
+    assert_error(
+        "bad_connectivity_port.yml",
+        12,
+        &[
+            "targets.core1.connectivity[1].port: ",
+            "port 0 is not allowed",
+        ],
+    );
+}
+
+#[test]
+fn empty_address() {
+    assert_error(
+        "empty_address.yml",
+        7,
+        &["targets.core1.address: ", "address is empty"],
+    );
+}
+
+#[test]
+fn bad_conntrack_key() {
+    assert_error(
+        "bad_conntrack_key.yml",
+        5,
+        &[
+            "modules.conns.conntrack.group_by[0]: ",
+            "unknown value `src_adress`, did you mean `src_address`?",
+        ],
+    );
+}
+
+#[test]
+fn unset_env_names_variable_and_line() {
+    assert_error(
+        "unset_env.yml",
+        5,
+        &["environment variable `ROUTEROS_EXPORTER_TEST_UNSET_VARIABLE` is not set"],
+    );
+    // The variable on line 4 is in a comment and is not expanded.
+    let vars = |name: &str| {
+        (name == "ROUTEROS_EXPORTER_TEST_UNSET_VARIABLE").then(|| "now-set".to_string())
+    };
+    let config = load_file_with_env(&testdata("unset_env.yml"), GROUPS, &vars).expect("loads");
+    assert_eq!(config.auths["monitoring"].password.expose(), "now-set");
+}
+
+#[test]
+fn missing_config_file() {
+    let err = load_file(&testdata("no-such-config.yml"), GROUPS).expect_err("missing");
+    assert!(matches!(err, ConfigError::Read { .. }));
+    assert!(
+        err.to_string()
+            .contains("no-such-config.yml: cannot read config file")
+    );
+}
+
+#[test]
+fn good_file_loads_everything() {
+    let path = testdata("good.yml");
+    let config = load_file(&path, GROUPS).expect("good.yml loads");
+    assert_eq!(config.source, ConfigSource::File(path.clone()));
+
+    let g = &config.global;
+    assert_eq!(g.gap_reset_threshold, Duration::from_secs(120));
+    assert_eq!(g.default_timeout, Duration::from_secs(8));
+    assert_eq!(g.health.stale_after, Duration::from_secs(600));
+    assert_eq!(g.health.max_consecutive_errors, 5);
+    assert_eq!(g.limits.max_concurrent_probes, 32);
+    assert_eq!(g.limits.max_concurrent_per_target, 1);
+
+    assert_eq!(config.auths["monitoring"].password.expose(), "from-default");
+    let filed = &config.auths["filed"];
+    assert_eq!(filed.password.expose(), "the-router-password");
+    assert_eq!(
+        filed.password_file.as_deref(),
+        Some(testdata("router.secret").as_path())
+    );
+
+    let core1 = &config.targets["core1"];
+    assert_eq!(core1.name, "core1");
+    assert_eq!(core1.address, "192.168.88.1:8728");
+    assert!(core1.tls.is_none());
+    assert_eq!(core1.labels["site"], "hq");
+    assert_eq!(core1.labels["rack"], "12");
+    assert_eq!(core1.sessions.max, 2);
+    assert_eq!(core1.sessions.idle_timeout, Duration::from_secs(60));
+    assert_eq!(core1.connectivity.len(), 2);
+    assert_eq!(core1.connectivity[0].name, "winbox");
+    assert_eq!(core1.connectivity[0].timeout, Duration::from_secs(1));
+    assert_eq!(core1.connectivity[1].port, 22);
+    assert_eq!(core1.connectivity[1].timeout, Duration::from_secs(2));
+
+    let core2 = &config.targets["core2"];
+    assert_eq!(core2.address, "[2001:db8::2]:8729");
+    let tls = core2.tls.as_ref().expect("tls");
+    assert_eq!(
+        tls.ca_file.as_deref(),
+        Some(testdata("test-ca.pem").as_path())
+    );
+    assert_eq!(tls.server_name.as_deref(), Some("core2.example"));
+    assert_eq!(config.targets["edge"].address, "edge.example:18729");
+    assert!(
+        config.targets["lab"]
+            .tls
+            .as_ref()
+            .expect("tls")
+            .insecure_skip_verify
+    );
+
+    let e = config.endpoint("core2").expect("endpoint");
+    assert_eq!(e.username, "reader");
+    assert_eq!(e.password, "the-router-password");
+    assert_eq!(e.tls, core2.tls);
+
+    let light = &config.modules["light"];
+    assert_eq!(light.name, "light");
+    assert_eq!(light.groups, ["system", "interface"]);
+    assert_eq!(light.timeout, Some(Duration::from_secs(5)));
+    assert!(light.interface.accepts("ether1", "ether", false));
+    assert!(!light.interface.accepts("ether1", "ether", true));
+    assert!(!light.interface.accepts("ether-test", "ether", false));
+    assert!(!light.interface.accepts("bridge1", "bridge", false));
+    assert_eq!(light.conntrack.top_n, 50);
+    let conns = &config.modules["conns"];
+    assert_eq!(conns.conntrack.group_by, [ConntrackKey::DstAddress]);
+    assert_eq!(conns.conntrack.top_n, 0);
+    assert_eq!(config.modules["full"].groups, GROUPS);
+    assert_eq!(config.modules["connectivity"].groups, ["connectivity"]);
+
+    // The /config view shows file paths but never a password.
+    let json = serde_json::to_string(&config).expect("serialize");
+    assert!(!json.contains("the-router-password"), "{json}");
+    assert!(!json.contains("from-default"), "{json}");
+    assert!(json.contains("router.secret"), "{json}");
+    assert!(!format!("{config:?}").contains("the-router-password"));
+}
+
+#[test]
+fn good_file_takes_password_from_env() {
+    let vars = |name: &str| (name == "GOOD_TEST_PASSWORD").then(|| "env-pass".to_string());
+    let config = load_file_with_env(&testdata("good.yml"), GROUPS, &vars).expect("loads");
+    assert_eq!(config.auths["monitoring"].password.expose(), "env-pass");
+}
+
+#[test]
+fn example_config_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml");
+    let text = std::fs::read_to_string(&path).expect("read config.example.yaml");
+    let vars = |name: &str| (name == "ROUTER_PASSWORD").then(|| "example".to_string());
+    let config =
+        routeros_exporter::config::load_str_with_env(&text, "config.example.yaml", GROUPS, &vars)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.targets["core1"].address, "192.168.88.1:8728");
+    assert_eq!(config.targets["core1"].connectivity.len(), 2);
+    assert_eq!(config.targets["core2"].address, "[2001:db8::2]:8729");
+    assert!(config.targets["core2"].tls.is_some());
+    assert_eq!(config.auths["monitoring"].password.expose(), "example");
+    assert_eq!(config.modules["light"].groups, ["system", "interface"]);
+    assert_eq!(config.modules["connections"].conntrack.top_n, 50);
+}
+
+#[test]
+fn empty_file_is_an_empty_config() {
+    let config = load_str("# nothing yet\n", "empty.yml", GROUPS).expect("loads");
+    assert!(config.targets.is_empty());
+    assert_eq!(config.modules.len(), 2);
+    let config = load_str("", "empty.yml", GROUPS).expect("loads");
+    assert!(config.auths.is_empty());
+}
