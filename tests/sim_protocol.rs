@@ -1207,3 +1207,24 @@ async fn control_endpoint_switches_faults_and_reports() {
     assert_eq!(status, 204);
     c.expect_eof().await;
 }
+
+#[tokio::test]
+async fn reboot_closes_even_a_connection_stuck_behind_a_slow_writer() {
+    let (sim, mut c) = faulty(Faults {
+        drip_chunk_bytes: 1,
+        drip_delay_ms: 50,
+        ..Faults::default()
+    })
+    .await;
+    // Enough replies to fill the connection's queue while the writer dribbles.
+    for _ in 0..200 {
+        c.send(&["/login"]).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sim.routers()[0].reboot();
+    let mut rest = Vec::new();
+    tokio::time::timeout(READ_TIMEOUT, c.stream.read_to_end(&mut rest))
+        .await
+        .expect("closed promptly after reboot")
+        .expect("clean close");
+}
