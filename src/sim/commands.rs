@@ -199,17 +199,18 @@ async fn print(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentenc
 }
 
 async fn monitor(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentence) -> Result {
-    let Some(items) = attribute(request, "numbers").or_else(|| attribute(request, "interface"))
-    else {
-        return context
-            .trap_done(Some(1), "missing value(s) of argument(s) numbers")
-            .await;
-    };
-    let items: Vec<String> = items
+    let items: Vec<String> = attribute(request, "numbers")
+        .or_else(|| attribute(request, "interface"))
+        .unwrap_or_default()
         .split(|&b| b == b',')
         .filter(|item| !item.is_empty())
         .map(|item| lossy(item).into_owned())
         .collect();
+    if items.is_empty() {
+        return context
+            .trap_done(Some(1), "missing value(s) of argument(s) numbers")
+            .await;
+    }
     let interval = match attribute(request, "interval") {
         None => DEFAULT_INTERVAL,
         Some(raw) => match parse_interval(raw) {
@@ -439,6 +440,17 @@ mod tests {
             ]
         );
         assert_eq!(replies("7.16", &["/test/nothing/print"]).await.len(), 3);
+        assert_eq!(
+            replies("7.16", &["/test/items/monitor", "=numbers=", "=once="]).await,
+            vec![
+                vec![
+                    "!trap",
+                    "=category=1",
+                    "=message=missing value(s) of argument(s) numbers"
+                ],
+                vec!["!done"]
+            ]
+        );
     }
 
     #[test]
