@@ -1228,3 +1228,19 @@ async fn reboot_closes_even_a_connection_stuck_behind_a_slow_writer() {
         .expect("closed promptly after reboot")
         .expect("clean close");
 }
+
+#[tokio::test]
+async fn half_closed_clients_still_get_their_replies() {
+    let (_sim, addr) = start_one(RouterConfig::v7("r1")).await;
+    let mut c = RawClient::connect(addr).await;
+    c.send(&["/login", "=name=admin", "=password="]).await;
+    c.send(&["/ip/firewall/connection/print", "=count-only="])
+        .await;
+    c.stream.shutdown().await.unwrap();
+    assert_eq!(c.read_to_done().await, vec![words(&["!done"])]);
+    assert_eq!(
+        c.read_to_done().await,
+        vec![words(&["!done", "=ret=20000"])]
+    );
+    c.expect_eof().await;
+}

@@ -126,6 +126,7 @@ where
     };
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = Decoder::default();
+    let mut client_closed = false;
     loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             buf.reserve(READ_CHUNK);
@@ -138,8 +139,12 @@ where
             }
             read = reader.read_buf(&mut buf) => {
                 let n = match read {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) => {
+                        client_closed = true;
+                        break;
+                    }
                     Ok(n) => n,
+                    Err(_) => break,
                 };
                 StatsCounters::add(&session.router.stats.bytes_received, n);
                 // Handling can wait on a slow client; a reboot must still win.
@@ -161,7 +166,17 @@ where
             }
         }
     }
-    session.abort_all();
+    let running = session.running.clone();
+    if client_closed && !writer_done {
+        // A half-closed client still gets the replies of what it sent: the
+        // writer ends once the running commands are done with their senders.
+        drop(session);
+        tokio::select! {
+            _ = closer.changed() => {}
+            _ = &mut writer_task => writer_done = true,
+        }
+    }
+    abort_all(&running);
     if !writer_done {
         writer_task.abort();
     }
@@ -352,11 +367,11 @@ impl Session {
             Err(_) => Flow::Abort,
         }
     }
+}
 
-    fn abort_all(&self) {
-        for (_, command) in lock_running(&self.running).drain() {
-            command.handle.abort();
-        }
+fn abort_all(running: &Running) {
+    for (_, command) in lock_running(running).drain() {
+        command.handle.abort();
     }
 }
 
