@@ -1207,3 +1207,40 @@ async fn control_endpoint_switches_faults_and_reports() {
     assert_eq!(status, 204);
     c.expect_eof().await;
 }
+
+#[tokio::test]
+async fn reboot_closes_even_a_connection_stuck_behind_a_slow_writer() {
+    let (sim, mut c) = faulty(Faults {
+        drip_chunk_bytes: 1,
+        drip_delay_ms: 50,
+        ..Faults::default()
+    })
+    .await;
+    // Enough replies to fill the connection's queue while the writer dribbles.
+    for _ in 0..200 {
+        c.send(&["/login"]).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    sim.routers()[0].reboot();
+    let mut rest = Vec::new();
+    tokio::time::timeout(READ_TIMEOUT, c.stream.read_to_end(&mut rest))
+        .await
+        .expect("closed promptly after reboot")
+        .expect("clean close");
+}
+
+#[tokio::test]
+async fn half_closed_clients_still_get_their_replies() {
+    let (_sim, addr) = start_one(RouterConfig::v7("r1")).await;
+    let mut c = RawClient::connect(addr).await;
+    c.send(&["/login", "=name=admin", "=password="]).await;
+    c.send(&["/ip/firewall/connection/print", "=count-only="])
+        .await;
+    c.stream.shutdown().await.unwrap();
+    assert_eq!(c.read_to_done().await, vec![words(&["!done"])]);
+    assert_eq!(
+        c.read_to_done().await,
+        vec![words(&["!done", "=ret=20000"])]
+    );
+    c.expect_eof().await;
+}

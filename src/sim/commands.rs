@@ -36,6 +36,9 @@ pub(crate) enum CommandEnd {
     /// A reply could not be encoded.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
+    /// Rendering a menu panicked.
+    #[error("menu rendering failed: {0}")]
+    Render(#[from] tokio::task::JoinError),
 }
 
 type Result<T = ()> = std::result::Result<T, CommandEnd>;
@@ -143,13 +146,27 @@ async fn print(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentenc
     let encoder = &context.encoder;
     let mut out = Vec::new();
     if attribute(request, "count-only").is_some() {
-        let rows = router.rows(menu);
+        let rows = rows_of(router, menu).await?;
         let count = rows.iter().filter(|row| query.matches(row)).count();
         encoder.sentence(&mut out, "!done", &[("ret", count.to_string().as_bytes())])?;
         return context.finish(out).await;
     }
-    let encoded =
-        router.encoded_rows(menu, &query_words, &query, attribute(request, ".proplist"))?;
+    let proplist = attribute(request, ".proplist");
+    let encoded = match router.cached_encoded_rows(menu, &query_words, proplist) {
+        Some(encoded) => encoded,
+        None if menu.is_static() => {
+            // The first render of a large table is slow: keep it off the runtime.
+            let (router, menu) = (router.clone(), menu.clone());
+            let words: Vec<Vec<u8>> = query_words.iter().map(|w| w.to_vec()).collect();
+            let proplist = proplist.map(<[u8]>::to_vec);
+            tokio::task::spawn_blocking(move || {
+                let words: Vec<&[u8]> = words.iter().map(Vec::as_slice).collect();
+                router.encoded_rows(&menu, &words, &query, proplist.as_deref())
+            })
+            .await??
+        }
+        None => router.encoded_rows(menu, &query_words, &query, proplist)?,
+    };
     if context.faults.drop_mid_reply {
         if let Some(first) = encoded.sentence(0) {
             encoder.append_encoded(&mut out, first)?;
@@ -182,17 +199,18 @@ async fn print(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentenc
 }
 
 async fn monitor(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentence) -> Result {
-    let Some(items) = attribute(request, "numbers").or_else(|| attribute(request, "interface"))
-    else {
-        return context
-            .trap_done(Some(1), "missing value(s) of argument(s) numbers")
-            .await;
-    };
-    let items: Vec<String> = items
+    let items: Vec<String> = attribute(request, "numbers")
+        .or_else(|| attribute(request, "interface"))
+        .unwrap_or_default()
         .split(|&b| b == b',')
         .filter(|item| !item.is_empty())
         .map(|item| lossy(item).into_owned())
         .collect();
+    if items.is_empty() {
+        return context
+            .trap_done(Some(1), "missing value(s) of argument(s) numbers")
+            .await;
+    }
     let interval = match attribute(request, "interval") {
         None => DEFAULT_INTERVAL,
         Some(raw) => match parse_interval(raw) {
@@ -229,6 +247,18 @@ async fn monitor(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sente
         context.send(out).await?;
         tokio::time::sleep(interval).await;
     }
+}
+
+/// The rows of `menu`; a static menu's first render runs on the blocking pool.
+async fn rows_of(router: &Arc<RouterShared>, menu: &Arc<dyn Menu>) -> Result<Arc<Vec<SimRow>>> {
+    if !menu.is_static() {
+        return Ok(router.rows(menu));
+    }
+    if let Some(rows) = router.cached_rows(menu) {
+        return Ok(rows);
+    }
+    let (router, menu) = (router.clone(), menu.clone());
+    Ok(tokio::task::spawn_blocking(move || router.rows(&menu)).await?)
 }
 
 /// Maps `.id`s (`*1`) and print-order indices to item names; names pass through.
@@ -410,6 +440,17 @@ mod tests {
             ]
         );
         assert_eq!(replies("7.16", &["/test/nothing/print"]).await.len(), 3);
+        assert_eq!(
+            replies("7.16", &["/test/items/monitor", "=numbers=", "=once="]).await,
+            vec![
+                vec![
+                    "!trap",
+                    "=category=1",
+                    "=message=missing value(s) of argument(s) numbers"
+                ],
+                vec!["!done"]
+            ]
+        );
     }
 
     #[test]

@@ -84,9 +84,14 @@ struct RunningCommand {
 
 type Running = Arc<Mutex<HashMap<u64, RunningCommand>>>;
 
+/// What the reader loop does next.
 enum Flow {
+    /// Keep reading.
     Continue,
+    /// A closing sentence was queued: wait for the writer to send it, then stop.
     Close,
+    /// Stop at once.
+    Abort,
 }
 
 struct Session {
@@ -121,7 +126,8 @@ where
     };
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = Decoder::default();
-    'connection: loop {
+    let mut client_closed = false;
+    loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             buf.reserve(READ_CHUNK);
         }
@@ -133,38 +139,67 @@ where
             }
             read = reader.read_buf(&mut buf) => {
                 let n = match read {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) => {
+                        client_closed = true;
+                        break;
+                    }
                     Ok(n) => n,
+                    Err(_) => break,
                 };
                 StatsCounters::add(&session.router.stats.bytes_received, n);
-                loop {
-                    match decoder.decode(&mut buf) {
-                        Ok(Some(sentence)) => {
-                            if let Flow::Close = session.handle(sentence).await {
-                                tokio::select! {
-                                    _ = closer.changed() => {}
-                                    _ = &mut writer_task => writer_done = true,
-                                }
-                                break 'connection;
-                            }
+                // Handling can wait on a slow client; a reboot must still win.
+                let flow = tokio::select! {
+                    _ = closer.changed() => break,
+                    flow = session.handle_buffered(&mut decoder, &mut buf) => flow,
+                };
+                match flow {
+                    Flow::Continue => {}
+                    Flow::Close => {
+                        tokio::select! {
+                            _ = closer.changed() => {}
+                            _ = &mut writer_task => writer_done = true,
                         }
-                        Ok(None) => break,
-                        Err(e) => {
-                            tracing::debug!(router = %session.router.config.name, "protocol error from client: {e}");
-                            break 'connection;
-                        }
+                        break;
                     }
+                    Flow::Abort => break,
                 }
             }
         }
     }
-    session.abort_all();
+    let running = session.running.clone();
+    if client_closed && !writer_done {
+        // A half-closed client still gets the replies of what it sent: the
+        // writer ends once the running commands are done with their senders.
+        drop(session);
+        tokio::select! {
+            _ = closer.changed() => {}
+            _ = &mut writer_task => writer_done = true,
+        }
+    }
+    abort_all(&running);
     if !writer_done {
         writer_task.abort();
     }
 }
 
 impl Session {
+    /// Handles every complete sentence in `buf`.
+    async fn handle_buffered(&mut self, decoder: &mut Decoder, buf: &mut BytesMut) -> Flow {
+        loop {
+            match decoder.decode(buf) {
+                Ok(Some(sentence)) => match self.handle(sentence).await {
+                    Flow::Continue => {}
+                    stop => return stop,
+                },
+                Ok(None) => return Flow::Continue,
+                Err(e) => {
+                    tracing::debug!(router = %self.router.config.name, "protocol error from client: {e}");
+                    return Flow::Abort;
+                }
+            }
+        }
+    }
+
     async fn handle(&mut self, sentence: Sentence) -> Flow {
         let Some(first) = sentence.word(0) else {
             return Flow::Continue;
@@ -202,7 +237,7 @@ impl Session {
     async fn send(&self, bytes: Vec<u8>) -> Flow {
         match self.tx.send(Outgoing::Bytes(bytes)).await {
             Ok(()) => Flow::Continue,
-            Err(_) => Flow::Close,
+            Err(_) => Flow::Abort,
         }
     }
 
@@ -221,7 +256,7 @@ impl Session {
         if self.logged_in {
             return match encoder.sentence(&mut out, "!done", &[]) {
                 Ok(()) => self.send(out).await,
-                Err(_) => Flow::Close,
+                Err(_) => Flow::Abort,
             };
         }
         let config = &self.router.config;
@@ -239,7 +274,7 @@ impl Session {
                     let ret = hex::encode(challenge);
                     return match encoder.sentence(&mut out, "!done", &[("ret", ret.as_bytes())]) {
                         Ok(()) => self.send(out).await,
-                        Err(_) => Flow::Close,
+                        Err(_) => Flow::Abort,
                     };
                 }
             }
@@ -260,7 +295,7 @@ impl Session {
         };
         match encoded {
             Ok(()) => self.send(out).await,
-            Err(_) => Flow::Close,
+            Err(_) => Flow::Abort,
         }
     }
 
@@ -329,14 +364,14 @@ impl Session {
             });
         match encoded {
             Ok(()) => self.send(out).await,
-            Err(_) => Flow::Close,
+            Err(_) => Flow::Abort,
         }
     }
+}
 
-    fn abort_all(&self) {
-        for (_, command) in lock_running(&self.running).drain() {
-            command.handle.abort();
-        }
+fn abort_all(running: &Running) {
+    for (_, command) in lock_running(running).drain() {
+        command.handle.abort();
     }
 }
 

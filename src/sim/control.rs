@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `GET /routers` | `[{"name","address","tls_address","version"}]` |
 //! | `GET /routers/{name}/stats` | [`Stats`](crate::sim::Stats) as JSON |
-//! | `GET /routers/{name}/faults` | [`Faults`](crate::sim::Faults) as JSON |
+//! | `GET /routers/{name}/faults` | [`Faults`] as JSON |
 //! | `PUT /routers/{name}/faults` | replace the faults (JSON body; missing fields are off) |
 //! | `DELETE /routers/{name}/faults` | reset all faults |
 //! | `POST /routers/{name}/reboot` | simulated reboot |

@@ -145,6 +145,22 @@ impl RouterShared {
         self.close_all();
     }
 
+    /// The cached rows of a static menu, if already rendered.
+    pub fn cached_rows(&self, menu: &Arc<dyn Menu>) -> Option<Arc<Vec<SimRow>>> {
+        lock(&self.cache).rows.get(menu.path()).cloned()
+    }
+
+    /// The cached encoded print of a static menu, if already built.
+    pub fn cached_encoded_rows(
+        &self,
+        menu: &Arc<dyn Menu>,
+        query_words: &[&[u8]],
+        proplist_raw: Option<&[u8]>,
+    ) -> Option<Arc<EncodedRows>> {
+        let key = cache_key(menu.path(), query_words, proplist_raw);
+        lock(&self.cache).encoded.get(&key).cloned()
+    }
+
     /// The rows of `menu`, cached when the menu is static.
     pub fn rows(&self, menu: &Arc<dyn Menu>) -> Arc<Vec<SimRow>> {
         if !menu.is_static() {

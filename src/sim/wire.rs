@@ -82,11 +82,6 @@ impl ReplyEncoder {
         Self { tag_word, position }
     }
 
-    /// The raw tag value, if any.
-    pub fn tag(&self) -> Option<&[u8]> {
-        self.tag_word.as_deref().map(|w| &w[5..])
-    }
-
     /// Appends `reply` (e.g. `!done`) with `attributes`, tagged.
     pub fn sentence(
         &self,
