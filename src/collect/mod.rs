@@ -10,6 +10,8 @@
 pub mod family;
 pub mod parse;
 
+mod firewall;
+mod interface;
 mod system;
 
 use crate::config::{Module, Target};
@@ -22,7 +24,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Every group, in the order `full` runs them. One line per group.
-pub static REGISTRY: &[&dyn Group] = &[&system::System];
+pub static REGISTRY: &[&dyn Group] = &[&system::System, &interface::Interface, &firewall::Firewall];
 
 /// Names of every group (for config validation).
 pub fn group_names() -> Vec<&'static str> {

@@ -1,0 +1,457 @@
+//! `firewall`: byte and packet counters of every firewall rule.
+//!
+//! Commands (run concurrently on the probe's session, each with `.proplist`):
+//! `/ip/firewall/{filter,nat,mangle,raw}/print` and
+//! `/ipv6/firewall/{filter,nat,mangle,raw}/print`. A table the router lacks
+//! (`/ipv6/firewall/nat` on RouterOS 6, the IPv6 package disabled) is skipped;
+//! only when every table is missing is the group unsupported.
+//!
+//! A rule is identified by its table and `.id` (`*5`), which is unique per
+//! table and stable for the router's lifetime. Synthetic names built from
+//! chain, action and comment collide for identical rules (mktxp's duplicate
+//! samples), so comment, action and print position go into the info metric only.
+
+use super::family::{Family, MetricDesc, MetricKind};
+use super::{Context, Group, GroupError, GroupFuture, Trace, parse};
+use crate::routeros::{Command, Row};
+use std::collections::HashSet;
+
+/// The `firewall` group.
+pub struct Firewall;
+
+const IDENTITY: &[&str] = &["family", "table", "chain", "rule_id"];
+
+static BYTES: MetricDesc = MetricDesc {
+    name: "mikrotik_firewall_rule_bytes_total",
+    help: "Bytes matched by the firewall rule.",
+    kind: MetricKind::Counter,
+    labels: IDENTITY,
+};
+static PACKETS: MetricDesc = MetricDesc {
+    name: "mikrotik_firewall_rule_packets_total",
+    help: "Packets matched by the firewall rule.",
+    kind: MetricKind::Counter,
+    labels: IDENTITY,
+};
+static INFO: MetricDesc = MetricDesc {
+    name: "mikrotik_firewall_rule_info",
+    help: "Firewall rule metadata (value 1); position is the rule's index in print order.",
+    kind: MetricKind::Gauge,
+    labels: &[
+        "family", "table", "chain", "rule_id", "position", "action", "comment", "disabled",
+        "dynamic", "log",
+    ],
+};
+
+static METRICS: &[&MetricDesc] = &[&BYTES, &PACKETS, &INFO];
+
+/// One firewall table.
+#[derive(Debug)]
+struct Table {
+    /// `ipv4` or `ipv6`.
+    family: &'static str,
+    /// `filter`, `nat`, `mangle` or `raw`.
+    table: &'static str,
+    /// The print command.
+    command: &'static str,
+}
+
+const fn table(family: &'static str, table: &'static str, command: &'static str) -> Table {
+    Table {
+        family,
+        table,
+        command,
+    }
+}
+
+static TABLES: [Table; 8] = [
+    table("ipv4", "filter", "/ip/firewall/filter/print"),
+    table("ipv4", "nat", "/ip/firewall/nat/print"),
+    table("ipv4", "mangle", "/ip/firewall/mangle/print"),
+    table("ipv4", "raw", "/ip/firewall/raw/print"),
+    table("ipv6", "filter", "/ipv6/firewall/filter/print"),
+    table("ipv6", "nat", "/ipv6/firewall/nat/print"),
+    table("ipv6", "mangle", "/ipv6/firewall/mangle/print"),
+    table("ipv6", "raw", "/ipv6/firewall/raw/print"),
+];
+
+/// The properties requested (only those used).
+const PROPLIST: &[&str] = &[
+    ".id", "chain", "action", "comment", "bytes", "packets", "disabled", "dynamic", "log",
+];
+
+impl Group for Firewall {
+    fn name(&self) -> &'static str {
+        "firewall"
+    }
+
+    fn metrics(&self) -> &'static [&'static MetricDesc] {
+        METRICS
+    }
+
+    fn collect<'a>(&'a self, ctx: &'a Context) -> GroupFuture<'a> {
+        Box::pin(async move {
+            let print = |i: usize| ctx.rows(Command::new(TABLES[i].command).proplist(PROPLIST));
+            let (f4, n4, m4, r4, f6, n6, m6, r6) = tokio::join!(
+                print(0),
+                print(1),
+                print(2),
+                print(3),
+                print(4),
+                print(5),
+                print(6),
+                print(7),
+            );
+            assemble(
+                TABLES.iter().zip([f4, n4, m4, r4, f6, n6, m6, r6]),
+                &ctx.trace,
+            )
+        })
+    }
+}
+
+/// Combines the tables' replies: missing tables are skipped (and traced), any
+/// other failure fails the group, and all tables missing means unsupported.
+fn assemble<'t>(
+    results: impl IntoIterator<Item = (&'t Table, Result<Vec<Row>, GroupError>)>,
+    trace: &Trace,
+) -> Result<Vec<Family>, GroupError> {
+    let mut tables = Vec::new();
+    let mut missing = Vec::new();
+    for (table, result) in results {
+        match result {
+            Ok(rows) => tables.push((table, rows)),
+            Err(GroupError::Unsupported(why)) => {
+                trace.note(|| format!("firewall: {} skipped: {why}", table.command));
+                missing.push(table.command);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if tables.is_empty() {
+        return Err(GroupError::Unsupported(format!(
+            "no firewall table on this router ({})",
+            missing.join(", ")
+        )));
+    }
+    Ok(build(&tables))
+}
+
+/// Converts the tables' rows into families (pure, unit-tested on fixtures).
+fn build(tables: &[(&Table, Vec<Row>)]) -> Vec<Family> {
+    let mut bytes = Family::new(&BYTES);
+    let mut packets = Family::new(&PACKETS);
+    let mut info = Family::new(&INFO);
+    for (table, rows) in tables {
+        let mut seen = HashSet::with_capacity(rows.len());
+        for (position, row) in rows.iter().enumerate() {
+            let Some(id) = row.text(".id").filter(|id| !id.is_empty()) else {
+                tracing::debug!(table = table.command, ?row, "firewall rule without .id");
+                continue;
+            };
+            if !seen.insert(id.clone()) {
+                tracing::debug!(table = table.command, %id, "duplicate rule .id, keeping the first");
+                continue;
+            }
+            let text = |key| row.text(key).map(|t| t.into_owned()).unwrap_or_default();
+            let identity = vec![
+                table.family.to_string(),
+                table.table.to_string(),
+                text("chain"),
+                id.into_owned(),
+            ];
+            for (key, family) in [("bytes", &mut bytes), ("packets", &mut packets)] {
+                if let Some(v) = counter(row, key) {
+                    family.push(identity.clone(), v);
+                }
+            }
+            let mut labels = identity;
+            labels.extend([
+                position.to_string(),
+                text("action"),
+                text("comment"),
+                flag(row, "disabled"),
+                flag(row, "dynamic"),
+                flag(row, "log"),
+            ]);
+            info.push(labels, 1u64);
+        }
+    }
+    [bytes, packets, info]
+        .into_iter()
+        .filter(|f| !f.samples.is_empty())
+        .collect()
+}
+
+/// A counter; `None` when absent or unparseable (logged).
+fn counter(row: &Row, key: &str) -> Option<u64> {
+    let raw = row.get(key)?;
+    let value = std::str::from_utf8(raw).ok().and_then(parse::unsigned);
+    if value.is_none() {
+        tracing::debug!(key, raw = %String::from_utf8_lossy(raw), "unparseable firewall counter");
+    }
+    value
+}
+
+/// A boolean property as a label: `true`/`false` (also from `yes`/`no`), the
+/// raw text when odd, empty when absent.
+fn flag(row: &Row, key: &str) -> String {
+    match row.str(key).and_then(parse::boolean) {
+        Some(b) => b.to_string(),
+        None => row.text(key).map(|t| t.into_owned()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::family::Value;
+    use crate::collect::fixture::rows;
+    use crate::routeros::Error;
+    use crate::sim::menus::testkit::Fixture;
+
+    fn find<'f>(f: &'f [Family], name: &str) -> &'f Family {
+        f.iter()
+            .find(|f| f.desc.name == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    /// The sample of `name` for `family`/`table`/`rule_id`.
+    fn rule<'f>(
+        f: &'f [Family],
+        name: &str,
+        fam: &str,
+        table: &str,
+        id: &str,
+    ) -> Option<&'f crate::collect::family::Sample> {
+        find(f, name)
+            .samples
+            .iter()
+            .find(|s| s.labels[0] == fam && s.labels[1] == table && s.labels[3] == id)
+    }
+
+    fn assert_no_duplicate_series(f: &[Family]) {
+        let mut seen = HashSet::new();
+        for family in f {
+            for s in &family.samples {
+                assert!(
+                    seen.insert((family.desc.name, s.labels.clone())),
+                    "duplicate {} {:?}",
+                    family.desc.name,
+                    s.labels
+                );
+            }
+        }
+    }
+
+    /// The simulator's rows of every table this personality has.
+    fn sim_tables(f: &Fixture, uptime: u64) -> Vec<(&'static Table, Vec<Row>)> {
+        let menus = crate::sim::menus::registry();
+        TABLES
+            .iter()
+            .filter_map(|t| {
+                let path = t.command.trim_end_matches("/print");
+                let menu = menus.iter().find(|m| m.path() == path)?;
+                menu.available(&f.personality).then(|| {
+                    let rows = menu.rows(&f.view(0, uptime));
+                    (t, rows.into_iter().map(Row::from_pairs).collect())
+                })
+            })
+            .collect()
+    }
+
+    const V7_FILTER: &str = "
+        .id=*FFFFFFFF  chain=forward  action=passthrough  comment=special dummy rule to show fasttrack counters  bytes=9007199254740993  packets=12  dynamic=true  disabled=false  log=false
+        .id=*1  chain=input  action=accept  comment=defconf: accept established,related,untracked  bytes=31611  packets=325  dynamic=false  disabled=false  log=false
+        .id=*4  chain=forward  action=drop  comment=drop invalid  bytes=500  packets=5  dynamic=false  disabled=false  log=false
+        .id=*5  chain=forward  action=drop  comment=drop invalid  bytes=300  packets=3  dynamic=false  disabled=false  log=false
+        .id=*6  chain=forward  action=accept  bytes=0  packets=0  dynamic=false  disabled=true  log=false
+    ";
+
+    const V6_NAT: &str = "
+        .id=*2  chain=srcnat  action=masquerade  bytes=0  packets=0  disabled=no  dynamic=no  log=no
+        .id=*3  chain=dstnat  action=dst-nat  comment=web=server:80  bytes=many  packets=7  disabled=no  dynamic=no  log=yes
+        chain=dstnat  action=dst-nat  bytes=1  packets=1
+    ";
+
+    #[test]
+    fn v7_filter_keeps_identical_rules_and_64_bit_counters() {
+        let f = build(&[(&TABLES[0], rows(V7_FILTER))]);
+        let bytes = "mikrotik_firewall_rule_bytes_total";
+        // Above 2^53: must not pass through an f64.
+        assert_eq!(
+            rule(&f, bytes, "ipv4", "filter", "*FFFFFFFF").map(|s| s.value),
+            Some(Value::Int(9_007_199_254_740_993))
+        );
+        let a = rule(&f, bytes, "ipv4", "filter", "*4").unwrap();
+        let b = rule(&f, bytes, "ipv4", "filter", "*5").unwrap();
+        assert_ne!(a.labels, b.labels);
+        assert_eq!((a.value, b.value), (Value::Int(500), Value::Int(300)));
+        let info = "mikrotik_firewall_rule_info";
+        let dummy = rule(&f, info, "ipv4", "filter", "*FFFFFFFF").unwrap();
+        assert_eq!(
+            dummy.labels,
+            vec![
+                "ipv4",
+                "filter",
+                "forward",
+                "*FFFFFFFF",
+                "0",
+                "passthrough",
+                "special dummy rule to show fasttrack counters",
+                "false",
+                "true",
+                "false"
+            ]
+        );
+        // Disabled rules are still exported, flagged in info.
+        let disabled = rule(&f, info, "ipv4", "filter", "*6").unwrap();
+        assert_eq!(
+            &disabled.labels[4..],
+            ["4", "accept", "", "true", "false", "false"]
+        );
+        assert!(rule(&f, bytes, "ipv4", "filter", "*6").is_some());
+        assert_no_duplicate_series(&f);
+    }
+
+    #[test]
+    fn v6_nat_with_yes_no_flags_and_odd_values() {
+        let f = build(&[(&TABLES[1], rows(V6_NAT))]);
+        let info = "mikrotik_firewall_rule_info";
+        let r3 = rule(&f, info, "ipv4", "nat", "*3").unwrap();
+        assert_eq!(
+            &r3.labels[4..],
+            ["1", "dst-nat", "web=server:80", "false", "false", "true"]
+        );
+        // An unparseable counter costs that one sample.
+        assert!(
+            rule(
+                &f,
+                "mikrotik_firewall_rule_bytes_total",
+                "ipv4",
+                "nat",
+                "*3"
+            )
+            .is_none()
+        );
+        assert_eq!(
+            rule(
+                &f,
+                "mikrotik_firewall_rule_packets_total",
+                "ipv4",
+                "nat",
+                "*3"
+            )
+            .map(|s| s.value),
+            Some(Value::Int(7))
+        );
+        // A rule without .id cannot be identified and is skipped.
+        assert_eq!(find(&f, info).samples.len(), 2);
+    }
+
+    #[test]
+    fn simulator_tables_on_both_versions() {
+        for (fixture, tables) in [(Fixture::v6(), 7), (Fixture::v7(), 8)] {
+            let raw = sim_tables(&fixture, 5_000);
+            assert_eq!(raw.len(), tables);
+            let f = build(&raw);
+            let info = find(&f, "mikrotik_firewall_rule_info");
+            let rules: usize = raw.iter().map(|(_, r)| r.len()).sum();
+            assert_eq!(info.samples.len(), rules);
+            assert_eq!(
+                find(&f, "mikrotik_firewall_rule_bytes_total").samples.len(),
+                rules
+            );
+            assert_no_duplicate_series(&f);
+            // Counters exactly as the router reports them.
+            for (t, rows) in &raw {
+                for row in rows {
+                    let id = row.str(".id").unwrap();
+                    let want = row.str("bytes").and_then(parse::unsigned).map(Value::Int);
+                    let got = rule(
+                        &f,
+                        "mikrotik_firewall_rule_bytes_total",
+                        t.family,
+                        t.table,
+                        id,
+                    );
+                    assert_eq!(got.map(|s| s.value), want, "{} {id}", t.command);
+                }
+            }
+            // The two `drop invalid` rules stay apart.
+            let drop_invalid: Vec<_> = info
+                .samples
+                .iter()
+                .filter(|s| s.labels[1] == "filter" && s.labels[6] == "drop invalid")
+                .collect();
+            assert_eq!(drop_invalid.len(), 2);
+            assert_ne!(drop_invalid[0].labels[3], drop_invalid[1].labels[3]);
+            // The dynamic fasttrack dummy rule is its own series.
+            let dummy = rule(
+                &f,
+                "mikrotik_firewall_rule_info",
+                "ipv4",
+                "filter",
+                "*FFFFFFFF",
+            )
+            .unwrap();
+            assert_eq!(dummy.labels[8], "true");
+            // CP1251 comments survive as Latin-1 characters.
+            let cp = rule(&f, "mikrotik_firewall_rule_info", "ipv4", "filter", "*3").unwrap();
+            assert!(
+                cp.labels[6].starts_with("\u{e2}\u{e5}\u{e1}-"),
+                "{:?}",
+                cp.labels
+            );
+            let ipv6_nat = info
+                .samples
+                .iter()
+                .any(|s| s.labels[0] == "ipv6" && s.labels[1] == "nat");
+            assert_eq!(ipv6_nat, tables == 8);
+        }
+    }
+
+    fn missing() -> Result<Vec<Row>, GroupError> {
+        Err(Error::Trap {
+            message: "no such command prefix".into(),
+            category: None,
+            more: Vec::new(),
+        }
+        .into())
+    }
+
+    #[test]
+    fn missing_tables_are_skipped_and_all_missing_is_unsupported() {
+        let trace = Trace::new(true);
+        let results = TABLES.iter().enumerate().map(|(i, t)| {
+            let r = if i == 0 {
+                Ok(rows(V7_FILTER))
+            } else {
+                missing()
+            };
+            (t, r)
+        });
+        let f = assemble(results, &trace).unwrap();
+        assert_eq!(find(&f, "mikrotik_firewall_rule_info").samples.len(), 5);
+        assert_eq!(trace.lines().len(), 7);
+
+        let none = assemble(TABLES.iter().map(|t| (t, missing())), &trace);
+        assert!(matches!(none, Err(GroupError::Unsupported(_))), "{none:?}");
+
+        let failed = TABLES.iter().enumerate().map(|(i, t)| {
+            let r = if i == 3 {
+                Err(GroupError::Failed(Error::Eof))
+            } else {
+                Ok(Vec::new())
+            };
+            (t, r)
+        });
+        assert!(matches!(
+            assemble(failed, &trace),
+            Err(GroupError::Failed(_))
+        ));
+        // Present but empty tables: supported, no samples.
+        let empty = assemble(TABLES.iter().map(|t| (t, Ok(Vec::new()))), &trace).unwrap();
+        assert!(empty.is_empty());
+    }
+}
