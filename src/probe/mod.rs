@@ -1,3 +1,705 @@
-//! The probe: module plan, deadline, per-target state and rendering.
+//! The probe: module plan, deadline, concurrent groups over one pooled session,
+//! per-target state and the snapshot the HTTP layer renders.
+//!
+//! There is no background loop. Each `/probe` resolves its target *by name from
+//! the config* (credentials never go to an address taken from a URL), computes its
+//! deadline, and either starts a collection or joins an identical one already in
+//! flight (HA Prometheus pairs must not double a router's load). A collection runs
+//! in its own task, bounded by the deadline, so a client that disconnects does not
+//! abort work another client is waiting for.
 
+pub mod deadline;
+pub mod metrics;
 pub mod render;
+pub mod state;
+
+use crate::collect::family::{Family, merge};
+use crate::collect::{self, Context, Group, GroupError, Trace};
+use crate::config::{Config, Module, Target};
+use crate::routeros::{Error, Pool, PoolConfig, PoolStats, Session};
+use state::{Health, HealthStatus, Observation, TargetState};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+
+/// A validated-on-arrival probe request.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    /// Target name (a key of `targets`).
+    pub target: String,
+    /// Module names; empty means `full`.
+    pub modules: Vec<String>,
+    /// Prometheus' scrape timeout, from `X-Prometheus-Scrape-Timeout-Seconds`.
+    pub scrape_timeout: Option<Duration>,
+    /// Record a trace for `debug=true`.
+    pub debug: bool,
+}
+
+/// A request the prober refuses (rendered as 4xx/503 by the HTTP layer).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// No such target in the config.
+    #[error("unknown target {name:?}; configured targets: {known}")]
+    UnknownTarget {
+        /// What was asked for.
+        name: String,
+        /// The configured names, comma-separated.
+        known: String,
+    },
+    /// No such module.
+    #[error("unknown module {name:?}; valid modules: {valid}")]
+    UnknownModule {
+        /// What was asked for.
+        name: String,
+        /// The valid names, comma-separated.
+        valid: String,
+    },
+    /// The global probe limit is reached.
+    #[error("too many concurrent probes ({0}); try again later")]
+    Overloaded(usize),
+}
+
+/// What one group produced.
+#[derive(Debug, Clone)]
+pub struct GroupOutcome {
+    /// The group's name.
+    pub name: &'static str,
+    /// How it ended.
+    pub status: GroupStatus,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// How a group ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupStatus {
+    /// Metrics collected.
+    Ok,
+    /// The router lacks the menu; not a failure.
+    Unsupported(String),
+    /// Failed (router message or client error, verbatim).
+    Failed(String),
+    /// Ran out of time.
+    Timeout,
+}
+
+/// The shared result of one collection.
+#[derive(Debug)]
+pub struct Collection {
+    /// Families from all groups (merged, deduplicated).
+    pub families: Vec<Family>,
+    /// Per-group outcomes in plan order.
+    pub groups: Vec<GroupOutcome>,
+    /// Whether the probe succeeded.
+    pub success: bool,
+    /// Why not, if it did not.
+    pub error: Option<String>,
+    /// How long the collection took.
+    pub duration: Duration,
+    /// The deadline budget it ran under.
+    pub budget: Duration,
+    /// Debug trace lines (empty unless requested).
+    pub trace: Vec<String>,
+}
+
+/// What the HTTP layer renders.
+#[derive(Debug)]
+pub struct ProbeOutput {
+    /// Families to render, probe and state families included.
+    pub families: Vec<Family>,
+    /// Extra labels of the target, added to every sample.
+    pub extra_labels: Vec<(String, String)>,
+    /// The collection behind it.
+    pub collection: Arc<Collection>,
+    /// The effective modules, for `debug=true`.
+    pub modules: Vec<Arc<Module>>,
+}
+
+/// Prober tunables that do not come from the config file.
+#[derive(Debug, Clone, Copy)]
+pub struct ProberOptions {
+    /// Subtracted from Prometheus' scrape timeout.
+    pub timeout_offset: Duration,
+}
+
+impl Default for ProberOptions {
+    fn default() -> Self {
+        Self {
+            timeout_offset: Duration::from_millis(500),
+        }
+    }
+}
+
+type Flight = watch::Receiver<Option<Arc<Collection>>>;
+
+/// Observer of finished probes (the self-metrics registry implements it).
+pub trait ProbeObserver: Send + Sync {
+    /// Called once per probe request, after it finished.
+    fn probe_finished(&self, target: &str, modules: &str, collection: &Collection, shared: bool);
+}
+
+/// The probe engine. One per process; cheap to share with `Arc`.
+pub struct Prober {
+    config: RwLock<Arc<Config>>,
+    options: ProberOptions,
+    pool: Pool,
+    states: Mutex<HashMap<String, TargetState>>,
+    flights: Mutex<HashMap<(String, String), Flight>>,
+    per_target: Mutex<HashMap<String, Arc<Semaphore>>>,
+    global: Arc<Semaphore>,
+    global_limit: usize,
+    observer: Option<Arc<dyn ProbeObserver>>,
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+impl Prober {
+    /// A prober over `config`.
+    pub fn new(
+        config: Config,
+        options: ProberOptions,
+        observer: Option<Arc<dyn ProbeObserver>>,
+    ) -> Self {
+        let limit = config.global.limits.max_concurrent_probes.max(1);
+        Self {
+            config: RwLock::new(Arc::new(config)),
+            options,
+            pool: Pool::new(PoolConfig::default()),
+            states: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
+            per_target: Mutex::new(HashMap::new()),
+            global: Arc::new(Semaphore::new(limit)),
+            global_limit: limit,
+            observer,
+        }
+    }
+
+    /// The config in force.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Pool counters of `target`.
+    pub fn pool_stats(&self, target: &str) -> PoolStats {
+        match self.config().endpoint(target) {
+            Some(endpoint) => self.pool.stats(&endpoint.key()),
+            None => PoolStats::default(),
+        }
+    }
+
+    /// State of `target` (default when never probed).
+    pub fn state(&self, target: &str) -> TargetState {
+        self.lock_states().get(target).cloned().unwrap_or_default()
+    }
+
+    fn lock_states(&self) -> std::sync::MutexGuard<'_, HashMap<String, TargetState>> {
+        self.states.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replaces the config: sessions of changed or removed targets are closed and
+    /// the state of removed targets is dropped.
+    pub fn reload(&self, config: Config) {
+        let old = self.config();
+        let keep: Vec<_> = config
+            .targets
+            .keys()
+            .filter(|name| {
+                old.targets.get(*name) == config.targets.get(*name)
+                    && old.endpoint(name) == config.endpoint(name)
+            })
+            .filter_map(|name| config.endpoint(name).map(|e| e.key()))
+            .collect();
+        self.pool.retain(|key| keep.contains(key));
+        self.lock_states()
+            .retain(|name, _| config.targets.contains_key(name));
+        if let Ok(mut per_target) = self.per_target.lock() {
+            per_target.clear();
+        }
+        let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
+        *current = Arc::new(config);
+    }
+
+    /// Health of every configured target (or one).
+    pub fn health(&self, only: Option<&str>) -> Vec<(String, Health, TargetState)> {
+        let config = self.config();
+        let states = self.lock_states();
+        let now = SystemTime::now();
+        config
+            .targets
+            .keys()
+            .filter(|name| only.is_none_or(|o| o == name.as_str()))
+            .map(|name| {
+                let state = states.get(name).cloned().unwrap_or_default();
+                (
+                    name.clone(),
+                    state.health(&config.global.health, now),
+                    state,
+                )
+            })
+            .collect()
+    }
+
+    /// Sends `/quit` on every pooled session (graceful shutdown).
+    pub async fn shutdown(&self, until: Instant) {
+        self.pool.shutdown(until).await;
+    }
+
+    /// Runs (or joins) the probe described by `request`.
+    pub async fn probe(self: &Arc<Self>, request: ProbeRequest) -> Result<ProbeOutput, ProbeError> {
+        let config = self.config();
+        let target = config
+            .targets
+            .get(&request.target)
+            .cloned()
+            .ok_or_else(|| ProbeError::UnknownTarget {
+                name: request.target.clone(),
+                known: config
+                    .targets
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        let module_names = if request.modules.is_empty() {
+            vec![crate::config::MODULE_FULL.to_string()]
+        } else {
+            request.modules.clone()
+        };
+        let mut modules = Vec::new();
+        for name in &module_names {
+            let module = config
+                .modules
+                .get(name)
+                .ok_or_else(|| ProbeError::UnknownModule {
+                    name: name.clone(),
+                    valid: config
+                        .modules
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })?;
+            if !modules.iter().any(|m: &Arc<Module>| m.name == module.name) {
+                modules.push(Arc::new(module.clone()));
+            }
+        }
+        let _permit = self
+            .global
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ProbeError::Overloaded(self.global_limit))?;
+
+        let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
+        let budget = deadline::budget(
+            request.scrape_timeout,
+            self.options.timeout_offset,
+            module_timeout,
+            config.global.default_timeout,
+        );
+        let deadline = Instant::now() + budget;
+        let mut sorted: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+        sorted.sort_unstable();
+        let module_key = sorted.join(",");
+
+        let (collection, shared) = if request.debug {
+            (
+                self.clone()
+                    .collect(
+                        config.clone(),
+                        target.clone(),
+                        modules.clone(),
+                        deadline,
+                        budget,
+                        true,
+                    )
+                    .await,
+                false,
+            )
+        } else {
+            self.coalesced(&config, &target, &modules, &module_key, deadline, budget)
+                .await
+        };
+        if let Some(observer) = &self.observer {
+            observer.probe_finished(&target.name, &module_key, &collection, shared);
+        }
+        let mut families = collection.families.clone();
+        families.extend(self.probe_families(&target.name, &collection));
+        Ok(ProbeOutput {
+            families,
+            extra_labels: target
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            collection,
+            modules,
+        })
+    }
+
+    /// Starts a collection or joins the identical one in flight.
+    async fn coalesced(
+        self: &Arc<Self>,
+        config: &Arc<Config>,
+        target: &Target,
+        modules: &[Arc<Module>],
+        module_key: &str,
+        deadline: Instant,
+        budget: Duration,
+    ) -> (Arc<Collection>, bool) {
+        let key = (target.name.clone(), module_key.to_string());
+        let (mut rx, leader) = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.get(&key) {
+                Some(rx) => (rx.clone(), false),
+                None => {
+                    let (tx, rx) = watch::channel(None);
+                    flights.insert(key.clone(), rx.clone());
+                    let this = self.clone();
+                    let (config, target, modules) =
+                        (config.clone(), Arc::new(target.clone()), modules.to_vec());
+                    tokio::spawn(async move {
+                        let collection = this
+                            .clone()
+                            .collect(config, (*target).clone(), modules, deadline, budget, false)
+                            .await;
+                        this.flights
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&key);
+                        let _ = tx.send(Some(collection));
+                    });
+                    (rx, true)
+                }
+            }
+        };
+        // Joiners wait for the leader's collection, but never past their own
+        // deadline (plus a little to let the leader's deadline fire first).
+        let wait_until = deadline + Duration::from_millis(200);
+        let result = tokio::time::timeout_at(wait_until, rx.wait_for(Option::is_some)).await;
+        match result {
+            Ok(Ok(value)) => match value.as_ref() {
+                Some(collection) => (collection.clone(), !leader),
+                None => (
+                    Arc::new(failed_collection("collection vanished", budget)),
+                    !leader,
+                ),
+            },
+            Ok(Err(_)) => (
+                Arc::new(failed_collection(
+                    "collection task ended without a result",
+                    budget,
+                )),
+                !leader,
+            ),
+            Err(_) => (
+                Arc::new(failed_collection(
+                    "timed out waiting for the shared collection",
+                    budget,
+                )),
+                !leader,
+            ),
+        }
+    }
+
+    fn target_semaphore(&self, target: &str, limit: usize) -> Arc<Semaphore> {
+        let mut per_target = self.per_target.lock().unwrap_or_else(|e| e.into_inner());
+        per_target
+            .entry(target.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(limit.max(1))))
+            .clone()
+    }
+
+    /// One collection: session, groups concurrently, state update.
+    async fn collect(
+        self: Arc<Self>,
+        config: Arc<Config>,
+        target: Target,
+        modules: Vec<Arc<Module>>,
+        deadline: Instant,
+        budget: Duration,
+        debug: bool,
+    ) -> Arc<Collection> {
+        let start = Instant::now();
+        let trace = Arc::new(Trace::new(debug));
+        let plan = plan(&modules);
+        trace.note(|| {
+            format!(
+                "target {} ({}), deadline {budget:?}, groups: {}",
+                target.name,
+                target.address,
+                plan.iter()
+                    .map(|(g, _)| g.name())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        });
+        let semaphore =
+            self.target_semaphore(&target.name, config.global.limits.max_concurrent_per_target);
+        let _permit = match tokio::time::timeout_at(deadline, semaphore.acquire_owned()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => None,
+        };
+        let mut collection = if _permit.is_none() {
+            failed_collection(
+                "too many concurrent collections for this target; deadline passed while waiting",
+                budget,
+            )
+        } else {
+            self.run_groups(&config, &target, plan, deadline, budget, &trace)
+                .await
+        };
+        collection.duration = start.elapsed();
+        collection.trace = trace.lines();
+        let observation = observe(&collection);
+        self.lock_states()
+            .entry(target.name.clone())
+            .or_default()
+            .record(
+                observation,
+                SystemTime::now(),
+                config.global.gap_reset_threshold,
+            );
+        Arc::new(collection)
+    }
+
+    async fn run_groups(
+        &self,
+        config: &Config,
+        target: &Target,
+        plan: Vec<(&'static dyn Group, Arc<Module>)>,
+        deadline: Instant,
+        budget: Duration,
+        trace: &Arc<Trace>,
+    ) -> Collection {
+        let mut outcomes: Vec<GroupOutcome> = Vec::new();
+        let mut families = Vec::new();
+        let mut session: Option<Session> = None;
+        let mut login_error: Option<Error> = None;
+        if plan.iter().any(|(g, _)| g.needs_session()) {
+            match config.endpoint(&target.name) {
+                Some(endpoint) => match self.pool.acquire(&endpoint, deadline).await {
+                    Ok(s) => session = Some(s),
+                    Err(e) => {
+                        trace.note(|| format!("session: {e}"));
+                        login_error = Some(e);
+                    }
+                },
+                None => {
+                    login_error = Some(Error::Auth {
+                        message: format!("target {:?} has no usable auth", target.name),
+                    })
+                }
+            }
+        }
+        let target = Arc::new(target.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        for (index, (group, module)) in plan.into_iter().enumerate() {
+            if group.needs_session() && session.is_none() {
+                let message = login_error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                outcomes.push(GroupOutcome {
+                    name: group.name(),
+                    status: GroupStatus::Failed(message),
+                    duration: Duration::ZERO,
+                });
+                continue;
+            }
+            let ctx = Context {
+                session: if group.needs_session() {
+                    session.clone()
+                } else {
+                    None
+                },
+                deadline,
+                module,
+                target: target.clone(),
+                trace: trace.clone(),
+                now_unix: now_unix(),
+            };
+            tasks.spawn(async move {
+                let start = Instant::now();
+                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
+                (index, group, result, start.elapsed())
+            });
+        }
+        let mut finished = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(done) => finished.push(done),
+                Err(e) => tracing::error!(error = %e, "collector task panicked or was cancelled"),
+            }
+        }
+        finished.sort_by_key(|(index, ..)| *index);
+        for (_, group, result, duration) in finished {
+            let status = match result {
+                Ok(Ok(group_families)) => {
+                    families.extend(group_families);
+                    GroupStatus::Ok
+                }
+                Ok(Err(GroupError::Unsupported(m))) => GroupStatus::Unsupported(m),
+                Ok(Err(GroupError::Failed(e))) => GroupStatus::Failed(e.to_string()),
+                Err(_) => GroupStatus::Timeout,
+            };
+            trace.note(|| format!("collector {} -> {status:?} in {duration:?}", group.name()));
+            outcomes.push(GroupOutcome {
+                name: group.name(),
+                status,
+                duration,
+            });
+        }
+        let families = merge(families);
+        let reachable = if session.is_some() {
+            true
+        } else {
+            login_error.is_none() && api_port_up(&families)
+        };
+        let errors: Vec<String> = outcomes
+            .iter()
+            .filter_map(|o| match &o.status {
+                GroupStatus::Failed(m) => Some(format!("{}: {m}", o.name)),
+                GroupStatus::Timeout => Some(format!("{}: timed out after {budget:?}", o.name)),
+                _ => None,
+            })
+            .collect();
+        let mut error = login_error.map(|e| e.to_string());
+        if error.is_none() && !reachable {
+            error = Some("API port unreachable".into());
+        }
+        if error.is_none() && !errors.is_empty() {
+            error = Some(errors.join("; "));
+        }
+        Collection {
+            success: error.is_none(),
+            error,
+            families,
+            groups: outcomes,
+            duration: Duration::ZERO,
+            budget,
+            trace: Vec::new(),
+        }
+    }
+
+    fn probe_families(&self, target: &str, collection: &Collection) -> Vec<Family> {
+        use metrics::*;
+        let mut out = vec![
+            Family::single(&PROBE_SUCCESS, collection.success),
+            Family::single(&PROBE_DURATION, collection.duration.as_secs_f64()),
+            Family::single(&PROBE_TIMEOUT, collection.budget.as_secs_f64()),
+        ];
+        let mut success = Family::new(&COLLECTOR_SUCCESS);
+        let mut supported = Family::new(&COLLECTOR_SUPPORTED);
+        let mut duration = Family::new(&COLLECTOR_DURATION);
+        for group in &collection.groups {
+            let label = vec![group.name.to_string()];
+            success.push(
+                label.clone(),
+                matches!(group.status, GroupStatus::Ok | GroupStatus::Unsupported(_)),
+            );
+            supported.push(
+                label.clone(),
+                !matches!(group.status, GroupStatus::Unsupported(_)),
+            );
+            duration.push(label, group.duration.as_secs_f64());
+        }
+        out.extend([success, supported, duration]);
+        out.extend(metrics::state_families(
+            &self.state(target),
+            &self.pool_stats(target),
+        ));
+        out
+    }
+}
+
+/// Groups to run, each with the first module that lists it (for its options).
+fn plan(modules: &[Arc<Module>]) -> Vec<(&'static dyn Group, Arc<Module>)> {
+    let mut plan: Vec<(&'static dyn Group, Arc<Module>)> = Vec::new();
+    for module in modules {
+        for name in &module.groups {
+            if plan.iter().any(|(g, _)| g.name() == name) {
+                continue;
+            }
+            if let Some(group) = collect::group(name) {
+                plan.push((group, module.clone()));
+            }
+        }
+    }
+    plan
+}
+
+fn failed_collection(reason: &str, budget: Duration) -> Collection {
+    Collection {
+        families: Vec::new(),
+        groups: Vec::new(),
+        success: false,
+        error: Some(reason.to_string()),
+        duration: Duration::ZERO,
+        budget,
+        trace: Vec::new(),
+    }
+}
+
+/// For connectivity-only modules: did the API port answer?
+fn api_port_up(families: &[Family]) -> bool {
+    families
+        .iter()
+        .filter(|f| f.desc.name == "mikrotik_connection_status_up")
+        .flat_map(|f| {
+            let name_index = f.desc.labels.iter().position(|l| *l == "name");
+            f.samples.iter().filter(move |s| {
+                name_index.is_some_and(|i| matches!(s.labels[i].as_str(), "api" | "api-ssl"))
+            })
+        })
+        .any(|s| s.value.as_f64() >= 1.0)
+}
+
+/// What the state tracker needs from a collection: uptime and interface counters.
+fn observe(collection: &Collection) -> Observation {
+    let find = |name: &str| collection.families.iter().find(|f| f.desc.name == name);
+    let uptime_seconds = find("mikrotik_system_uptime_seconds")
+        .and_then(|f| f.samples.first())
+        .map(|s| s.value.as_f64());
+    let counters = find("mikrotik_interface_rx_bytes_total")
+        .map(|f| {
+            f.samples
+                .iter()
+                .filter_map(|s| match s.value {
+                    crate::collect::family::Value::Int(v) => Some((s.labels.join("\u{1f}"), v)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Observation {
+        success: collection.success,
+        duration: collection.duration,
+        error: collection.error.clone(),
+        uptime_seconds,
+        counters,
+    }
+}
+
+/// Overall health: healthy only when every configured target is (and there is
+/// at least one).
+pub fn overall(health: &[(String, Health, TargetState)]) -> HealthStatus {
+    if health.is_empty()
+        || health
+            .iter()
+            .any(|(_, h, _)| h.status != HealthStatus::Healthy)
+    {
+        HealthStatus::Degraded
+    } else {
+        HealthStatus::Healthy
+    }
+}

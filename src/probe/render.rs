@@ -48,26 +48,76 @@ impl Format {
     }
 }
 
-/// Renders `families` in `format`.
-pub fn render(families: Vec<Family>, format: Format) -> String {
+/// Renders `families` in `format`, adding `extra` labels (the target's
+/// configured labels) to every sample whose family does not already have them.
+/// Labels with empty values are left out: Prometheus treats them as absent.
+pub fn render(families: Vec<Family>, extra: &[(String, String)], format: Format) -> String {
+    let families = with_labels(families, extra);
     match format {
         Format::Text => render_text(&families),
         Format::OpenMetrics => render_openmetrics(families),
     }
 }
 
+/// A family's samples as (name, value) label pairs, empty values dropped and
+/// extra labels appended.
+struct Labelled<'a> {
+    family: &'a Family,
+    extra: &'a [(String, String)],
+}
+
+fn with_labels(
+    families: Vec<Family>,
+    extra: &[(String, String)],
+) -> Vec<(Family, Vec<(String, String)>)> {
+    families
+        .into_iter()
+        .map(|f| {
+            let extra = extra
+                .iter()
+                .filter(|(k, v)| !v.is_empty() && !f.desc.labels.contains(&k.as_str()))
+                .cloned()
+                .collect();
+            (f, extra)
+        })
+        .collect()
+}
+
+impl Labelled<'_> {
+    fn pairs<'s>(
+        &'s self,
+        sample: &'s crate::collect::family::Sample,
+    ) -> impl Iterator<Item = (&'s str, &'s str)> {
+        self.family
+            .desc
+            .labels
+            .iter()
+            .copied()
+            .zip(sample.labels.iter().map(String::as_str))
+            .filter(|(_, v)| !v.is_empty())
+            .chain(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+}
+
 /// Classic text format 0.0.4.
-pub fn render_text(families: &[Family]) -> String {
-    let mut out = String::with_capacity(families.iter().map(|f| 64 + f.samples.len() * 64).sum());
-    for family in families {
+fn render_text(families: &[(Family, Vec<(String, String)>)]) -> String {
+    let mut out = String::with_capacity(
+        families
+            .iter()
+            .map(|(f, _)| 64 + f.samples.len() * 64)
+            .sum(),
+    );
+    for (family, extra) in families {
         let desc = family.desc;
+        let labelled = Labelled { family, extra };
         let _ = writeln!(out, "# HELP {} {}", desc.name, escape_help(desc.help));
         let _ = writeln!(out, "# TYPE {} {}", desc.name, desc.kind.as_str());
         for sample in &family.samples {
             out.push_str(desc.name);
-            if !sample.labels.is_empty() {
+            let mut pairs = labelled.pairs(sample).peekable();
+            if pairs.peek().is_some() {
                 out.push('{');
-                for (i, (name, value)) in desc.labels.iter().zip(&sample.labels).enumerate() {
+                for (i, (name, value)) in pairs.enumerate() {
                     if i > 0 {
                         out.push(',');
                     }
@@ -114,7 +164,7 @@ fn write_value(value: Value, out: &mut String) {
 }
 
 /// OpenMetrics through prometheus-client.
-pub fn render_openmetrics(families: Vec<Family>) -> String {
+fn render_openmetrics(families: Vec<(Family, Vec<(String, String)>)>) -> String {
     let mut registry = Registry::default();
     registry.register_collector(Box::new(SnapshotCollector { families }));
     let mut out = String::new();
@@ -126,13 +176,14 @@ pub fn render_openmetrics(families: Vec<Family>) -> String {
 /// The single collector of a probe's registry.
 #[derive(Debug)]
 struct SnapshotCollector {
-    families: Vec<Family>,
+    families: Vec<(Family, Vec<(String, String)>)>,
 }
 
 impl Collector for SnapshotCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        for family in &self.families {
+        for (family, extra) in &self.families {
             let desc = family.desc;
+            let labelled = Labelled { family, extra };
             let (name, metric_type) = match desc.kind {
                 // prometheus-client appends `_total` to counter samples itself.
                 MetricKind::Counter => (
@@ -143,12 +194,7 @@ impl Collector for SnapshotCollector {
             };
             let mut metric = encoder.encode_descriptor(name, desc.help, None, metric_type)?;
             for sample in &family.samples {
-                let labels: Vec<(&str, &str)> = desc
-                    .labels
-                    .iter()
-                    .copied()
-                    .zip(sample.labels.iter().map(String::as_str))
-                    .collect();
+                let labels: Vec<(&str, &str)> = labelled.pairs(sample).collect();
                 let point = SamplePoint {
                     kind: desc.kind,
                     value: sample.value,
@@ -218,10 +264,10 @@ mod tests {
 
     #[test]
     fn text_format_keeps_u64_precision_and_escapes_labels() {
-        let text = render_text(&snapshot());
+        let text = render(snapshot(), &[("site".into(), "hq".into())], Format::Text);
         assert!(text.contains("# TYPE mikrotik_interface_rx_bytes_total counter\n"));
         assert!(text.contains(
-            "mikrotik_interface_rx_bytes_total{interface=\"ether1\"} 18446744073709551000\n"
+            "mikrotik_interface_rx_bytes_total{interface=\"ether1\",site=\"hq\"} 18446744073709551000\n"
         ));
         assert!(
             text.contains(r#"comment="uplink \"isp\"\nline2 \\""#),
@@ -231,7 +277,7 @@ mod tests {
 
     #[test]
     fn openmetrics_names_counters_by_family_and_ends_with_eof() {
-        let text = render_openmetrics(snapshot());
+        let text = render(snapshot(), &[], Format::OpenMetrics);
         assert!(
             text.contains("# TYPE mikrotik_interface_rx_bytes counter\n"),
             "{text}"
@@ -241,6 +287,17 @@ mod tests {
         ));
         assert!(text.contains("# TYPE mikrotik_interface_info gauge\n"));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn empty_label_values_are_left_out() {
+        let mut info = Family::new(&INFO);
+        info.push(vec!["ether2".into(), String::new()], 1u64);
+        let text = render(vec![info], &[("site".into(), String::new())], Format::Text);
+        assert!(
+            text.contains("mikrotik_interface_info{interface=\"ether2\"} 1\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -183,6 +183,8 @@ pub struct PoolStats {
     pub bytes_received: u64,
     /// Sessions currently pooled.
     pub sessions_open: usize,
+    /// Pooled sessions with at least one command in flight.
+    pub sessions_busy: usize,
     /// Commands currently in flight on pooled sessions.
     pub commands_in_flight: usize,
 }
@@ -513,6 +515,7 @@ fn snapshot(entry: &Entry) -> PoolStats {
         bytes_sent: s.traffic.bytes_sent.load(Ordering::Relaxed),
         bytes_received: s.traffic.bytes_received.load(Ordering::Relaxed),
         sessions_open: live.len(),
+        sessions_busy: live.iter().filter(|s| s.in_flight() > 0).count(),
         commands_in_flight: live.iter().map(|s| s.in_flight()).sum(),
     }
 }

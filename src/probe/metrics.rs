@@ -1,0 +1,182 @@
+//! The probe's own families: outcome, timing, per-collector results and the
+//! original exporter's scrape metrics rendered from per-target state.
+
+use super::state::{ResetReason, TargetState};
+use crate::collect::family::{Family, MetricDesc, MetricKind};
+use crate::routeros::PoolStats;
+
+macro_rules! desc {
+    ($id:ident, $name:literal, $kind:ident, $help:literal, [$($label:literal),*]) => {
+        /// Descriptor of the metric named in its `name` field.
+        pub static $id: MetricDesc = MetricDesc {
+            name: $name,
+            help: $help,
+            kind: MetricKind::$kind,
+            labels: &[$($label),*],
+        };
+    };
+}
+
+desc!(
+    PROBE_SUCCESS,
+    "mikrotik_probe_success",
+    Gauge,
+    "1 when the router answered and every supported collector succeeded.",
+    []
+);
+desc!(
+    PROBE_DURATION,
+    "mikrotik_probe_duration_seconds",
+    Gauge,
+    "Time the probe took.",
+    []
+);
+desc!(
+    PROBE_TIMEOUT,
+    "mikrotik_probe_timeout_seconds",
+    Gauge,
+    "Deadline the probe ran under.",
+    []
+);
+desc!(
+    COLLECTOR_SUCCESS,
+    "mikrotik_collector_success",
+    Gauge,
+    "1 when the collector succeeded or its menu is absent on this router (see mikrotik_collector_supported).",
+    ["collector"]
+);
+desc!(
+    COLLECTOR_SUPPORTED,
+    "mikrotik_collector_supported",
+    Gauge,
+    "0 when the router lacks the collector's menu (older/newer RouterOS, missing package, user policy).",
+    ["collector"]
+);
+desc!(
+    COLLECTOR_DURATION,
+    "mikrotik_collector_duration_seconds",
+    Gauge,
+    "Time the collector took.",
+    ["collector"]
+);
+desc!(
+    SCRAPE_SUCCESS,
+    "mikrotik_scrape_success_total",
+    Counter,
+    "Successful probes of this target since the exporter started.",
+    []
+);
+desc!(
+    SCRAPE_ERRORS,
+    "mikrotik_scrape_errors_total",
+    Counter,
+    "Failed probes of this target since the exporter started.",
+    []
+);
+desc!(
+    SCRAPE_DURATION,
+    "mikrotik_scrape_duration_milliseconds",
+    Gauge,
+    "Duration of the last probe in milliseconds.",
+    []
+);
+desc!(
+    SCRAPE_LAST_SUCCESS,
+    "mikrotik_scrape_last_success_timestamp_seconds",
+    Gauge,
+    "Unix time of the last successful probe.",
+    []
+);
+desc!(
+    CONSECUTIVE_ERRORS,
+    "mikrotik_connection_consecutive_errors",
+    Gauge,
+    "Failed probes since the last success.",
+    []
+);
+desc!(
+    POOL_SIZE,
+    "mikrotik_connection_pool_size",
+    Gauge,
+    "API sessions pooled for this target.",
+    []
+);
+desc!(
+    POOL_ACTIVE,
+    "mikrotik_connection_pool_active",
+    Gauge,
+    "Pooled API sessions with commands in flight.",
+    []
+);
+desc!(
+    TARGET_GAP,
+    "mikrotik_target_gap_seconds",
+    Gauge,
+    "Seconds between the two most recent successful probes.",
+    []
+);
+desc!(
+    TARGET_RESETS,
+    "mikrotik_target_resets_total",
+    Counter,
+    "Counter baseline resets by reason (gap over the threshold, reboot, counter reset).",
+    ["reason"]
+);
+desc!(
+    TARGET_LAST_RESET,
+    "mikrotik_target_last_reset_timestamp_seconds",
+    Gauge,
+    "Unix time of the most recent baseline reset.",
+    ["reason"]
+);
+
+/// Every family the probe itself can emit (for the metric reference).
+pub static PROBE_METRICS: &[&MetricDesc] = &[
+    &PROBE_SUCCESS,
+    &PROBE_DURATION,
+    &PROBE_TIMEOUT,
+    &COLLECTOR_SUCCESS,
+    &COLLECTOR_SUPPORTED,
+    &COLLECTOR_DURATION,
+    &SCRAPE_SUCCESS,
+    &SCRAPE_ERRORS,
+    &SCRAPE_DURATION,
+    &SCRAPE_LAST_SUCCESS,
+    &CONSECUTIVE_ERRORS,
+    &POOL_SIZE,
+    &POOL_ACTIVE,
+    &TARGET_GAP,
+    &TARGET_RESETS,
+    &TARGET_LAST_RESET,
+];
+
+/// The scrape/state families of one target.
+pub fn state_families(state: &TargetState, pool: &PoolStats) -> Vec<Family> {
+    let mut out = vec![
+        Family::single(&SCRAPE_SUCCESS, state.success_total),
+        Family::single(&SCRAPE_ERRORS, state.error_total),
+        Family::single(&CONSECUTIVE_ERRORS, state.consecutive_errors),
+        Family::single(&POOL_SIZE, pool.sessions_open as u64),
+        Family::single(&POOL_ACTIVE, pool.sessions_busy as u64),
+    ];
+    if let Some(d) = state.last_duration_seconds {
+        out.push(Family::single(&SCRAPE_DURATION, d * 1e3));
+    }
+    if let Some(t) = state.last_success_unix {
+        out.push(Family::single(&SCRAPE_LAST_SUCCESS, t));
+    }
+    if let Some(g) = state.gap_seconds {
+        out.push(Family::single(&TARGET_GAP, g));
+    }
+    let mut resets = Family::new(&TARGET_RESETS);
+    for reason in ResetReason::ALL {
+        resets.push(vec![reason.as_str().into()], state.resets_for(reason));
+    }
+    out.push(resets);
+    if let Some(last) = &state.last_reset {
+        let mut family = Family::new(&TARGET_LAST_RESET);
+        family.push(vec![last.reason.as_str().into()], last.at_unix);
+        out.push(family);
+    }
+    out
+}
