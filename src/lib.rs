@@ -4,6 +4,9 @@
 //! groups) → [`probe`] (module plan, deadline, state, rendering) → `http`.
 pub mod collect;
 pub mod config;
+pub mod http;
+pub mod logging;
 pub mod probe;
 pub mod routeros;
+pub mod self_metrics;
 pub mod sim;

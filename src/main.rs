@@ -1,1 +1,265 @@
-fn main() {}
+//! `routeros-exporter`: command line, logging, startup checks, signals.
+
+use clap::{Parser, ValueEnum};
+use routeros_exporter::config::{self, Config};
+use routeros_exporter::http::{self, App};
+use routeros_exporter::probe::ProberOptions;
+use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
+use routeros_exporter::{collect, logging};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::future::IntoFuture;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Prometheus exporter for MikroTik RouterOS (blackbox style: `/probe?target=NAME&module=M`).
+#[derive(Debug, Parser)]
+#[command(name = "routeros-exporter", version, about)]
+struct Cli {
+    /// YAML configuration file. Without it, the original exporter's environment
+    /// variables (ROUTERS_CONFIG, ROUTEROS_ADDRESS, ...) are used.
+    #[arg(long = "config.file", value_name = "PATH")]
+    config_file: Option<PathBuf>,
+    /// Validate the configuration and exit (0 valid, 1 invalid).
+    #[arg(long = "config.check")]
+    config_check: bool,
+    /// Address to listen on (`:PORT` means all interfaces). Defaults to
+    /// SERVER_ADDR, else `:9436`.
+    #[arg(long = "web.listen-address", value_name = "ADDR")]
+    listen_address: Option<String>,
+    /// Subtracted from Prometheus' scrape timeout to leave time for the response
+    /// (`0.5s`, `500ms` or seconds).
+    #[arg(long = "timeout-offset", default_value = "0.5s", value_parser = parse_duration)]
+    timeout_offset: Duration,
+    /// Log level or filter (`info`, `debug`, `routeros_exporter=debug`); defaults
+    /// to RUST_LOG, else `info`.
+    #[arg(long = "log.level", value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Log line format.
+    #[arg(long = "log.format", value_enum, default_value_t = LogFormat::Logfmt)]
+    log_format: LogFormat,
+    /// Start an in-process simulator (a RouterOS 7 and a RouterOS 6 router) and
+    /// probe it: `curl 'localhost:9436/probe?target=demo&module=full'`.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    if let Ok(secs) = text.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).map_err(|e| e.to_string());
+    }
+    humantime::parse_duration(text).map_err(|e| format!("{e} (use e.g. 0.5s or 500ms)"))
+}
+
+/// `:9436` → `0.0.0.0:9436`; `host:port` and `[v6]:port` as given.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let full = if text.starts_with(':') { format!("0.0.0.0{text}") } else { text.to_string() };
+    full.parse().map_err(|e| format!("invalid listen address {text:?}: {e}"))
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn env_flag(name: &str) -> bool {
+    env(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+fn load(cli: &Cli) -> Result<Config, String> {
+    let groups = collect::group_names();
+    let vars = |name: &str| std::env::var(name).ok();
+    match &cli.config_file {
+        Some(path) => {
+            let mut config = config::load_file_with_env(path, &groups, &vars).map_err(|e| e.to_string())?;
+            for warning in config::apply_env_overrides(&mut config, &vars) {
+                tracing::warn!("{warning}");
+            }
+            Ok(config)
+        }
+        None => {
+            let (config, warnings) = config::from_env(&vars, &groups);
+            for warning in warnings {
+                // An unparseable ROUTERS_CONFIG is an error the operator must see.
+                tracing::error!("{warning}");
+            }
+            Ok(config)
+        }
+    }
+}
+
+async fn start_demo() -> Result<(Simulator, Config), String> {
+    let simulator = Simulator::start(SimConfig {
+        routers: vec![RouterConfig::v7("demo"), RouterConfig::v6("demo-v6")],
+    })
+    .await
+    .map_err(|e| format!("demo simulator: {e}"))?;
+    let addresses: Vec<(String, SocketAddr)> =
+        simulator.routers().iter().map(|r| (r.name().to_string(), r.addr())).collect();
+    for (name, addr) in &addresses {
+        tracing::info!(target_name = %name, %addr, "demo router started");
+    }
+    Ok((simulator, config::demo(&addresses, &collect::group_names())))
+}
+
+/// STARTUP_CONNECTIVITY_TEST / STRICT_STARTUP_MODE, as the original exporter.
+async fn startup_check(app: &App) -> Result<(), String> {
+    if !env_flag("STARTUP_CONNECTIVITY_TEST") {
+        return Ok(());
+    }
+    let timeout = env("STARTUP_CONNECTIVITY_TIMEOUT_SECS")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_secs(10), Duration::from_secs);
+    let targets: Vec<String> = app.prober.config().targets.keys().cloned().collect();
+    let mut failed = Vec::new();
+    for target in targets {
+        match app.prober.check(&target, timeout).await {
+            Ok(()) => tracing::info!(target_name = %target, "startup connectivity test passed"),
+            Err(e) => {
+                tracing::warn!(target_name = %target, error = %e, "startup connectivity test failed");
+                failed.push(target);
+            }
+        }
+    }
+    if !failed.is_empty() && env_flag("STRICT_STARTUP_MODE") {
+        return Err(format!(
+            "STRICT_STARTUP_MODE: unavailable at startup: {}",
+            failed.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[cfg(unix)]
+fn reload_on_sighup(app: Arc<App>) {
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            if let Err(e) = app.reload().await {
+                tracing::error!(error = %e, "SIGHUP reload failed");
+            }
+        }
+    });
+}
+
+/// In-flight probes may finish for this long after SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+async fn run(cli: Cli) -> Result<(), String> {
+    if env("COLLECTION_INTERVAL_SECONDS").is_some() && cli.config_file.is_some() {
+        tracing::warn!(
+            "COLLECTION_INTERVAL_SECONDS is ignored: this exporter has no background collection loop; set scrape_interval in Prometheus instead"
+        );
+    }
+    let (demo, config) = if cli.demo {
+        let (simulator, config) = start_demo().await?;
+        (Some(simulator), config)
+    } else {
+        (None, load(&cli)?)
+    };
+    if cli.config_check {
+        println!(
+            "configuration OK: {} target(s), {} auth(s), {} module(s)",
+            config.targets.len(),
+            config.auths.len(),
+            config.modules.len()
+        );
+        return Ok(());
+    }
+    if config.targets.is_empty() {
+        tracing::warn!("no targets configured: /health will answer 503 until a configuration with targets is loaded");
+    }
+    let listen = cli
+        .listen_address
+        .clone()
+        .or_else(|| env("SERVER_ADDR"))
+        .unwrap_or_else(|| ":9436".into());
+    let addr = listen_address(&listen)?;
+    let app = App::new(config, ProberOptions { timeout_offset: cli.timeout_offset });
+    startup_check(&app).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(%addr, "listening");
+    #[cfg(unix)]
+    reload_on_sighup(app.clone());
+    let shutdown_app = app.clone();
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, http::router(app.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight probes");
+        shutdown_app.set_not_ready();
+        let _ = signalled_tx.send(());
+    });
+    // Once the signal arrives the server drains in-flight requests; cap the wait.
+    let bounded = async move {
+        match signalled_rx.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result.map_err(|e| format!("server error: {e}"))?,
+        _ = bounded => tracing::warn!("in-flight probes did not finish in {SHUTDOWN_GRACE:?}; stopping anyway"),
+    }
+    app.prober.shutdown(tokio::time::Instant::now() + Duration::from_secs(2)).await;
+    drop(demo);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = cli
+        .log_level
+        .clone()
+        .or_else(|| env("RUST_LOG"))
+        .unwrap_or_else(|| "info".into());
+    if let Err(e) = logging::init(&filter, cli.log_format == LogFormat::Json) {
+        eprintln!("invalid --log.level {filter:?}: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("routeros-exporter: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -115,6 +115,9 @@ pub struct ProbeOutput {
     pub collection: Arc<Collection>,
     /// The effective modules, for `debug=true`.
     pub modules: Vec<Arc<Module>>,
+    /// The target's effective config as YAML (auth by name; no secrets), for
+    /// `debug=true`.
+    pub target: String,
 }
 
 /// Prober tunables that do not come from the config file.
@@ -249,6 +252,15 @@ impl Prober {
             .collect()
     }
 
+    /// Logs in to `target` (the startup connectivity test); the session stays
+    /// pooled for the first probe.
+    pub async fn check(&self, target: &str, timeout: Duration) -> Result<(), Error> {
+        let endpoint = self.config().endpoint(target).ok_or_else(|| Error::Auth {
+            message: format!("target {target:?} is not configured or has no auth"),
+        })?;
+        self.pool.acquire(&endpoint, Instant::now() + timeout).await.map(|_| ())
+    }
+
     /// Sends `/quit` on every pooled session (graceful shutdown).
     pub async fn shutdown(&self, until: Instant) {
         self.pool.shutdown(until).await;
@@ -343,6 +355,7 @@ impl Prober {
                 .collect(),
             collection,
             modules,
+            target: serde_yaml::to_string(&target).unwrap_or_default(),
         })
     }
 

@@ -1,0 +1,127 @@
+//! Thin HTTP handlers over the prober: `/probe`, `/health`, `/metrics`,
+//! `/config`, `/-/reload`, `/-/healthy`, `/-/ready` and a landing page.
+
+mod admin;
+mod health;
+mod probe;
+
+use crate::collect;
+use crate::config::{self, Config, ConfigError, ConfigSource};
+use crate::probe::{ProbeObserver, Prober, ProberOptions};
+use crate::self_metrics::SelfMetrics;
+use axum::Router;
+use axum::routing::{get, post};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tower_http::compression::CompressionLayer;
+
+/// Shared state of the HTTP layer.
+pub struct App {
+    /// The probe engine.
+    pub prober: Arc<Prober>,
+    /// The self-metrics registry.
+    pub metrics: Arc<SelfMetrics>,
+    /// Environment lookup used for `${VAR}` expansion on reload.
+    env: fn(&str) -> Option<String>,
+    reload_lock: tokio::sync::Mutex<()>,
+    ready: AtomicBool,
+}
+
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl App {
+    /// Builds the app over a loaded config.
+    pub fn new(config: Config, options: ProberOptions) -> Arc<Self> {
+        let metrics = Arc::new(SelfMetrics::new());
+        let observer: Arc<dyn ProbeObserver> = metrics.clone();
+        let prober = Arc::new(Prober::new(config, options, Some(observer)));
+        metrics.attach(&prober);
+        metrics.config_loaded(true);
+        Arc::new(Self {
+            prober,
+            metrics,
+            env: process_env,
+            reload_lock: tokio::sync::Mutex::new(()),
+            ready: AtomicBool::new(true),
+        })
+    }
+
+    /// Re-reads the config file. On failure the old config stays in force and
+    /// the error says why; sessions of changed or removed targets are dropped.
+    pub async fn reload(&self) -> Result<(), ReloadError> {
+        let _guard = self.reload_lock.lock().await;
+        let current = self.prober.config();
+        let ConfigSource::File(path) = &current.source else {
+            return Err(ReloadError::NoFile);
+        };
+        let path: PathBuf = path.clone();
+        let groups = collect::group_names();
+        let env = self.env;
+        let loaded = tokio::task::spawn_blocking(move || {
+            let vars = |name: &str| env(name);
+            config::load_file_with_env(&path, &groups, &vars).map(|mut c| {
+                let warnings = config::apply_env_overrides(&mut c, &vars);
+                (c, warnings)
+            })
+        })
+        .await
+        .map_err(|e| ReloadError::Internal(e.to_string()))?;
+        match loaded {
+            Ok((config, warnings)) => {
+                for warning in warnings {
+                    tracing::warn!("{warning}");
+                }
+                self.prober.reload(config);
+                self.metrics.config_loaded(true);
+                tracing::info!("configuration reloaded");
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.config_loaded(false);
+                tracing::error!(error = %e, "configuration reload failed; keeping the previous configuration");
+                Err(ReloadError::Invalid(Box::new(e)))
+            }
+        }
+    }
+
+    /// Marks the exporter as shutting down (`/-/ready` answers 503).
+    pub fn set_not_ready(&self) {
+        self.ready.store(false, Ordering::Relaxed);
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a reload did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The config came from the environment or demo mode.
+    #[error("nothing to reload: the configuration did not come from a file (--config.file)")]
+    NoFile,
+    /// The new file is invalid; the old config stays.
+    #[error("reload failed, previous configuration kept: {0}")]
+    Invalid(Box<ConfigError>),
+    /// The loader task failed.
+    #[error("reload failed: {0}")]
+    Internal(String),
+}
+
+/// The HTTP routes.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(admin::landing))
+        .route("/probe", get(probe::probe))
+        .route("/health", get(health::health))
+        .route("/metrics", get(admin::metrics))
+        .route("/config", get(admin::config))
+        .route("/-/reload", post(admin::reload))
+        .route("/-/healthy", get(admin::healthy))
+        .route("/-/ready", get(admin::ready))
+        .layer(CompressionLayer::new().gzip(true))
+        .with_state(app)
+}

@@ -1,0 +1,197 @@
+//! `GET /probe?target=NAME&module=a,b&module=c&debug=true`.
+//!
+//! The raw query string is parsed here because axum's default extractor rejects
+//! repeated keys, and Prometheus' `params:` may repeat `module`.
+
+use super::App;
+use crate::probe::deadline;
+use crate::probe::render::{self, Format};
+use crate::probe::{ProbeError, ProbeOutput, ProbeRequest};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write;
+use std::sync::Arc;
+
+const TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
+
+/// Decodes `application/x-www-form-urlencoded` pairs.
+pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, String> {
+    raw.split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("bad percent-encoding in {text:?}"))?;
+                out.push(hex);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| format!("query parameter {text:?} is not UTF-8"))
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, format!("{}\n", message.into())).into_response()
+}
+
+/// Parses the request; any problem is a 400 naming it.
+fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Response> {
+    let pairs = parse_query(raw.unwrap_or_default()).map_err(bad_request)?;
+    let mut target = None;
+    let mut modules = Vec::new();
+    let mut debug = false;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "target" if target.is_some() => return Err(bad_request("target given more than once")),
+            "target" => target = Some(value),
+            "module" => modules.extend(value.split(',').map(str::trim).filter(|m| !m.is_empty()).map(String::from)),
+            "debug" => {
+                debug = match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" | "" => false,
+                    other => return Err(bad_request(format!("debug must be true or false, got {other:?}"))),
+                }
+            }
+            other => {
+                return Err(bad_request(format!(
+                    "unknown parameter {other:?}; valid parameters: target, module, debug"
+                )));
+            }
+        }
+    }
+    let target = match target {
+        Some(t) if !t.is_empty() => t,
+        _ => return Err(bad_request("missing target parameter: /probe?target=NAME (a target name from the config)")),
+    };
+    let scrape_timeout = match headers.get(TIMEOUT_HEADER) {
+        None => None,
+        Some(value) => {
+            let text = value.to_str().unwrap_or_default();
+            Some(deadline::parse_header(text).map_err(|e| bad_request(e.to_string()))?)
+        }
+    };
+    Ok(ProbeRequest {
+        target,
+        modules,
+        scrape_timeout,
+        debug,
+    })
+}
+
+/// The `/probe` handler.
+pub async fn probe(State(app): State<Arc<App>>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+    let request = match request(raw.as_deref(), &headers) {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let debug = request.debug;
+    let output = match app.prober.probe(request).await {
+        Ok(output) => output,
+        Err(e @ ProbeError::UnknownTarget { .. }) => {
+            return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response();
+        }
+        Err(e @ ProbeError::UnknownModule { .. }) => return bad_request(e.to_string()),
+        Err(e @ ProbeError::Overloaded(_)) => {
+            app.metrics.probe_shed();
+            return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response();
+        }
+    };
+    if debug {
+        return (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+            debug_report(output),
+        )
+            .into_response();
+    }
+    let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let body = render::render(output.families, &output.extra_labels, format);
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()))], body).into_response()
+}
+
+/// The `debug=true` report: trace, per-collector outcome, the effective module
+/// and target config (no secrets: auths are referenced by name only), and the
+/// metrics the probe would have returned.
+fn debug_report(output: ProbeOutput) -> String {
+    let collection = &output.collection;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Probe {} in {:?} (deadline {:?})",
+        if collection.success { "succeeded" } else { "failed" },
+        collection.duration,
+        collection.budget
+    );
+    if let Some(error) = &collection.error {
+        let _ = writeln!(out, "Error: {error}");
+    }
+    let _ = writeln!(out, "\nTrace:");
+    for line in &collection.trace {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out, "\nCollectors:");
+    for group in &collection.groups {
+        let _ = writeln!(out, "  {:<14} {:?} in {:?}", group.name, group.status, group.duration);
+    }
+    let _ = writeln!(out, "\nTarget: {}", output.target);
+    let _ = writeln!(out, "\nEffective modules:");
+    for module in &output.modules {
+        let _ = writeln!(out, "{}", serde_yaml::to_string(module.as_ref()).unwrap_or_default());
+    }
+    let _ = writeln!(out, "Metrics that would have been returned:\n");
+    out.push_str(&render::render(output.families, &output.extra_labels, Format::Text));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            parse_query("target=r%201&module=a,b&module=c+d&debug").unwrap(),
+            vec![
+                ("target".into(), "r 1".into()),
+                ("module".into(), "a,b".into()),
+                ("module".into(), "c d".into()),
+                ("debug".into(), "".into())
+            ]
+        );
+        assert!(parse_query("target=%zz").is_err());
+        assert!(parse_query("target=%ff").is_err());
+    }
+
+    #[test]
+    fn request_errors_name_the_problem() {
+        let headers = HeaderMap::new();
+        assert!(request(Some("module=full"), &headers).is_err());
+        assert!(request(Some("target=a&target=b"), &headers).is_err());
+        assert!(request(Some("target=a&modul=full"), &headers).is_err());
+        assert!(request(Some("target=a&debug=maybe"), &headers).is_err());
+        let ok = request(Some("target=a&module=x,y&module=z&debug=true"), &headers).unwrap();
+        assert_eq!(ok.modules, vec!["x", "y", "z"]);
+        assert!(ok.debug);
+        let mut headers = HeaderMap::new();
+        headers.insert(TIMEOUT_HEADER, HeaderValue::from_static("abc"));
+        assert!(request(Some("target=a"), &headers).is_err());
+    }
+}
