@@ -10,6 +10,7 @@
 pub mod family;
 pub mod parse;
 
+mod conntrack;
 mod system;
 
 use crate::config::{Module, Target};
@@ -22,7 +23,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Every group, in the order `full` runs them. One line per group.
-pub static REGISTRY: &[&dyn Group] = &[&system::System];
+pub static REGISTRY: &[&dyn Group] = &[&system::System, &conntrack::Conntrack];
 
 /// Names of every group (for config validation).
 pub fn group_names() -> Vec<&'static str> {
