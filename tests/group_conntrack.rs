@@ -95,7 +95,11 @@ async fn v7_totals_and_default_grouping() {
     let count = samples(&f, "mikrotik_connection_tracking_count");
     assert_eq!(count.len(), 21, "top 20 plus other");
     assert_eq!(count.iter().map(|(_, v)| v).sum::<f64>(), v4 as f64);
-    assert!(count.iter().all(|(l, _)| l[1].is_empty() && !l[0].contains(':')));
+    assert!(
+        count
+            .iter()
+            .all(|(l, _)| l[1].is_empty() && !l[0].contains(':'))
+    );
     assert_eq!(count[20].0, ["other", "", "other"]);
     assert_eq!(
         value(&f, "mikrotik_conntrack_active_series", &[]),

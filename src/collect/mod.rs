@@ -12,6 +12,7 @@ pub mod parse;
 
 mod conntrack;
 mod system;
+mod wireguard;
 
 use crate::config::{Module, Target};
 use crate::routeros::{Command, Error, Row, Session};
@@ -23,7 +24,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Every group, in the order `full` runs them. One line per group.
-pub static REGISTRY: &[&dyn Group] = &[&system::System, &conntrack::Conntrack];
+pub static REGISTRY: &[&dyn Group] = &[
+    &system::System,
+    &conntrack::Conntrack,
+    &wireguard::Wireguard,
+];
 
 /// Names of every group (for config validation).
 pub fn group_names() -> Vec<&'static str> {
