@@ -10,6 +10,7 @@
 pub mod family;
 pub mod parse;
 
+mod certificate;
 mod conntrack;
 mod system;
 mod wireguard;
@@ -28,6 +29,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
     &conntrack::Conntrack,
     &wireguard::Wireguard,
+    &certificate::Certificate,
 ];
 
 /// Names of every group (for config validation).
