@@ -11,6 +11,7 @@ pub mod family;
 pub mod parse;
 
 mod certificate;
+mod connectivity;
 mod conntrack;
 mod system;
 mod wireguard;
@@ -30,6 +31,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &conntrack::Conntrack,
     &wireguard::Wireguard,
     &certificate::Certificate,
+    &connectivity::Connectivity,
 ];
 
 /// Names of every group (for config validation).
