@@ -80,10 +80,10 @@ impl Group for Connectivity {
             }
             let mut results: Vec<Option<Outcome>> = vec![None; checks.len()];
             while let Some(joined) = tasks.join_next().await {
-                if let Ok((index, outcome)) = joined {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = Some(outcome);
-                    }
+                if let Ok((index, outcome)) = joined
+                    && let Some(slot) = results.get_mut(index)
+                {
+                    *slot = Some(outcome);
                 }
             }
             for (check, outcome) in checks.iter().zip(&results) {
