@@ -184,10 +184,10 @@ impl Trace {
 
     /// Adds a free-form line.
     pub fn note(&self, line: impl FnOnce() -> String) {
-        if self.enabled {
-            if let Ok(mut lines) = self.lines.lock() {
-                lines.push(line());
-            }
+        if self.enabled
+            && let Ok(mut lines) = self.lines.lock()
+        {
+            lines.push(line());
         }
     }
 
