@@ -10,9 +10,13 @@
 pub mod family;
 pub mod parse;
 
+mod certificate;
+mod connectivity;
+mod conntrack;
 mod firewall;
 mod interface;
 mod system;
+mod wireguard;
 
 use crate::config::{Module, Target};
 use crate::routeros::{Command, Error, Row, Session};
@@ -24,7 +28,15 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Every group, in the order `full` runs them. One line per group.
-pub static REGISTRY: &[&dyn Group] = &[&system::System, &interface::Interface, &firewall::Firewall];
+pub static REGISTRY: &[&dyn Group] = &[
+    &system::System,
+    &interface::Interface,
+    &firewall::Firewall,
+    &conntrack::Conntrack,
+    &wireguard::Wireguard,
+    &certificate::Certificate,
+    &connectivity::Connectivity,
+];
 
 /// Names of every group (for config validation).
 pub fn group_names() -> Vec<&'static str> {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod certificate;
+mod clock;
 mod conntrack;
 mod firewall;
 pub mod format;
@@ -107,6 +108,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
     menus.extend(certificate::menus());
+    menus.extend(clock::menus());
     menus
 }
 

@@ -1,0 +1,176 @@
+//! The `conntrack` group against the simulator: totals on v6 and v7, and a
+//! 200,000-row table streamed and aggregated into a bounded set of series.
+
+use routeros_exporter::collect::family::Family;
+use routeros_exporter::collect::{Context, Trace, group};
+use routeros_exporter::config::{ConntrackKey, ConntrackOptions, Module, SessionLimits, Target};
+use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
+use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+async fn collect(router: RouterConfig, options: ConntrackOptions) -> Vec<Family> {
+    let sim = Simulator::start(SimConfig {
+        routers: vec![router],
+    })
+    .await
+    .expect("simulator starts");
+    let address = sim.routers()[0].addr().to_string();
+    let endpoint = Endpoint {
+        address: address.clone(),
+        username: "admin".into(),
+        password: String::new(),
+        tls: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let pool = Pool::new(PoolConfig::default());
+    let session = pool.acquire(&endpoint, deadline).await.expect("session");
+    let mut module = Module::with_groups("m", &["conntrack"]);
+    module.conntrack = options;
+    let ctx = Context {
+        session: Some(session),
+        deadline,
+        module: Arc::new(module),
+        target: Arc::new(Target {
+            name: "r".into(),
+            address,
+            auth: "a".into(),
+            tls: None,
+            labels: BTreeMap::new(),
+            sessions: SessionLimits::default(),
+            connectivity: Vec::new(),
+        }),
+        trace: Arc::new(Trace::new(true)),
+        now_unix: 1_772_366_400,
+    };
+    let group = group("conntrack").expect("registered");
+    group.collect(&ctx).await.expect("conntrack collects")
+}
+
+fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], f64)> {
+    families
+        .iter()
+        .filter(|f| f.desc.name == name)
+        .flat_map(|f| &f.samples)
+        .map(|s| (s.labels.as_slice(), s.value.as_f64()))
+        .collect()
+}
+
+fn value(families: &[Family], name: &str, labels: &[&str]) -> Option<f64> {
+    samples(families, name)
+        .into_iter()
+        .find(|(l, _)| l.iter().map(String::as_str).eq(labels.iter().copied()))
+        .map(|(_, v)| v)
+}
+
+fn assert_no_duplicates(families: &[Family]) {
+    let mut seen = HashSet::new();
+    for f in families {
+        for s in &f.samples {
+            assert!(
+                seen.insert((f.desc.name, s.labels.clone())),
+                "duplicate {} {:?}",
+                f.desc.name,
+                s.labels
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn v7_totals_and_default_grouping() {
+    let router = RouterConfig::v7("r7");
+    let (v4, v6) = (router.scale.conntrack, router.scale.conntrack_v6);
+    let f = collect(router, ConntrackOptions::default()).await;
+    assert_no_duplicates(&f);
+    let entries = "mikrotik_conntrack_entries";
+    assert_eq!(value(&f, entries, &["ipv4"]), Some(v4 as f64));
+    assert_eq!(value(&f, entries, &["ipv6"]), Some(v6 as f64));
+    assert_eq!(
+        value(&f, "mikrotik_conntrack_max_entries", &[]),
+        Some(1_048_576.0)
+    );
+    let count = samples(&f, "mikrotik_connection_tracking_count");
+    assert_eq!(count.len(), 21, "top 20 plus other");
+    assert_eq!(count.iter().map(|(_, v)| v).sum::<f64>(), v4 as f64);
+    assert!(
+        count
+            .iter()
+            .all(|(l, _)| l[1].is_empty() && !l[0].contains(':'))
+    );
+    assert_eq!(count[20].0, ["other", "", "other"]);
+    assert_eq!(
+        value(&f, "mikrotik_conntrack_active_series", &[]),
+        Some(21.0)
+    );
+    assert!(value(&f, "mikrotik_conntrack_update_duration_milliseconds", &[]).is_some());
+}
+
+#[tokio::test]
+async fn v6_totals_and_full_grouping() {
+    let router = RouterConfig::v6("r6");
+    let (v4, v6) = (router.scale.conntrack, router.scale.conntrack_v6);
+    let options = ConntrackOptions {
+        group_by: vec![
+            ConntrackKey::SrcAddress,
+            ConntrackKey::DstAddress,
+            ConntrackKey::Protocol,
+        ],
+        top_n: 0,
+    };
+    let f = collect(router, options).await;
+    assert_no_duplicates(&f);
+    // RouterOS 6 has only `total-entries`.
+    let entries = "mikrotik_conntrack_entries";
+    assert_eq!(value(&f, entries, &["ipv4"]), Some((v4 + v6) as f64));
+    assert_eq!(value(&f, entries, &["ipv6"]), Some(v6 as f64));
+    let count = samples(&f, "mikrotik_connection_tracking_count");
+    assert_eq!(count.iter().map(|(_, v)| v).sum::<f64>(), v4 as f64);
+    assert!(count.iter().all(|(l, _)| l.iter().all(|v| !v.is_empty())));
+    assert!(count.iter().all(|(l, _)| l[0] != "other"));
+}
+
+#[tokio::test]
+async fn two_hundred_thousand_connections_stream_into_top_n() {
+    let mut router = RouterConfig::v7("big");
+    router.scale.conntrack = 200_000;
+    let options = ConntrackOptions {
+        group_by: vec![ConntrackKey::SrcAddress],
+        top_n: 10,
+    };
+    let f = collect(router, options).await;
+    assert_no_duplicates(&f);
+    let count = samples(&f, "mikrotik_connection_tracking_count");
+    assert_eq!(count.len(), 11);
+    assert_eq!(count.iter().map(|(_, v)| v).sum::<f64>(), 200_000.0);
+    // Ranked heaviest first; the other bucket holds the long tail.
+    let (top_labels, top) = count[0];
+    assert!(top_labels[0].starts_with("192.168.88."), "{top_labels:?}");
+    assert!(count[1..10].iter().all(|(_, v)| *v <= top));
+    assert_eq!(count[10].0[0], "other");
+    assert_eq!(
+        value(&f, "mikrotik_conntrack_entries", &["ipv4"]),
+        Some(200_000.0)
+    );
+}
+
+#[tokio::test]
+async fn top_bucket_is_the_heaviest_source_of_a_big_table() {
+    // Unlimited top N: every source gets its own series and the first one is the
+    // busiest host of the simulator's skewed distribution (the sum still matches).
+    let mut router = RouterConfig::v7("big");
+    router.scale.conntrack = 200_000;
+    let options = ConntrackOptions {
+        group_by: vec![ConntrackKey::SrcAddress],
+        top_n: 0,
+    };
+    let f = collect(router, options).await;
+    let count = samples(&f, "mikrotik_connection_tracking_count");
+    assert!(count.len() > 200 && count.len() < 1_000, "{}", count.len());
+    assert_eq!(count.iter().map(|(_, v)| v).sum::<f64>(), 200_000.0);
+    let max = count.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+    assert_eq!(count[0].1, max);
+    assert!(max > 200_000.0 / 10.0, "{max}");
+}

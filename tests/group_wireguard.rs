@@ -1,0 +1,118 @@
+//! The `wireguard` group against the simulator: peers on RouterOS 7, unsupported
+//! on RouterOS 6, and never a key column in the command.
+
+use routeros_exporter::collect::family::{Family, Value};
+use routeros_exporter::collect::{Context, GroupError, Trace, group};
+use routeros_exporter::config::{Module, SessionLimits, Target};
+use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
+use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+
+async fn collect(
+    router: RouterConfig,
+    settle: Duration,
+) -> (Result<Vec<Family>, GroupError>, Vec<String>, i64) {
+    let sim = Simulator::start(SimConfig {
+        routers: vec![router],
+    })
+    .await
+    .expect("simulator starts");
+    // Simulated peer `k` completes its first handshake 5 s + 3k s after boot.
+    let handle = &sim.routers()[0];
+    while handle.uptime() < settle {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let address = sim.routers()[0].addr().to_string();
+    let endpoint = Endpoint {
+        address: address.clone(),
+        username: "admin".into(),
+        password: String::new(),
+        tls: None,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pool = Pool::new(PoolConfig::default());
+    let session = pool.acquire(&endpoint, deadline).await.expect("session");
+    let now_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let trace = Arc::new(Trace::new(true));
+    let ctx = Context {
+        session: Some(session),
+        deadline,
+        module: Arc::new(Module::with_groups("m", &["wireguard"])),
+        target: Arc::new(Target {
+            name: "r".into(),
+            address,
+            auth: "a".into(),
+            tls: None,
+            labels: BTreeMap::new(),
+            sessions: SessionLimits::default(),
+            connectivity: Vec::new(),
+        }),
+        trace: trace.clone(),
+        now_unix,
+    };
+    let result = group("wireguard").expect("registered").collect(&ctx).await;
+    (result, trace.lines(), now_unix)
+}
+
+fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], Value)> {
+    families
+        .iter()
+        .filter(|f| f.desc.name == name)
+        .flat_map(|f| &f.samples)
+        .map(|s| (s.labels.as_slice(), s.value))
+        .collect()
+}
+
+#[tokio::test]
+async fn v7_peers_with_a_never_handshook_one() {
+    let router = RouterConfig::v7("r7");
+    let peers = router.scale.wireguard_peers;
+    // Wait until all but the never-connecting last peer have shaken hands.
+    let settle = Duration::from_secs(5 + 3 * (peers as u64 - 2) + 1);
+    let (result, trace, now) = collect(router, settle).await;
+    let f = result.expect("wireguard collects on v7");
+    let mut seen = HashSet::new();
+    for family in &f {
+        for s in &family.samples {
+            assert!(seen.insert((family.desc.name, s.labels.clone())));
+        }
+    }
+    let rx = samples(&f, "mikrotik_wireguard_peer_rx_bytes");
+    assert_eq!(rx.len(), peers);
+    assert_eq!(rx[0].0, ["wireguard1", "peer1"]);
+    assert_eq!(samples(&f, "mikrotik_wireguard_peer_tx_bytes").len(), peers);
+    // The simulator's last peer never completed a handshake.
+    let hs = samples(&f, "mikrotik_wireguard_peer_latest_handshake");
+    assert_eq!(hs.len(), peers - 1);
+    assert!(hs.iter().all(|(l, _)| l[1] != format!("peer{peers}")));
+    assert!(
+        hs.iter()
+            .all(|(_, v)| v.as_f64() <= now as f64 && v.as_f64() > 0.0)
+    );
+    let info = samples(&f, "mikrotik_wireguard_peer_info");
+    assert_eq!(info.len(), peers);
+    let site = info
+        .iter()
+        .find(|(l, _)| l[4] == "site 2")
+        .expect("site peer");
+    assert_eq!(site.0[3], "203.0.113.2:51820");
+    assert!(info[peers - 1].0[3].is_empty(), "no endpoint known");
+    assert!(info.iter().all(|(l, _)| l[6] == "false"));
+    assert!(!trace.is_empty());
+    assert!(trace.iter().all(|line| !line.contains("key")), "{trace:?}");
+}
+
+#[tokio::test]
+async fn unsupported_on_v6() {
+    let (result, _, _) = collect(RouterConfig::v6("r6"), Duration::ZERO).await;
+    assert!(
+        matches!(result, Err(GroupError::Unsupported(_))),
+        "{result:?}"
+    );
+}
