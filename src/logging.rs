@@ -11,7 +11,9 @@ use tracing_subscriber::registry::LookupSpan;
 /// Installs the global subscriber. `filter` uses `RUST_LOG` syntax.
 pub fn init(filter: &str, json: bool) -> Result<(), String> {
     let filter = EnvFilter::try_new(filter).map_err(|e| e.to_string())?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let result = if json {
         builder.json().flatten_event(true).try_init()
     } else {
@@ -28,10 +30,20 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
         let meta = event.metadata();
         let ts = humantime::format_rfc3339_millis(std::time::SystemTime::now());
-        write!(writer, "ts={ts} level={} target={}", meta.level().as_str().to_ascii_lowercase(), meta.target())?;
+        write!(
+            writer,
+            "ts={ts} level={} target={}",
+            meta.level().as_str().to_ascii_lowercase(),
+            meta.target()
+        )?;
         let mut visitor = Fields::default();
         event.record(&mut visitor);
         if let Some(message) = visitor.message {
@@ -75,7 +87,13 @@ fn quote(value: &str) -> String {
     if !value.is_empty() && !value.contains([' ', '"', '=', '\\', '\n']) {
         return value.to_string();
     }
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use routeros_exporter::http::{self, App};
 use routeros_exporter::probe::ProberOptions;
 use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
 use routeros_exporter::{collect, logging};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,8 +60,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// `:9436` → `0.0.0.0:9436`; `host:port` and `[v6]:port` as given.
 fn listen_address(text: &str) -> Result<SocketAddr, String> {
-    let full = if text.starts_with(':') { format!("0.0.0.0{text}") } else { text.to_string() };
-    full.parse().map_err(|e| format!("invalid listen address {text:?}: {e}"))
+    let full = if text.starts_with(':') {
+        format!("0.0.0.0{text}")
+    } else {
+        text.to_string()
+    };
+    full.parse()
+        .map_err(|e| format!("invalid listen address {text:?}: {e}"))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -77,7 +82,8 @@ fn load(cli: &Cli) -> Result<Config, String> {
     let vars = |name: &str| std::env::var(name).ok();
     match &cli.config_file {
         Some(path) => {
-            let mut config = config::load_file_with_env(path, &groups, &vars).map_err(|e| e.to_string())?;
+            let mut config =
+                config::load_file_with_env(path, &groups, &vars).map_err(|e| e.to_string())?;
             for warning in config::apply_env_overrides(&mut config, &vars) {
                 tracing::warn!("{warning}");
             }
@@ -100,8 +106,11 @@ async fn start_demo() -> Result<(Simulator, Config), String> {
     })
     .await
     .map_err(|e| format!("demo simulator: {e}"))?;
-    let addresses: Vec<(String, SocketAddr)> =
-        simulator.routers().iter().map(|r| (r.name().to_string(), r.addr())).collect();
+    let addresses: Vec<(String, SocketAddr)> = simulator
+        .routers()
+        .iter()
+        .map(|r| (r.name().to_string(), r.addr()))
+        .collect();
     for (name, addr) in &addresses {
         tracing::info!(target_name = %name, %addr, "demo router started");
     }
@@ -140,13 +149,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -159,7 +169,8 @@ async fn shutdown_signal() {
 #[cfg(unix)]
 fn reload_on_sighup(app: Arc<App>) {
     tokio::spawn(async move {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
             return;
         };
         while hup.recv().await.is_some() {
@@ -195,7 +206,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         return Ok(());
     }
     if config.targets.is_empty() {
-        tracing::warn!("no targets configured: /health will answer 503 until a configuration with targets is loaded");
+        tracing::warn!(
+            "no targets configured: /health will answer 503 until a configuration with targets is loaded"
+        );
     }
     let listen = cli
         .listen_address
@@ -203,7 +216,12 @@ async fn run(cli: Cli) -> Result<(), String> {
         .or_else(|| env("SERVER_ADDR"))
         .unwrap_or_else(|| ":9436".into());
     let addr = listen_address(&listen)?;
-    let app = App::new(config, ProberOptions { timeout_offset: cli.timeout_offset });
+    let app = App::new(
+        config,
+        ProberOptions {
+            timeout_offset: cli.timeout_offset,
+        },
+    );
     startup_check(&app).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -213,12 +231,13 @@ async fn run(cli: Cli) -> Result<(), String> {
     reload_on_sighup(app.clone());
     let shutdown_app = app.clone();
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, http::router(app.clone())).with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: finishing in-flight probes");
-        shutdown_app.set_not_ready();
-        let _ = signalled_tx.send(());
-    });
+    let server =
+        axum::serve(listener, http::router(app.clone())).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing in-flight probes");
+            shutdown_app.set_not_ready();
+            let _ = signalled_tx.send(());
+        });
     // Once the signal arrives the server drains in-flight requests; cap the wait.
     let bounded = async move {
         match signalled_rx.await {
@@ -230,7 +249,9 @@ async fn run(cli: Cli) -> Result<(), String> {
         result = server.into_future() => result.map_err(|e| format!("server error: {e}"))?,
         _ = bounded => tracing::warn!("in-flight probes did not finish in {SHUTDOWN_GRACE:?}; stopping anyway"),
     }
-    app.prober.shutdown(tokio::time::Instant::now() + Duration::from_secs(2)).await;
+    app.prober
+        .shutdown(tokio::time::Instant::now() + Duration::from_secs(2))
+        .await;
     drop(demo);
     tracing::info!("stopped");
     Ok(())

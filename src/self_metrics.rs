@@ -9,17 +9,20 @@ use crate::probe::{Collection, GroupStatus, ProbeObserver, Prober};
 use crate::routeros::pool::CloseReason;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 type Labels = Vec<(String, String)>;
+
+/// Name, help and per-target values of one pool-derived family.
+type PoolFamily<'a> = (&'a str, &'a str, Vec<(Labels, u64)>);
 
 fn histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
@@ -43,21 +46,56 @@ impl SelfMetrics {
     pub fn new() -> Self {
         let mut registry = Registry::default();
         let probes = Family::<Labels, Counter>::default();
-        registry.register("routeros_exporter_probes", "Probes by target, module set and result.", probes.clone());
-        let probe_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(histogram as fn() -> Histogram);
-        registry.register("routeros_exporter_probe_duration_seconds", "Probe duration by target.", probe_duration.clone());
-        let collector_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(histogram as fn() -> Histogram);
-        registry.register("routeros_exporter_collector_duration_seconds", "Collector duration by collector.", collector_duration.clone());
+        registry.register(
+            "routeros_exporter_probes",
+            "Probes by target, module set and result.",
+            probes.clone(),
+        );
+        let probe_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(
+            histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "routeros_exporter_probe_duration_seconds",
+            "Probe duration by target.",
+            probe_duration.clone(),
+        );
+        let collector_duration =
+            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(
+                histogram as fn() -> Histogram,
+            );
+        registry.register(
+            "routeros_exporter_collector_duration_seconds",
+            "Collector duration by collector.",
+            collector_duration.clone(),
+        );
         let coalesced = Counter::default();
-        registry.register("routeros_exporter_probes_coalesced", "Probes answered from an identical collection already in flight.", coalesced.clone());
+        registry.register(
+            "routeros_exporter_probes_coalesced",
+            "Probes answered from an identical collection already in flight.",
+            coalesced.clone(),
+        );
         let shed = Counter::default();
-        registry.register("routeros_exporter_probes_shed", "Probes refused with 503 because the global probe limit was reached.", shed.clone());
+        registry.register(
+            "routeros_exporter_probes_shed",
+            "Probes refused with 503 because the global probe limit was reached.",
+            shed.clone(),
+        );
         let reload_success = Gauge::default();
-        registry.register("routeros_exporter_config_last_reload_successful", "1 when the last configuration (re)load succeeded.", reload_success.clone());
+        registry.register(
+            "routeros_exporter_config_last_reload_successful",
+            "1 when the last configuration (re)load succeeded.",
+            reload_success.clone(),
+        );
         let reload_timestamp = Gauge::<f64, AtomicU64>::default();
-        registry.register("routeros_exporter_config_last_reload_success_timestamp_seconds", "Unix time of the last successful configuration load.", reload_timestamp.clone());
+        registry.register(
+            "routeros_exporter_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful configuration load.",
+            reload_timestamp.clone(),
+        );
         let prober = Arc::new(OnceLock::new());
-        registry.register_collector(Box::new(RuntimeCollector { prober: prober.clone() }));
+        registry.register_collector(Box::new(RuntimeCollector {
+            prober: prober.clone(),
+        }));
         Self {
             registry,
             probes,
@@ -80,7 +118,10 @@ impl SelfMetrics {
     pub fn config_loaded(&self, ok: bool) {
         self.reload_success.set(i64::from(ok));
         if ok {
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or_default();
             self.reload_timestamp.set(now);
         }
     }
@@ -107,7 +148,11 @@ impl Default for SelfMetrics {
 
 impl ProbeObserver for SelfMetrics {
     fn probe_finished(&self, target: &str, modules: &str, collection: &Collection, shared: bool) {
-        let result = if collection.success { "success" } else { "failure" };
+        let result = if collection.success {
+            "success"
+        } else {
+            "failure"
+        };
         self.probes
             .get_or_create(&vec![
                 ("target".into(), target.into()),
@@ -160,55 +205,163 @@ impl Collector for RuntimeCollector {
             "routeros_exporter_build_info",
             "Build information (value 1).",
             MetricType::Gauge,
-            vec![(vec![("version".to_string(), env!("CARGO_PKG_VERSION").to_string())], ConstGauge::new(1i64))],
+            vec![(
+                vec![("version".to_string(), env!("CARGO_PKG_VERSION").to_string())],
+                ConstGauge::new(1i64),
+            )],
         )?;
         if let Some(prober) = self.prober.get().and_then(Weak::upgrade) {
             let config = prober.config();
-            let stats: Vec<(String, crate::routeros::PoolStats)> =
-                config.targets.keys().map(|t| (t.clone(), prober.pool_stats(t))).collect();
-            let per_target = |f: &dyn Fn(&crate::routeros::PoolStats) -> u64| -> Vec<(Labels, u64)> {
-                stats.iter().map(|(t, s)| (vec![("target".to_string(), t.clone())], f(s))).collect()
-            };
-            let gauges: [(&str, &str, Vec<(Labels, u64)>); 2] = [
-                ("routeros_exporter_sessions_open", "Pooled API sessions.", per_target(&|s| s.sessions_open as u64)),
-                ("routeros_exporter_sessions_active", "Pooled API sessions with commands in flight.", per_target(&|s| s.sessions_busy as u64)),
+            let stats: Vec<(String, crate::routeros::PoolStats)> = config
+                .targets
+                .keys()
+                .map(|t| (t.clone(), prober.pool_stats(t)))
+                .collect();
+            let per_target =
+                |f: &dyn Fn(&crate::routeros::PoolStats) -> u64| -> Vec<(Labels, u64)> {
+                    stats
+                        .iter()
+                        .map(|(t, s)| (vec![("target".to_string(), t.clone())], f(s)))
+                        .collect()
+                };
+            let gauges: [PoolFamily; 2] = [
+                (
+                    "routeros_exporter_sessions_open",
+                    "Pooled API sessions.",
+                    per_target(&|s| s.sessions_open as u64),
+                ),
+                (
+                    "routeros_exporter_sessions_active",
+                    "Pooled API sessions with commands in flight.",
+                    per_target(&|s| s.sessions_busy as u64),
+                ),
             ];
             for (name, help, samples) in gauges {
-                encode_const(&mut encoder, name, help, MetricType::Gauge, samples.into_iter().map(|(l, v)| (l, ConstGauge::new(v as i64))).collect())?;
+                encode_const(
+                    &mut encoder,
+                    name,
+                    help,
+                    MetricType::Gauge,
+                    samples
+                        .into_iter()
+                        .map(|(l, v)| (l, ConstGauge::new(v as i64)))
+                        .collect(),
+                )?;
             }
-            let counters: [(&str, &str, Vec<(Labels, u64)>); 5] = [
-                ("routeros_exporter_sessions_opened", "API sessions opened (connected and logged in).", per_target(&|s| s.sessions_opened)),
-                ("routeros_exporter_connect_failures", "Failed connection attempts (TCP, TLS, timeout before login).", per_target(&|s| s.connect_failures)),
-                ("routeros_exporter_commands", "API commands sent.", per_target(&|s| s.commands)),
-                ("routeros_exporter_sent_bytes", "Bytes sent to routers.", per_target(&|s| s.bytes_sent)),
-                ("routeros_exporter_received_bytes", "Bytes received from routers.", per_target(&|s| s.bytes_received)),
+            let counters: [PoolFamily; 5] = [
+                (
+                    "routeros_exporter_sessions_opened",
+                    "API sessions opened (connected and logged in).",
+                    per_target(&|s| s.sessions_opened),
+                ),
+                (
+                    "routeros_exporter_connect_failures",
+                    "Failed connection attempts (TCP, TLS, timeout before login).",
+                    per_target(&|s| s.connect_failures),
+                ),
+                (
+                    "routeros_exporter_commands",
+                    "API commands sent.",
+                    per_target(&|s| s.commands),
+                ),
+                (
+                    "routeros_exporter_sent_bytes",
+                    "Bytes sent to routers.",
+                    per_target(&|s| s.bytes_sent),
+                ),
+                (
+                    "routeros_exporter_received_bytes",
+                    "Bytes received from routers.",
+                    per_target(&|s| s.bytes_received),
+                ),
             ];
             for (name, help, samples) in counters {
-                encode_const(&mut encoder, name, help, MetricType::Counter, samples.into_iter().map(|(l, v)| (l, ConstCounter::new(v))).collect())?;
+                encode_const(
+                    &mut encoder,
+                    name,
+                    help,
+                    MetricType::Counter,
+                    samples
+                        .into_iter()
+                        .map(|(l, v)| (l, ConstCounter::new(v)))
+                        .collect(),
+                )?;
             }
             let mut logins = Vec::new();
             let mut closed = Vec::new();
             for (target, s) in &stats {
                 for (result, n) in [("success", s.logins_ok), ("failure", s.logins_failed)] {
-                    logins.push((vec![("target".to_string(), target.clone()), ("result".to_string(), result.to_string())], ConstCounter::new(n)));
+                    logins.push((
+                        vec![
+                            ("target".to_string(), target.clone()),
+                            ("result".to_string(), result.to_string()),
+                        ],
+                        ConstCounter::new(n),
+                    ));
                 }
                 for reason in CloseReason::ALL {
-                    closed.push((vec![("target".to_string(), target.clone()), ("reason".to_string(), reason.as_str().to_string())], ConstCounter::new(s.closed(reason))));
+                    closed.push((
+                        vec![
+                            ("target".to_string(), target.clone()),
+                            ("reason".to_string(), reason.as_str().to_string()),
+                        ],
+                        ConstCounter::new(s.closed(reason)),
+                    ));
                 }
             }
-            encode_const(&mut encoder, "routeros_exporter_logins", "RouterOS API logins by result.", MetricType::Counter, logins)?;
-            encode_const(&mut encoder, "routeros_exporter_sessions_closed", "API sessions closed by reason.", MetricType::Counter, closed)?;
+            encode_const(
+                &mut encoder,
+                "routeros_exporter_logins",
+                "RouterOS API logins by result.",
+                MetricType::Counter,
+                logins,
+            )?;
+            encode_const(
+                &mut encoder,
+                "routeros_exporter_sessions_closed",
+                "API sessions closed by reason.",
+                MetricType::Counter,
+                closed,
+            )?;
         }
         if let Some(process) = ProcessStats::read() {
-            encode_const(&mut encoder, "process_cpu_seconds", "User and system CPU time spent in seconds.", MetricType::Counter, vec![(Vec::new(), ConstCounter::new(process.cpu_seconds))])?;
+            encode_const(
+                &mut encoder,
+                "process_cpu_seconds",
+                "User and system CPU time spent in seconds.",
+                MetricType::Counter,
+                vec![(Vec::new(), ConstCounter::new(process.cpu_seconds))],
+            )?;
             let gauges = [
-                ("process_resident_memory_bytes", "Resident memory size in bytes.", process.resident_bytes as f64),
-                ("process_virtual_memory_bytes", "Virtual memory size in bytes.", process.virtual_bytes as f64),
-                ("process_open_fds", "Number of open file descriptors.", process.open_fds as f64),
-                ("process_start_time_seconds", "Start time of the process since the Unix epoch in seconds.", process.start_time_seconds),
+                (
+                    "process_resident_memory_bytes",
+                    "Resident memory size in bytes.",
+                    process.resident_bytes as f64,
+                ),
+                (
+                    "process_virtual_memory_bytes",
+                    "Virtual memory size in bytes.",
+                    process.virtual_bytes as f64,
+                ),
+                (
+                    "process_open_fds",
+                    "Number of open file descriptors.",
+                    process.open_fds as f64,
+                ),
+                (
+                    "process_start_time_seconds",
+                    "Start time of the process since the Unix epoch in seconds.",
+                    process.start_time_seconds,
+                ),
             ];
             for (name, help, value) in gauges {
-                encode_const(&mut encoder, name, help, MetricType::Gauge, vec![(Vec::new(), ConstGauge::new(value))])?;
+                encode_const(
+                    &mut encoder,
+                    name,
+                    help,
+                    MetricType::Gauge,
+                    vec![(Vec::new(), ConstGauge::new(value))],
+                )?;
             }
         }
         Ok(())
@@ -233,7 +386,9 @@ impl ProcessStats {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
         let status = std::fs::read_to_string("/proc/self/status").ok()?;
         let boot = std::fs::read_to_string("/proc/stat").ok()?;
-        let open_fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or_default();
+        let open_fds = std::fs::read_dir("/proc/self/fd")
+            .map(|d| d.count())
+            .unwrap_or_default();
         Self::parse(&stat, &status, &boot, open_fds)
     }
 
@@ -287,7 +442,10 @@ mod tests {
         let metrics = SelfMetrics::new();
         metrics.config_loaded(true);
         let text = metrics.render();
-        assert!(text.contains("routeros_exporter_build_info{version=\""), "{text}");
+        assert!(
+            text.contains("routeros_exporter_build_info{version=\""),
+            "{text}"
+        );
         assert!(text.contains("routeros_exporter_config_last_reload_successful 1"));
         assert!(text.contains("# TYPE process_cpu_seconds counter"));
         assert!(text.ends_with("# EOF\n"));

@@ -156,11 +156,11 @@ impl Context {
         let command = command.flag("count-only");
         let result = self.session()?.done(&command, self.deadline).await;
         let count = result.map(|done| done.str("ret").and_then(parse::unsigned));
-        self.trace.command(
-            &command,
-            start.elapsed(),
-            &count.as_ref().map(|c| c.unwrap_or(0) as usize),
-        );
+        let took = start.elapsed();
+        self.trace.note(|| match &count {
+            Ok(n) => format!("command {} -> ret={n:?} in {took:?}", command.display()),
+            Err(e) => format!("command {} -> error after {took:?}: {e}", command.display()),
+        });
         match count? {
             Some(n) => Ok(n),
             None => Err(GroupError::Failed(Error::UnknownReply(

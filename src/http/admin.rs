@@ -25,14 +25,22 @@ pub async fn ready(State(app): State<Arc<App>>) -> Response {
 
 /// `GET /metrics`: the exporter's own metrics.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
-    ([(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)], app.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE)],
+        app.metrics.render(),
+    )
+        .into_response()
 }
 
 /// `GET /config`: the effective configuration, secrets shown as `<secret>`.
 pub async fn config(State(app): State<Arc<App>>) -> Response {
     match serde_yaml::to_string(app.prober.config().as_ref()) {
         Ok(yaml) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], yaml).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("cannot render config: {e}\n")).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot render config: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -46,13 +54,18 @@ pub async fn reload(State(app): State<Arc<App>>) -> Response {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -69,7 +82,11 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
     );
     let health = app.prober.health(None);
     for (name, verdict, state) in &health {
-        let address = config.targets.get(name).map(|t| t.address.as_str()).unwrap_or_default();
+        let address = config
+            .targets
+            .get(name)
+            .map(|t| t.address.as_str())
+            .unwrap_or_default();
         let links: String = config
             .modules
             .keys()
@@ -95,7 +112,12 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
     }
     page.push_str("</table><h2>Modules</h2><ul>");
     for (name, module) in &config.modules {
-        let _ = write!(page, "<li><b>{}</b>: {}</li>", escape(name), escape(&module.groups.join(", ")));
+        let _ = write!(
+            page,
+            "<li><b>{}</b>: {}</li>",
+            escape(name),
+            escape(&module.groups.join(", "))
+        );
     }
     page.push_str("</ul></body></html>");
     Html(page)

@@ -37,7 +37,11 @@ pub async fn health(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Res
         Ok(pairs) => {
             for (key, value) in pairs {
                 if key != "target" {
-                    return (StatusCode::BAD_REQUEST, format!("unknown parameter {key:?}; valid: target\n")).into_response();
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        format!("unknown parameter {key:?}; valid: target\n"),
+                    )
+                        .into_response();
                 }
                 only = Some(value);
             }
@@ -75,5 +79,13 @@ pub async fn health(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Res
         .into_iter()
         .map(|(name, health, state)| (name, TargetHealth { health, state }))
         .collect();
-    (code, Json(Report { status, reason, targets })).into_response()
+    (
+        code,
+        Json(Report {
+            status,
+            reason,
+            targets,
+        }),
+    )
+        .into_response()
 }

@@ -54,39 +54,52 @@ fn bad_request(message: impl Into<String>) -> Response {
 }
 
 /// Parses the request; any problem is a 400 naming it.
-fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Response> {
-    let pairs = parse_query(raw.unwrap_or_default()).map_err(bad_request)?;
+fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, String> {
+    let pairs = parse_query(raw.unwrap_or_default())?;
     let mut target = None;
     let mut modules = Vec::new();
     let mut debug = false;
     for (key, value) in pairs {
         match key.as_str() {
-            "target" if target.is_some() => return Err(bad_request("target given more than once")),
+            "target" if target.is_some() => return Err("target given more than once".into()),
             "target" => target = Some(value),
-            "module" => modules.extend(value.split(',').map(str::trim).filter(|m| !m.is_empty()).map(String::from)),
+            "module" => modules.extend(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|m| !m.is_empty())
+                    .map(String::from),
+            ),
             "debug" => {
                 debug = match value.as_str() {
                     "true" | "1" => true,
                     "false" | "0" | "" => false,
-                    other => return Err(bad_request(format!("debug must be true or false, got {other:?}"))),
+                    other => {
+                        return Err(format!("debug must be true or false, got {other:?}"));
+                    }
                 }
             }
             other => {
-                return Err(bad_request(format!(
+                return Err(format!(
                     "unknown parameter {other:?}; valid parameters: target, module, debug"
-                )));
+                ));
             }
         }
     }
     let target = match target {
         Some(t) if !t.is_empty() => t,
-        _ => return Err(bad_request("missing target parameter: /probe?target=NAME (a target name from the config)")),
+        _ => {
+            return Err(
+                "missing target parameter: /probe?target=NAME (a target name from the config)"
+                    .into(),
+            );
+        }
     };
     let scrape_timeout = match headers.get(TIMEOUT_HEADER) {
         None => None,
         Some(value) => {
             let text = value.to_str().unwrap_or_default();
-            Some(deadline::parse_header(text).map_err(|e| bad_request(e.to_string()))?)
+            Some(deadline::parse_header(text).map_err(|e| e.to_string())?)
         }
     };
     Ok(ProbeRequest {
@@ -98,10 +111,14 @@ fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Respo
 }
 
 /// The `/probe` handler.
-pub async fn probe(State(app): State<Arc<App>>, RawQuery(raw): RawQuery, headers: HeaderMap) -> Response {
+pub async fn probe(
+    State(app): State<Arc<App>>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let request = match request(raw.as_deref(), &headers) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(message) => return bad_request(message),
     };
     let debug = request.debug;
     let output = match app.prober.probe(request).await {
@@ -117,14 +134,24 @@ pub async fn probe(State(app): State<Arc<App>>, RawQuery(raw): RawQuery, headers
     };
     if debug {
         return (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            )],
             debug_report(output),
         )
             .into_response();
     }
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let body = render::render(output.families, &output.extra_labels, format);
-    ([(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()))], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// The `debug=true` report: trace, per-collector outcome, the effective module
@@ -136,7 +163,11 @@ fn debug_report(output: ProbeOutput) -> String {
     let _ = writeln!(
         out,
         "Probe {} in {:?} (deadline {:?})",
-        if collection.success { "succeeded" } else { "failed" },
+        if collection.success {
+            "succeeded"
+        } else {
+            "failed"
+        },
         collection.duration,
         collection.budget
     );
@@ -149,15 +180,27 @@ fn debug_report(output: ProbeOutput) -> String {
     }
     let _ = writeln!(out, "\nCollectors:");
     for group in &collection.groups {
-        let _ = writeln!(out, "  {:<14} {:?} in {:?}", group.name, group.status, group.duration);
+        let _ = writeln!(
+            out,
+            "  {:<14} {:?} in {:?}",
+            group.name, group.status, group.duration
+        );
     }
     let _ = writeln!(out, "\nTarget: {}", output.target);
     let _ = writeln!(out, "\nEffective modules:");
     for module in &output.modules {
-        let _ = writeln!(out, "{}", serde_yaml::to_string(module.as_ref()).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_yaml::to_string(module.as_ref()).unwrap_or_default()
+        );
     }
     let _ = writeln!(out, "Metrics that would have been returned:\n");
-    out.push_str(&render::render(output.families, &output.extra_labels, Format::Text));
+    out.push_str(&render::render(
+        output.families,
+        &output.extra_labels,
+        Format::Text,
+    ));
     out
 }
 

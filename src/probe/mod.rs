@@ -258,7 +258,10 @@ impl Prober {
         let endpoint = self.config().endpoint(target).ok_or_else(|| Error::Auth {
             message: format!("target {target:?} is not configured or has no auth"),
         })?;
-        self.pool.acquire(&endpoint, Instant::now() + timeout).await.map(|_| ())
+        self.pool
+            .acquire(&endpoint, Instant::now() + timeout)
+            .await
+            .map(|_| ())
     }
 
     /// Sends `/quit` on every pooled session (graceful shutdown).
