@@ -100,12 +100,18 @@ fn load(cli: &Cli) -> Result<Config, String> {
     }
 }
 
+/// How long the demo routers pretend to have been up.
+const DEMO_UPTIME: Duration = Duration::from_secs(3 * 86_400 + 4 * 3_600);
+
 async fn start_demo() -> Result<(Simulator, Config), String> {
-    let simulator = Simulator::start(SimConfig {
-        routers: vec![RouterConfig::v7("demo"), RouterConfig::v6("demo-v6")],
-    })
-    .await
-    .map_err(|e| format!("demo simulator: {e}"))?;
+    // Routers that have been up for a while, so counters and handshakes show.
+    let mut routers = vec![RouterConfig::v7("demo"), RouterConfig::v6("demo-v6")];
+    for router in &mut routers {
+        router.initial_uptime = DEMO_UPTIME;
+    }
+    let simulator = Simulator::start(SimConfig { routers })
+        .await
+        .map_err(|e| format!("demo simulator: {e}"))?;
     let addresses: Vec<(String, SocketAddr)> = simulator
         .routers()
         .iter()

@@ -53,6 +53,9 @@ struct Args {
     /// Sessions allowed at once per router.
     #[arg(long, default_value_t = routeros_exporter::sim::DEFAULT_MAX_SESSIONS)]
     max_sessions: usize,
+    /// Uptime the routers report at start, as if booted that long ago (`3d4h`).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    uptime: std::time::Duration,
 }
 
 fn parse_version(s: &str) -> Result<Version, String> {
@@ -98,6 +101,7 @@ fn config(args: &Args) -> Result<SimConfig, String> {
             .map(|base| offset_port(base, index))
             .transpose()?;
         router.max_sessions = args.max_sessions;
+        router.initial_uptime = args.uptime;
         routers.push(router);
     }
     Ok(SimConfig { routers })

@@ -59,6 +59,7 @@ mod router;
 pub use faults::{Faults, OverLimit, Stats};
 pub use personality::{Personality, Version};
 pub use server::{RouterHandle, Simulator};
+use std::time::Duration;
 pub use wire::TagPosition;
 
 use menus::Scale;
@@ -101,6 +102,9 @@ pub struct RouterConfig {
     pub over_limit: OverLimit,
     /// Faults active from the start.
     pub faults: Faults,
+    /// Uptime the router reports when the simulator starts (as if it had booted
+    /// that long ago); a reboot restarts from zero.
+    pub initial_uptime: Duration,
 }
 
 impl RouterConfig {
@@ -120,6 +124,7 @@ impl RouterConfig {
             max_sessions: DEFAULT_MAX_SESSIONS,
             over_limit: OverLimit::default(),
             faults: Faults::default(),
+            initial_uptime: Duration::ZERO,
         }
     }
 

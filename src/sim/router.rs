@@ -66,6 +66,9 @@ impl RouterShared {
         tls: Option<TlsIdentity>,
     ) -> Self {
         let faults = RwLock::new(Arc::new(config.faults.clone()));
+        let boot = Instant::now()
+            .checked_sub(config.initial_uptime)
+            .unwrap_or_else(Instant::now);
         Self {
             index,
             config,
@@ -74,7 +77,7 @@ impl RouterShared {
             tls,
             stats: StatsCounters::default(),
             faults,
-            boot: Mutex::new(Instant::now()),
+            boot: Mutex::new(boot),
             closer: watch::Sender::new(0),
             generation: AtomicU64::new(0),
             cache: Mutex::new(RowCache::default()),
