@@ -171,10 +171,12 @@ impl Prober {
         observer: Option<Arc<dyn ProbeObserver>>,
     ) -> Self {
         let limit = config.global.limits.max_concurrent_probes.max(1);
+        let pool = Pool::new(PoolConfig::default());
+        apply_session_limits(&pool, &config);
         Self {
             config: RwLock::new(Arc::new(config)),
             options,
-            pool: Pool::new(PoolConfig::default()),
+            pool,
             states: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             per_target: Mutex::new(HashMap::new()),
@@ -223,6 +225,7 @@ impl Prober {
             .filter_map(|name| config.endpoint(name).map(|e| e.key()))
             .collect();
         self.pool.retain(|key| keep.contains(key));
+        apply_session_limits(&self.pool, &config);
         self.lock_states()
             .retain(|name, _| config.targets.contains_key(name));
         if let Ok(mut per_target) = self.per_target.lock() {
@@ -635,6 +638,21 @@ impl Prober {
             &self.pool_stats(target),
         ));
         out
+    }
+}
+
+/// Hands each target's `sessions:` settings to the pool.
+fn apply_session_limits(pool: &Pool, config: &Config) {
+    for (name, target) in &config.targets {
+        if let Some(endpoint) = config.endpoint(name) {
+            pool.set_limits(
+                endpoint.key(),
+                crate::routeros::pool::SessionLimits {
+                    max_sessions: target.sessions.max.max(1),
+                    idle_timeout: target.sessions.idle_timeout,
+                },
+            );
+        }
     }
 }
 

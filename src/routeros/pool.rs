@@ -220,10 +220,21 @@ struct Entry {
     open: Mutex<Vec<Session>>,
 }
 
+/// Per-target overrides of [`PoolConfig::max_sessions`] and
+/// [`PoolConfig::idle_timeout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Sessions kept for the key.
+    pub max_sessions: usize,
+    /// Idle sessions are closed after this long.
+    pub idle_timeout: Duration,
+}
+
 /// The session pool. Share it with `Arc`.
 pub struct Pool {
     config: PoolConfig,
     entries: Mutex<HashMap<PoolKey, Arc<Entry>>>,
+    limits: Mutex<HashMap<PoolKey, SessionLimits>>,
 }
 
 impl Pool {
@@ -232,7 +243,29 @@ impl Pool {
         Self {
             config,
             entries: Mutex::new(HashMap::new()),
+            limits: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Overrides the session count and idle timeout for one key (a target's
+    /// `sessions:` settings).
+    pub fn set_limits(&self, key: PoolKey, limits: SessionLimits) {
+        self.limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, limits);
+    }
+
+    fn limits_for(&self, key: &PoolKey) -> SessionLimits {
+        self.limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .copied()
+            .unwrap_or(SessionLimits {
+                max_sessions: self.config.max_sessions,
+                idle_timeout: self.config.idle_timeout,
+            })
     }
 
     /// The configuration in force.
@@ -277,6 +310,7 @@ impl Pool {
     ) -> Result<Session> {
         let now = Instant::now();
         let stats = &entry.stats;
+        let limits = self.limits_for(&endpoint.key());
         state.sessions.retain(|s| {
             let keep_reason = if !s.is_healthy() {
                 Some(CloseReason::Failed)
@@ -308,7 +342,7 @@ impl Pool {
                     continue;
                 }
             }
-            if session.in_flight() > 0 && state.sessions.len() < self.config.max_sessions {
+            if session.in_flight() > 0 && state.sessions.len() < limits.max_sessions {
                 busy_fallback.get_or_insert(session);
                 i += 1;
                 continue;
@@ -449,6 +483,10 @@ impl Pool {
 
     /// Closes and forgets every entry whose key `keep` rejects (config reload).
     pub fn retain(&self, mut keep: impl FnMut(&PoolKey) -> bool) {
+        self.limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| keep(k));
         let removed: Vec<Arc<Entry>> = {
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             let gone: Vec<PoolKey> = entries.keys().filter(|k| !keep(k)).cloned().collect();
