@@ -51,8 +51,9 @@ pub enum ConfigSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Global {
-    /// A counter baseline older than this is reset instead of diffed
-    /// (env `GAP_RESET_THRESHOLD_SECONDS` overrides). Default 60s.
+    /// A gap between successful probes longer than this is recorded as a
+    /// counter baseline reset (env `GAP_RESET_THRESHOLD_SECONDS` overrides).
+    /// Default 60s.
     #[serde(with = "humantime_serde")]
     pub gap_reset_threshold: Duration,
     /// Probe deadline when Prometheus sends no
