@@ -1,0 +1,85 @@
+//! The README's metric reference and the code must agree: every metric the code
+//! can emit is listed with its type and labels, and nothing else is.
+
+use routeros_exporter::collect::REGISTRY;
+use routeros_exporter::collect::family::MetricDesc;
+use routeros_exporter::probe::metrics::PROBE_METRICS;
+use std::collections::BTreeMap;
+
+/// (type, labels) by metric name, from the README table.
+fn reference() -> BTreeMap<String, (String, Vec<String>)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md is readable");
+    let start = readme
+        .find("## Metric reference")
+        .expect("README has a metric reference");
+    let section = &readme[start..];
+    let end = section.find("\n### ").unwrap_or(section.len());
+    let mut out = BTreeMap::new();
+    for line in section[..end].lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let name = cells[0].trim_matches('`').to_string();
+        let labels = match cells[2] {
+            "—" | "-" | "" => Vec::new(),
+            list => list
+                .split(',')
+                .map(|l| l.trim().trim_matches('`').to_string())
+                .collect(),
+        };
+        assert!(
+            out.insert(name.clone(), (cells[1].to_string(), labels))
+                .is_none(),
+            "{name} is listed twice in the README"
+        );
+    }
+    out
+}
+
+fn code() -> BTreeMap<String, &'static MetricDesc> {
+    let mut out = BTreeMap::new();
+    let groups = REGISTRY.iter().flat_map(|g| g.metrics().iter().copied());
+    for desc in groups.chain(PROBE_METRICS.iter().copied()) {
+        assert!(
+            out.insert(desc.name.to_string(), desc).is_none(),
+            "{} is declared by two groups",
+            desc.name
+        );
+    }
+    out
+}
+
+#[test]
+fn every_emittable_metric_is_documented_and_nothing_else() {
+    let reference = reference();
+    let code = code();
+    let undocumented: Vec<&String> = code
+        .keys()
+        .filter(|k| !reference.contains_key(*k))
+        .collect();
+    let phantom: Vec<&String> = reference
+        .keys()
+        .filter(|k| !code.contains_key(*k))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "emitted but not in README: {undocumented:?}"
+    );
+    assert!(
+        phantom.is_empty(),
+        "in README but never emitted: {phantom:?}"
+    );
+    for (name, desc) in &code {
+        let (kind, labels) = &reference[name];
+        assert_eq!(kind, desc.kind.as_str(), "type of {name}");
+        let expected: Vec<String> = desc.labels.iter().map(|l| l.to_string()).collect();
+        assert_eq!(labels, &expected, "labels of {name}");
+    }
+}
+
+#[test]
+fn counters_end_in_total_and_gauges_do_not() {
+    for (name, desc) in code() {
+        let is_counter = desc.kind.as_str() == "counter";
+        assert_eq!(name.ends_with("_total"), is_counter, "{name}");
+    }
+}
