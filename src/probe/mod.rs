@@ -499,9 +499,40 @@ impl Prober {
     ) -> Collection {
         let mut outcomes: Vec<GroupOutcome> = Vec::new();
         let mut families = Vec::new();
+        let target = Arc::new(target.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        let spawn = |tasks: &mut tokio::task::JoinSet<_>,
+                     index: usize,
+                     group: &'static dyn Group,
+                     module: Arc<Module>,
+                     session: Option<Session>| {
+            let ctx = Context {
+                session,
+                deadline,
+                module,
+                target: target.clone(),
+                trace: trace.clone(),
+                now_unix: now_unix(),
+            };
+            tasks.spawn(async move {
+                let start = Instant::now();
+                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
+                (index, group, result, start.elapsed())
+            });
+        };
+        // Groups that need no login start at once: a slow or hanging login must
+        // not eat their share of the deadline.
+        let mut needs_session = Vec::new();
+        for (index, (group, module)) in plan.into_iter().enumerate() {
+            if group.needs_session() {
+                needs_session.push((index, group, module));
+            } else {
+                spawn(&mut tasks, index, group, module, None);
+            }
+        }
         let mut session: Option<Session> = None;
         let mut login_error: Option<Error> = None;
-        if plan.iter().any(|(g, _)| g.needs_session()) {
+        if !needs_session.is_empty() {
             match config.endpoint(&target.name) {
                 Some(endpoint) => match self.pool.acquire(&endpoint, deadline).await {
                     Ok(s) => session = Some(s),
@@ -517,38 +548,18 @@ impl Prober {
                 }
             }
         }
-        let target = Arc::new(target.clone());
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, (group, module)) in plan.into_iter().enumerate() {
-            if group.needs_session() && session.is_none() {
-                let message = login_error
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                outcomes.push(GroupOutcome {
-                    name: group.name(),
-                    status: GroupStatus::Failed(message),
-                    duration: Duration::ZERO,
-                });
-                continue;
+        let mut skipped = Vec::new();
+        for (index, group, module) in needs_session {
+            match &session {
+                Some(s) => spawn(&mut tasks, index, group, module, Some(s.clone())),
+                None => {
+                    let message = login_error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    skipped.push((index, group.name(), message));
+                }
             }
-            let ctx = Context {
-                session: if group.needs_session() {
-                    session.clone()
-                } else {
-                    None
-                },
-                deadline,
-                module,
-                target: target.clone(),
-                trace: trace.clone(),
-                now_unix: now_unix(),
-            };
-            tasks.spawn(async move {
-                let start = Instant::now();
-                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
-                (index, group, result, start.elapsed())
-            });
         }
         let mut finished = Vec::new();
         while let Some(joined) = tasks.join_next().await {
@@ -558,7 +569,15 @@ impl Prober {
             }
         }
         finished.sort_by_key(|(index, ..)| *index);
-        for (_, group, result, duration) in finished {
+        let mut skipped = skipped.into_iter().peekable();
+        for (index, group, result, duration) in finished {
+            while let Some((_, name, message)) = skipped.next_if(|(i, ..)| *i < index) {
+                outcomes.push(GroupOutcome {
+                    name,
+                    status: GroupStatus::Failed(message),
+                    duration: Duration::ZERO,
+                });
+            }
             let status = match result {
                 Ok(Ok(group_families)) => {
                     families.extend(group_families);
@@ -573,6 +592,13 @@ impl Prober {
                 name: group.name(),
                 status,
                 duration,
+            });
+        }
+        for (_, name, message) in skipped {
+            outcomes.push(GroupOutcome {
+                name,
+                status: GroupStatus::Failed(message),
+                duration: Duration::ZERO,
             });
         }
         let families = merge(families);
