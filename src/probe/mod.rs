@@ -151,8 +151,9 @@ pub struct Prober {
     states: Mutex<HashMap<String, TargetState>>,
     flights: Mutex<HashMap<(String, String), Flight>>,
     per_target: Mutex<HashMap<String, Arc<Semaphore>>>,
-    global: Arc<Semaphore>,
-    global_limit: usize,
+    /// The global probe limit and its semaphore (replaced when a reload
+    /// changes `limits.max_concurrent_probes`).
+    global: Mutex<(usize, Arc<Semaphore>)>,
     observer: Option<Arc<dyn ProbeObserver>>,
 }
 
@@ -178,8 +179,7 @@ impl Prober {
             states: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             per_target: Mutex::new(HashMap::new()),
-            global: Arc::new(Semaphore::new(limit)),
-            global_limit: limit,
+            global: Mutex::new((limit, Arc::new(Semaphore::new(limit)))),
             observer,
         }
     }
@@ -227,6 +227,14 @@ impl Prober {
             .retain(|name, _| config.targets.contains_key(name));
         if let Ok(mut per_target) = self.per_target.lock() {
             per_target.clear();
+        }
+        let limit = config.global.limits.max_concurrent_probes.max(1);
+        {
+            let mut global = self.global.lock().unwrap_or_else(|e| e.into_inner());
+            if global.0 != limit {
+                // Probes in flight keep their permits of the old semaphore.
+                *global = (limit, Arc::new(Semaphore::new(limit)));
+            }
         }
         let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
         *current = Arc::new(config);
@@ -308,11 +316,14 @@ impl Prober {
                 modules.push(Arc::new(module.clone()));
             }
         }
-        let _permit = self
+        let (limit, global) = self
             .global
-            .clone()
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        let _permit = global
             .try_acquire_owned()
-            .map_err(|_| ProbeError::Overloaded(self.global_limit))?;
+            .map_err(|_| ProbeError::Overloaded(limit))?;
 
         let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
         let budget = deadline::budget(
