@@ -1068,6 +1068,31 @@ async fn the_global_limit_sheds_with_503() {
     );
 }
 
+#[tokio::test]
+async fn a_reload_applies_a_new_global_limit() {
+    let h = harness().await;
+    let text = config_text(
+        h.v7.addr(),
+        h.v6.addr(),
+        "  limits: {max_concurrent_probes: 1}",
+    );
+    std::fs::write(&h.path, text).unwrap();
+    assert_eq!(post(h.addr, "/-/reload").await.status, 200);
+    probe(h.addr, "target=r7&module=sys").await;
+    let base = command_count(&h.v7, RESOURCE_PRINT);
+    h.v7.set_faults(Faults {
+        latency_ms: 2_000,
+        ..Faults::default()
+    });
+    let addr = h.addr;
+    let slow = tokio::spawn(async move { get(addr, "/probe?target=r7&module=sys").await });
+    wait_for_command(&h.v7, RESOURCE_PRINT, base + 1).await;
+    let r = get(h.addr, "/probe?target=r6&module=sys").await;
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("(1)"), "{}", r.text());
+    assert_eq!(slow.await.unwrap().status, 200);
+}
+
 // ---------------------------------------------------------------------------
 // Per-target state.
 
