@@ -544,6 +544,7 @@ async fn probe_parameter_errors_are_400_with_a_message() {
         ("target=r7&modul=full", "unknown parameter \"modul\""),
         ("target=r7&debug=maybe", "debug must be true or false"),
         ("target=r7&module=%zz", "percent-encoding"),
+        ("target=r%+7", "percent-encoding"),
         ("target=r7&module=nope", "unknown module \"nope\""),
         ("target=r7&module=sys,nope", "unknown module \"nope\""),
         (
@@ -1192,6 +1193,12 @@ async fn health_is_200_only_when_every_target_is_healthy() {
     assert_eq!(json["targets"]["r7"]["status"], "unknown");
     assert_eq!(get(h.addr, "/health?target=nope").await.status, 404);
     assert_eq!(get(h.addr, "/health?bogus=1").await.status, 400);
+    assert_eq!(get(h.addr, "/health?target=%zz").await.status, 400);
+    assert_eq!(
+        get(h.addr, "/health?target=r7&target=nope").await.status,
+        400,
+        "ambiguous, not the last one silently"
+    );
 
     probe(h.addr, "target=r7&module=sys").await;
     assert_eq!(get(h.addr, "/health?target=r7").await.status, 200);
