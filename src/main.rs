@@ -92,8 +92,13 @@ fn load(cli: &Cli) -> Result<Config, String> {
         None => {
             let (config, warnings) = config::from_env(&vars, &groups);
             for warning in warnings {
-                // An unparseable ROUTERS_CONFIG is an error the operator must see.
-                tracing::error!("{warning}");
+                // An unparseable ROUTERS_CONFIG is an error the operator must see;
+                // the rest (ignored or bad override variables) are warnings.
+                if warning.starts_with(config::ROUTERS_CONFIG) {
+                    tracing::error!("{warning}");
+                } else {
+                    tracing::warn!("{warning}");
+                }
             }
             Ok(config)
         }
@@ -191,11 +196,6 @@ fn reload_on_sighup(app: Arc<App>) {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 async fn run(cli: Cli) -> Result<(), String> {
-    if env("COLLECTION_INTERVAL_SECONDS").is_some() && cli.config_file.is_some() {
-        tracing::warn!(
-            "COLLECTION_INTERVAL_SECONDS is ignored: this exporter has no background collection loop; set scrape_interval in Prometheus instead"
-        );
-    }
     let (demo, config) = if cli.demo {
         let (simulator, config) = start_demo().await?;
         (Some(simulator), config)

@@ -43,6 +43,13 @@ pub async fn health(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Res
                     )
                         .into_response();
                 }
+                if only.is_some() {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        "target given more than once\n".to_string(),
+                    )
+                        .into_response();
+                }
                 only = Some(value);
             }
         }

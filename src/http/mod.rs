@@ -71,7 +71,11 @@ impl App {
         .map_err(|e| ReloadError::Internal(e.to_string()))?;
         match loaded {
             Ok((config, warnings)) => {
-                for warning in warnings {
+                // COLLECTION_INTERVAL_SECONDS was reported at startup; once is enough.
+                for warning in warnings
+                    .iter()
+                    .filter(|w| !w.starts_with(config::COLLECTION_INTERVAL_SECONDS))
+                {
                     tracing::warn!("{warning}");
                 }
                 self.prober.reload(config);

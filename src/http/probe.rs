@@ -36,6 +36,8 @@ fn decode(text: &str) -> Result<String, String> {
             b'%' => {
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    // from_str_radix alone would accept a sign: `%+5`.
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| format!("bad percent-encoding in {text:?}"))?;
@@ -221,6 +223,13 @@ mod tests {
         );
         assert!(parse_query("target=%zz").is_err());
         assert!(parse_query("target=%ff").is_err());
+        assert!(parse_query("target=%+5").is_err());
+        assert!(parse_query("target=%-1").is_err());
+        assert!(parse_query("target=%4").is_err());
+        assert_eq!(
+            parse_query("target=%2B%2b").unwrap(),
+            vec![("target".into(), "++".into())]
+        );
     }
 
     #[test]

@@ -151,8 +151,9 @@ pub struct Prober {
     states: Mutex<HashMap<String, TargetState>>,
     flights: Mutex<HashMap<(String, String), Flight>>,
     per_target: Mutex<HashMap<String, Arc<Semaphore>>>,
-    global: Arc<Semaphore>,
-    global_limit: usize,
+    /// The global probe limit and its semaphore (replaced when a reload
+    /// changes `limits.max_concurrent_probes`).
+    global: Mutex<(usize, Arc<Semaphore>)>,
     observer: Option<Arc<dyn ProbeObserver>>,
 }
 
@@ -180,8 +181,7 @@ impl Prober {
             states: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             per_target: Mutex::new(HashMap::new()),
-            global: Arc::new(Semaphore::new(limit)),
-            global_limit: limit,
+            global: Mutex::new((limit, Arc::new(Semaphore::new(limit)))),
             observer,
         }
     }
@@ -230,6 +230,14 @@ impl Prober {
             .retain(|name, _| config.targets.contains_key(name));
         if let Ok(mut per_target) = self.per_target.lock() {
             per_target.clear();
+        }
+        let limit = config.global.limits.max_concurrent_probes.max(1);
+        {
+            let mut global = self.global.lock().unwrap_or_else(|e| e.into_inner());
+            if global.0 != limit {
+                // Probes in flight keep their permits of the old semaphore.
+                *global = (limit, Arc::new(Semaphore::new(limit)));
+            }
         }
         let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
         *current = Arc::new(config);
@@ -311,11 +319,14 @@ impl Prober {
                 modules.push(Arc::new(module.clone()));
             }
         }
-        let _permit = self
+        let (limit, global) = self
             .global
-            .clone()
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        let _permit = global
             .try_acquire_owned()
-            .map_err(|_| ProbeError::Overloaded(self.global_limit))?;
+            .map_err(|_| ProbeError::Overloaded(limit))?;
 
         let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
         let budget = deadline::budget(
@@ -502,9 +513,40 @@ impl Prober {
     ) -> Collection {
         let mut outcomes: Vec<GroupOutcome> = Vec::new();
         let mut families = Vec::new();
+        let target = Arc::new(target.clone());
+        let mut tasks = tokio::task::JoinSet::new();
+        let spawn = |tasks: &mut tokio::task::JoinSet<_>,
+                     index: usize,
+                     group: &'static dyn Group,
+                     module: Arc<Module>,
+                     session: Option<Session>| {
+            let ctx = Context {
+                session,
+                deadline,
+                module,
+                target: target.clone(),
+                trace: trace.clone(),
+                now_unix: now_unix(),
+            };
+            tasks.spawn(async move {
+                let start = Instant::now();
+                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
+                (index, group, result, start.elapsed())
+            });
+        };
+        // Groups that need no login start at once: a slow or hanging login must
+        // not eat their share of the deadline.
+        let mut needs_session = Vec::new();
+        for (index, (group, module)) in plan.into_iter().enumerate() {
+            if group.needs_session() {
+                needs_session.push((index, group, module));
+            } else {
+                spawn(&mut tasks, index, group, module, None);
+            }
+        }
         let mut session: Option<Session> = None;
         let mut login_error: Option<Error> = None;
-        if plan.iter().any(|(g, _)| g.needs_session()) {
+        if !needs_session.is_empty() {
             match config.endpoint(&target.name) {
                 Some(endpoint) => match self.pool.acquire(&endpoint, deadline).await {
                     Ok(s) => session = Some(s),
@@ -520,38 +562,18 @@ impl Prober {
                 }
             }
         }
-        let target = Arc::new(target.clone());
-        let mut tasks = tokio::task::JoinSet::new();
-        for (index, (group, module)) in plan.into_iter().enumerate() {
-            if group.needs_session() && session.is_none() {
-                let message = login_error
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                outcomes.push(GroupOutcome {
-                    name: group.name(),
-                    status: GroupStatus::Failed(message),
-                    duration: Duration::ZERO,
-                });
-                continue;
+        let mut skipped = Vec::new();
+        for (index, group, module) in needs_session {
+            match &session {
+                Some(s) => spawn(&mut tasks, index, group, module, Some(s.clone())),
+                None => {
+                    let message = login_error
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    skipped.push((index, group.name(), message));
+                }
             }
-            let ctx = Context {
-                session: if group.needs_session() {
-                    session.clone()
-                } else {
-                    None
-                },
-                deadline,
-                module,
-                target: target.clone(),
-                trace: trace.clone(),
-                now_unix: now_unix(),
-            };
-            tasks.spawn(async move {
-                let start = Instant::now();
-                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
-                (index, group, result, start.elapsed())
-            });
         }
         let mut finished = Vec::new();
         while let Some(joined) = tasks.join_next().await {
@@ -561,7 +583,15 @@ impl Prober {
             }
         }
         finished.sort_by_key(|(index, ..)| *index);
-        for (_, group, result, duration) in finished {
+        let mut skipped = skipped.into_iter().peekable();
+        for (index, group, result, duration) in finished {
+            while let Some((_, name, message)) = skipped.next_if(|(i, ..)| *i < index) {
+                outcomes.push(GroupOutcome {
+                    name,
+                    status: GroupStatus::Failed(message),
+                    duration: Duration::ZERO,
+                });
+            }
             let status = match result {
                 Ok(Ok(group_families)) => {
                     families.extend(group_families);
@@ -576,6 +606,13 @@ impl Prober {
                 name: group.name(),
                 status,
                 duration,
+            });
+        }
+        for (_, name, message) in skipped {
+            outcomes.push(GroupOutcome {
+                name,
+                status: GroupStatus::Failed(message),
+                duration: Duration::ZERO,
             });
         }
         let families = merge(families);

@@ -1,0 +1,457 @@
+//! The built `routeros-exporter` binary: `--config.check`, `--demo`, the
+//! original exporter's environment contract, SIGHUP reload, SIGTERM shutdown and
+//! passwords kept out of the logs. The simulator runs in this test process on
+//! 127.0.0.1; the binary connects to it.
+
+use routeros_exporter::sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const BIN: &str = env!("CARGO_BIN_EXE_routeros-exporter");
+const PASSWORD: &str = "s3cr3t";
+
+fn manifest(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+static DIRS: AtomicUsize = AtomicUsize::new(0);
+
+fn temp_dir() -> PathBuf {
+    let n = DIRS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "routeros-exporter-binary-{}-{n}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A command with a clean environment for the variables the exporter reads.
+fn exporter() -> Command {
+    let mut command = Command::new(BIN);
+    for var in [
+        "ROUTERS_CONFIG",
+        "ROUTEROS_ADDRESS",
+        "ROUTEROS_USERNAME",
+        "ROUTEROS_PASSWORD",
+        "SERVER_ADDR",
+        "GAP_RESET_THRESHOLD_SECONDS",
+        "COLLECTION_INTERVAL_SECONDS",
+        "STARTUP_CONNECTIVITY_TEST",
+        "STARTUP_CONNECTIVITY_TIMEOUT_SECS",
+        "STRICT_STARTUP_MODE",
+        "RUST_LOG",
+        "ROUTER_PASSWORD",
+    ] {
+        command.env_remove(var);
+    }
+    command.stdin(Stdio::null());
+    command
+}
+
+/// A running exporter: killed on drop; stderr collected as it comes.
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Running {
+    fn start(mut command: Command) -> Running {
+        let port = free_port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        command
+            .arg("--web.listen-address")
+            .arg(addr.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("spawn exporter");
+        let mut pipe = child.stderr.take().expect("stderr pipe");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Running {
+            child,
+            addr,
+            stderr,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Polls `/-/healthy` until it answers (bounded).
+    async fn ready(&mut self) {
+        for _ in 0..300 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!("exporter exited with {status}: {}", self.stderr());
+            }
+            if let Ok(Ok((200, _))) =
+                tokio::time::timeout(Duration::from_secs(5), get(self.addr, "/-/healthy")).await
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("exporter never became ready: {}", self.stderr());
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name}");
+    }
+
+    /// Waits (bounded) for the process to exit.
+    async fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "exporter did not exit within {limit:?}: {}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 GET: (status, body).
+async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("bad status line"))?;
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or_default();
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
+}
+
+async fn must_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let (status, body) = tokio::time::timeout(Duration::from_secs(60), get(addr, path))
+        .await
+        .expect("answered within 60s")
+        .expect("HTTP exchange");
+    assert!(!body.contains(PASSWORD), "password in {path}: {body}");
+    (status, body)
+}
+
+async fn probe_succeeds(addr: SocketAddr, query: &str) -> String {
+    let (status, body) = must_get(addr, &format!("/probe?{query}")).await;
+    assert_eq!(status, 200, "{query}: {body}");
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("mikrotik_probe_success") && l.ends_with(" 1")),
+        "{query}: {body}"
+    );
+    body
+}
+
+async fn sim_router() -> (Simulator, RouterHandle) {
+    let sim = Simulator::start(SimConfig {
+        routers: vec![RouterConfig {
+            password: PASSWORD.into(),
+            ..RouterConfig::v7("r1")
+        }],
+    })
+    .await
+    .expect("simulator");
+    let router = sim.routers()[0].clone();
+    (sim, router)
+}
+
+fn file_config(router: SocketAddr, target: &str) -> String {
+    format!(
+        "auths:\n  a:\n    username: admin\n    password: \"{PASSWORD}\"\ntargets:\n  {target}:\n    address: \"{router}\"\n    auth: a\n"
+    )
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn config_check_accepts_the_example_and_names_the_problem_in_a_bad_file() {
+    let out = exporter()
+        .env("ROUTER_PASSWORD", "x")
+        .arg("--config.check")
+        .arg("--config.file")
+        .arg(manifest("config.example.yaml"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("configuration OK"));
+
+    let bad = manifest("tests/testdata/unknown_field.yml");
+    let out = exporter()
+        .arg("--config.check")
+        .arg("--config.file")
+        .arg(&bad)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        bad.display().to_string().as_str(),
+        "line 7",
+        "targets.core1.adress",
+        "did you mean `address`?",
+    ] {
+        assert!(stderr.contains(needle), "{needle} missing in {stderr}");
+    }
+    // The example's password never shows, even in an error.
+    assert!(!stderr.contains("password: secret"), "{stderr}");
+
+    let out = exporter()
+        .arg("--config.check")
+        .arg("--config.file")
+        .arg(manifest("tests/testdata/does-not-exist.yml"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_real_metrics() {
+    let mut command = exporter();
+    command.arg("--demo");
+    let mut running = Running::start(command);
+    running.ready().await;
+    let body = probe_succeeds(running.addr, "target=demo&module=full").await;
+    assert!(body.contains("mikrotik_system_uptime_seconds"), "{body}");
+    probe_succeeds(running.addr, "target=demo-v6&module=full").await;
+    running.signal("TERM");
+    let status = running.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status}: {}", running.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routers_config_env_without_a_file() {
+    let (_sim, router) = sim_router().await;
+    let mut command = exporter();
+    command
+        .env(
+            "ROUTERS_CONFIG",
+            format!(
+                r#"[{{"name":"r1","address":"{}","username":"admin","password":"{PASSWORD}"}}]"#,
+                router.addr()
+            ),
+        )
+        .arg("--log.level")
+        .arg("debug");
+    let mut running = Running::start(command);
+    running.ready().await;
+    probe_succeeds(running.addr, "target=r1&module=full").await;
+    let (status, _) = must_get(running.addr, "/health?target=r1").await;
+    assert_eq!(status, 200);
+    let (status, body) = must_get(running.addr, "/probe?target=default").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(router.stats().logins_ok, 1);
+    running.signal("TERM");
+    let status = running.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status}");
+    let stderr = running.stderr();
+    assert!(stderr.contains("debug"), "debug logging on: {stderr}");
+    assert!(!stderr.contains(PASSWORD), "password in the log: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_routers_config_falls_back_to_the_legacy_variables() {
+    let (_sim, router) = sim_router().await;
+    let mut command = exporter();
+    command
+        .env("ROUTERS_CONFIG", "[{not json")
+        .env("ROUTEROS_ADDRESS", router.addr().to_string())
+        .env("ROUTEROS_PASSWORD", PASSWORD)
+        .env("COLLECTION_INTERVAL_SECONDS", "30")
+        .arg("--log.level")
+        .arg("debug");
+    let mut running = Running::start(command);
+    running.ready().await;
+    probe_succeeds(running.addr, "target=default&module=full").await;
+    let (_, config) = must_get(running.addr, "/config").await;
+    assert!(config.contains("<secret>"), "{config}");
+    let stderr = running.stderr();
+    assert!(
+        stderr.contains("ROUTERS_CONFIG cannot be parsed"),
+        "the error is logged: {stderr}"
+    );
+    assert_eq!(
+        stderr
+            .matches("COLLECTION_INTERVAL_SECONDS is ignored")
+            .count(),
+        1,
+        "logged once: {stderr}"
+    );
+    assert!(
+        stderr.contains("level=warn target=routeros_exporter msg=\"COLLECTION_INTERVAL_SECONDS"),
+        "a warning, not an error: {stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD), "password in the log: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_and_sigterm_stops() {
+    let (_sim, router) = sim_router().await;
+    let dir = temp_dir();
+    let path = dir.join("exporter.yml");
+    std::fs::write(&path, file_config(router.addr(), "first")).unwrap();
+    let mut command = exporter();
+    command
+        .env("COLLECTION_INTERVAL_SECONDS", "30")
+        .arg("--config.file")
+        .arg(&path)
+        .arg("--log.level")
+        .arg("debug");
+    let mut running = Running::start(command);
+    running.ready().await;
+    probe_succeeds(running.addr, "target=first&module=full").await;
+    let stderr = running.stderr();
+    assert_eq!(
+        stderr
+            .matches("COLLECTION_INTERVAL_SECONDS is ignored")
+            .count(),
+        1,
+        "logged once: {stderr}"
+    );
+
+    std::fs::write(&path, file_config(router.addr(), "second")).unwrap();
+    running.signal("HUP");
+    let mut reloaded = false;
+    for _ in 0..100 {
+        let (_, config) = must_get(running.addr, "/config").await;
+        if config.contains("second:") {
+            assert!(!config.contains("first:"), "{config}");
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "SIGHUP did not reload: {}", running.stderr());
+    probe_succeeds(running.addr, "target=second&module=full").await;
+    assert_eq!(must_get(running.addr, "/probe?target=first").await.0, 404);
+
+    // An invalid file on SIGHUP: logged, old config kept.
+    std::fs::write(&path, "targets: [\n").unwrap();
+    running.signal("HUP");
+    let mut logged = false;
+    for _ in 0..100 {
+        if running.stderr().contains("SIGHUP reload failed") {
+            logged = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(logged, "{}", running.stderr());
+    probe_succeeds(running.addr, "target=second&module=full").await;
+
+    running.signal("TERM");
+    let status = running.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status}: {}", running.stderr());
+    let stderr = running.stderr();
+    assert!(stderr.contains("stopped"), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("COLLECTION_INTERVAL_SECONDS is ignored")
+            .count(),
+        1,
+        "logged once, not again on reload: {stderr}"
+    );
+    assert!(
+        stderr.contains("level=warn target=routeros_exporter msg=\"COLLECTION_INTERVAL_SECONDS"),
+        "a warning: {stderr}"
+    );
+    assert!(!stderr.contains(PASSWORD), "password in the log: {stderr}");
+    // Sessions were closed with /quit.
+    let quit = tokio::time::timeout(Duration::from_secs(10), async {
+        while router
+            .stats()
+            .commands
+            .get("/quit")
+            .copied()
+            .unwrap_or_default()
+            == 0
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(quit.is_ok(), "no /quit on shutdown");
+}
