@@ -198,6 +198,20 @@ fn encode_const<M: EncodeMetric>(
     Ok(())
 }
 
+/// Encodes pool-derived families of one type, each value wrapped by `metric`.
+fn encode_pool<'a, M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    kind: MetricType,
+    families: impl IntoIterator<Item = PoolFamily<'a>>,
+    metric: impl Fn(u64) -> M,
+) -> Result<(), std::fmt::Error> {
+    for (name, help, samples) in families {
+        let samples = samples.into_iter().map(|(l, v)| (l, metric(v))).collect();
+        encode_const(encoder, name, help, kind, samples)?;
+    }
+    Ok(())
+}
+
 impl Collector for RuntimeCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         encode_const(
@@ -236,18 +250,9 @@ impl Collector for RuntimeCollector {
                     per_target(&|s| s.sessions_busy as u64),
                 ),
             ];
-            for (name, help, samples) in gauges {
-                encode_const(
-                    &mut encoder,
-                    name,
-                    help,
-                    MetricType::Gauge,
-                    samples
-                        .into_iter()
-                        .map(|(l, v)| (l, ConstGauge::new(v as i64)))
-                        .collect(),
-                )?;
-            }
+            encode_pool(&mut encoder, MetricType::Gauge, gauges, |v| {
+                ConstGauge::new(v as i64)
+            })?;
             let counters: [PoolFamily; 5] = [
                 (
                     "routeros_exporter_sessions_opened",
@@ -275,18 +280,12 @@ impl Collector for RuntimeCollector {
                     per_target(&|s| s.bytes_received),
                 ),
             ];
-            for (name, help, samples) in counters {
-                encode_const(
-                    &mut encoder,
-                    name,
-                    help,
-                    MetricType::Counter,
-                    samples
-                        .into_iter()
-                        .map(|(l, v)| (l, ConstCounter::new(v)))
-                        .collect(),
-                )?;
-            }
+            encode_pool(
+                &mut encoder,
+                MetricType::Counter,
+                counters,
+                ConstCounter::new,
+            )?;
             let mut logins = Vec::new();
             let mut closed = Vec::new();
             for (target, s) in &stats {

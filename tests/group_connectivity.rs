@@ -1,12 +1,14 @@
 //! The `connectivity` group on 127.0.0.1: the simulator's API port is up, a
 //! just-closed port is down (a 0 sample, not a failure), all without a session.
 
+#[allow(dead_code)]
+mod support;
+
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{Context, Trace, group};
-use routeros_exporter::config::{ExtraPort, Module, SessionLimits, Target};
+use routeros_exporter::config::{ExtraPort, Module, Target};
 use routeros_exporter::routeros::TlsSettings;
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
-use std::collections::BTreeMap;
+use routeros_exporter::sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -18,22 +20,18 @@ fn closed_port() -> u16 {
 }
 
 fn context(address: String, tls: Option<TlsSettings>, extra: Vec<ExtraPort>) -> Context {
-    Context {
-        session: None,
-        deadline: Instant::now() + Duration::from_secs(10),
-        module: Arc::new(Module::with_groups("connectivity", &["connectivity"])),
-        target: Arc::new(Target {
-            name: "r".into(),
-            address,
-            auth: "a".into(),
+    support::context(
+        None,
+        Module::with_groups("connectivity", &["connectivity"]),
+        Target {
             tls,
-            labels: BTreeMap::new(),
-            sessions: SessionLimits::default(),
             connectivity: extra,
-        }),
-        trace: Arc::new(Trace::new(true)),
-        now_unix: 0,
-    }
+            ..support::target(address)
+        },
+        Instant::now() + Duration::from_secs(10),
+        Arc::new(Trace::new(true)),
+        0,
+    )
 }
 
 fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
@@ -53,11 +51,7 @@ fn labels(name: &str, port: u16) -> Vec<String> {
 async fn api_port_up_and_closed_port_down() {
     let mut router = RouterConfig::v7("r7");
     router.tls_port = Some(0);
-    let sim = Simulator::start(SimConfig {
-        routers: vec![router],
-    })
-    .await
-    .expect("simulator starts");
+    let sim = support::simulator(router).await;
     let handle = &sim.routers()[0];
     let api = handle.addr().port();
     let tls = handle.tls_addr().expect("tls listener").port();

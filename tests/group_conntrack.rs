@@ -1,52 +1,27 @@
 //! The `conntrack` group against the simulator: totals on v6 and v7, and a
 //! 200,000-row table streamed and aggregated into a bounded set of series.
 
+#[allow(dead_code)]
+mod support;
+
+use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
-use routeros_exporter::collect::{Context, Trace, group};
-use routeros_exporter::config::{ConntrackKey, ConntrackOptions, Module, SessionLimits, Target};
-use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
-use std::collections::{BTreeMap, HashSet};
+use routeros_exporter::config::{ConntrackKey, ConntrackOptions};
+use routeros_exporter::sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{Probe, assert_no_duplicate_series};
 use tokio::time::Instant;
 
 async fn collect(router: RouterConfig, options: ConntrackOptions) -> Vec<Family> {
-    let sim = Simulator::start(SimConfig {
-        routers: vec![router],
-    })
-    .await
-    .expect("simulator starts");
-    let address = sim.routers()[0].addr().to_string();
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
     let deadline = Instant::now() + Duration::from_secs(120);
-    let pool = Pool::new(PoolConfig::default());
-    let session = pool.acquire(&endpoint, deadline).await.expect("session");
-    let mut module = Module::with_groups("m", &["conntrack"]);
+    let probe = Probe::start(router, deadline).await;
+    let mut module = support::module("conntrack");
     module.conntrack = options;
-    let ctx = Context {
-        session: Some(session),
-        deadline,
-        module: Arc::new(module),
-        target: Arc::new(Target {
-            name: "r".into(),
-            address,
-            auth: "a".into(),
-            tls: None,
-            labels: BTreeMap::new(),
-            sessions: SessionLimits::default(),
-            connectivity: Vec::new(),
-        }),
-        trace: Arc::new(Trace::new(true)),
-        now_unix: 1_772_366_400,
-    };
-    let group = group("conntrack").expect("registered");
-    group.collect(&ctx).await.expect("conntrack collects")
+    let ctx = probe.context(module, deadline, Arc::new(Trace::new(true)), 1_772_366_400);
+    support::collect("conntrack", &ctx)
+        .await
+        .expect("conntrack collects")
 }
 
 fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], f64)> {
@@ -65,26 +40,12 @@ fn value(families: &[Family], name: &str, labels: &[&str]) -> Option<f64> {
         .map(|(_, v)| v)
 }
 
-fn assert_no_duplicates(families: &[Family]) {
-    let mut seen = HashSet::new();
-    for f in families {
-        for s in &f.samples {
-            assert!(
-                seen.insert((f.desc.name, s.labels.clone())),
-                "duplicate {} {:?}",
-                f.desc.name,
-                s.labels
-            );
-        }
-    }
-}
-
 #[tokio::test]
 async fn v7_totals_and_default_grouping() {
     let router = RouterConfig::v7("r7");
     let (v4, v6) = (router.scale.conntrack, router.scale.conntrack_v6);
     let f = collect(router, ConntrackOptions::default()).await;
-    assert_no_duplicates(&f);
+    assert_no_duplicate_series(&f);
     let entries = "mikrotik_conntrack_entries";
     assert_eq!(value(&f, entries, &["ipv4"]), Some(v4 as f64));
     assert_eq!(value(&f, entries, &["ipv6"]), Some(v6 as f64));
@@ -121,7 +82,7 @@ async fn v6_totals_and_full_grouping() {
         top_n: 0,
     };
     let f = collect(router, options).await;
-    assert_no_duplicates(&f);
+    assert_no_duplicate_series(&f);
     // RouterOS 6 has only `total-entries`.
     let entries = "mikrotik_conntrack_entries";
     assert_eq!(value(&f, entries, &["ipv4"]), Some((v4 + v6) as f64));
@@ -141,7 +102,7 @@ async fn two_hundred_thousand_connections_stream_into_top_n() {
         top_n: 10,
     };
     let f = collect(router, options).await;
-    assert_no_duplicates(&f);
+    assert_no_duplicate_series(&f);
     let count = samples(&f, "mikrotik_connection_tracking_count");
     assert_eq!(count.len(), 11);
     assert_eq!(count.iter().map(|(_, v)| v).sum::<f64>(), 200_000.0);

@@ -3,73 +3,32 @@
 //! counters match a raw print on the same session, identical rules and the
 //! dynamic fasttrack dummy rule stay distinct series.
 
+#[allow(dead_code)]
+mod support;
+
 use routeros_exporter::collect::family::{Family, Sample, Value};
-use routeros_exporter::collect::{Context, GroupError, Trace, group};
-use routeros_exporter::config::{Module, Target};
-use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
-use routeros_exporter::routeros::{Command, Session};
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
-use std::collections::{BTreeMap, HashSet};
+use routeros_exporter::collect::{GroupError, Trace};
+use routeros_exporter::routeros::Command;
+use routeros_exporter::sim::RouterConfig;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use support::Probe;
 use tokio::time::Instant;
-
-struct Probe {
-    _sim: Simulator,
-    _pool: Pool,
-    session: Session,
-    address: String,
-}
 
 fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(10)
 }
 
 async fn probe(router: RouterConfig) -> Probe {
-    let sim = Simulator::start(SimConfig {
-        routers: vec![router],
-    })
-    .await
-    .expect("simulator starts");
-    let address = sim.routers()[0].addr().to_string();
-    let pool = Pool::new(PoolConfig::default());
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
-    let session = pool.acquire(&endpoint, deadline()).await.expect("session");
-    Probe {
-        _sim: sim,
-        _pool: pool,
-        session,
-        address,
-    }
+    Probe::start(router, deadline()).await
 }
 
+// Firewall-specific helpers on the shared probe.
 impl Probe {
     async fn collect(&self, trace: Arc<Trace>) -> Result<Vec<Family>, GroupError> {
-        let ctx = Context {
-            session: Some(self.session.clone()),
-            deadline: deadline(),
-            module: Arc::new(Module::with_groups("m", &["firewall"])),
-            target: Arc::new(Target {
-                name: "r".into(),
-                address: self.address.clone(),
-                auth: "default".into(),
-                tls: None,
-                labels: BTreeMap::new(),
-                sessions: Default::default(),
-                connectivity: Vec::new(),
-            }),
-            trace,
-            now_unix: 0,
-        };
-        group("firewall")
-            .expect("firewall group registered")
-            .collect(&ctx)
-            .await
+        let ctx = self.context(support::module("firewall"), deadline(), trace, 0);
+        support::collect("firewall", &ctx).await
     }
 
     /// `.id` → bytes of a raw print of `path`.
@@ -158,17 +117,7 @@ async fn check(router: RouterConfig, with_ipv6_nat: bool) {
         .expect("disabled rule");
     assert!(bytes.iter().any(|b| b.labels[3] == disabled.labels[3]));
 
-    let mut seen = HashSet::new();
-    for fam in &f {
-        for s in &fam.samples {
-            assert!(
-                seen.insert((fam.desc.name, s.labels.clone())),
-                "duplicate {} {:?}",
-                fam.desc.name,
-                s.labels
-            );
-        }
-    }
+    support::assert_no_duplicate_series(&f);
 }
 
 #[tokio::test]

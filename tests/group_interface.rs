@@ -2,15 +2,18 @@
 //! match a raw `/interface/print` on the same session, `auto` MTU costs only
 //! the MTU sample, the module's filters apply, dynamic PPPoE interfaces appear.
 
+#[allow(dead_code)]
+mod support;
+
 use routeros_exporter::collect::family::{Family, Value};
-use routeros_exporter::collect::{Context, GroupError, Trace, group};
-use routeros_exporter::config::{Glob, InterfaceOptions, Module, Target};
-use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
-use routeros_exporter::routeros::{Command, Row, Session};
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
-use std::collections::{BTreeMap, HashSet};
+use routeros_exporter::collect::{GroupError, Trace};
+use routeros_exporter::config::{Glob, InterfaceOptions};
+use routeros_exporter::routeros::{Command, Row};
+use routeros_exporter::sim::RouterConfig;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use support::Probe;
 use tokio::time::Instant;
 
 const COUNTERS: [(&str, &str); 10] = [
@@ -26,64 +29,21 @@ const COUNTERS: [(&str, &str); 10] = [
     ("link-downs", "mikrotik_interface_link_downs_total"),
 ];
 
-struct Probe {
-    _sim: Simulator,
-    _pool: Pool,
-    session: Session,
-    address: String,
-}
-
 async fn probe(router: RouterConfig) -> Probe {
-    let sim = Simulator::start(SimConfig {
-        routers: vec![router],
-    })
-    .await
-    .expect("simulator starts");
-    let address = sim.routers()[0].addr().to_string();
-    let pool = Pool::new(PoolConfig::default());
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
-    let session = pool.acquire(&endpoint, deadline()).await.expect("session");
-    Probe {
-        _sim: sim,
-        _pool: pool,
-        session,
-        address,
-    }
+    Probe::start(router, deadline()).await
 }
 
 fn deadline() -> Instant {
     Instant::now() + Duration::from_secs(10)
 }
 
+// Interface-specific helpers on the shared probe.
 impl Probe {
     async fn collect(&self, options: InterfaceOptions) -> Result<Vec<Family>, GroupError> {
-        let mut module = Module::with_groups("m", &["interface"]);
+        let mut module = support::module("interface");
         module.interface = options;
-        let ctx = Context {
-            session: Some(self.session.clone()),
-            deadline: deadline(),
-            module: Arc::new(module),
-            target: Arc::new(Target {
-                name: "r".into(),
-                address: self.address.clone(),
-                auth: "default".into(),
-                tls: None,
-                labels: BTreeMap::new(),
-                sessions: Default::default(),
-                connectivity: Vec::new(),
-            }),
-            trace: Arc::new(Trace::new(true)),
-            now_unix: 0,
-        };
-        group("interface")
-            .expect("interface group registered")
-            .collect(&ctx)
-            .await
+        let ctx = self.context(module, deadline(), Arc::new(Trace::new(true)), 0);
+        support::collect("interface", &ctx).await
     }
 
     /// A raw print of the counters, by interface name.
@@ -151,15 +111,7 @@ async fn counters_match_raw_print(router: RouterConfig) {
             );
         }
     }
-    let mut seen = HashSet::new();
-    for f in &families {
-        for s in &f.samples {
-            assert!(
-                seen.insert((f.desc.name, s.labels.clone())),
-                "duplicate series"
-            );
-        }
-    }
+    support::assert_no_duplicate_series(&families);
     assert!(names(&families).iter().any(|n| n == "<pppoe-user1>"));
 }
 

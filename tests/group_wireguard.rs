@@ -1,62 +1,38 @@
 //! The `wireguard` group against the simulator: peers on RouterOS 7, unsupported
 //! on RouterOS 6, and never a key column in the command.
 
+#[allow(dead_code)]
+mod support;
+
 use routeros_exporter::collect::family::{Family, Value};
-use routeros_exporter::collect::{Context, GroupError, Trace, group};
-use routeros_exporter::config::{Module, SessionLimits, Target};
-use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
-use std::collections::{BTreeMap, HashSet};
+use routeros_exporter::collect::{GroupError, Trace};
+use routeros_exporter::sim::RouterConfig;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+use support::Probe;
 use tokio::time::Instant;
 
 async fn collect(
     router: RouterConfig,
     settle: Duration,
 ) -> (Result<Vec<Family>, GroupError>, Vec<String>, i64) {
-    let sim = Simulator::start(SimConfig {
-        routers: vec![router],
-    })
-    .await
-    .expect("simulator starts");
+    let sim = support::simulator(router).await;
     // Simulated peer `k` completes its first handshake 5 s + 3k s after boot.
     let handle = &sim.routers()[0];
     while handle.uptime() < settle {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let address = sim.routers()[0].addr().to_string();
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
     let deadline = Instant::now() + Duration::from_secs(30);
-    let pool = Pool::new(PoolConfig::default());
-    let session = pool.acquire(&endpoint, deadline).await.expect("session");
-    let now_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default();
+    let probe = Probe::connect(sim, deadline).await;
+    let now_unix = support::now_unix();
     let trace = Arc::new(Trace::new(true));
-    let ctx = Context {
-        session: Some(session),
+    let ctx = probe.context(
+        support::module("wireguard"),
         deadline,
-        module: Arc::new(Module::with_groups("m", &["wireguard"])),
-        target: Arc::new(Target {
-            name: "r".into(),
-            address,
-            auth: "a".into(),
-            tls: None,
-            labels: BTreeMap::new(),
-            sessions: SessionLimits::default(),
-            connectivity: Vec::new(),
-        }),
-        trace: trace.clone(),
+        trace.clone(),
         now_unix,
-    };
-    let result = group("wireguard").expect("registered").collect(&ctx).await;
+    );
+    let result = support::collect("wireguard", &ctx).await;
     (result, trace.lines(), now_unix)
 }
 
@@ -77,12 +53,7 @@ async fn v7_peers_with_a_never_handshook_one() {
     let settle = Duration::from_secs(5 + 3 * (peers as u64 - 2) + 1);
     let (result, trace, now) = collect(router, settle).await;
     let f = result.expect("wireguard collects on v7");
-    let mut seen = HashSet::new();
-    for family in &f {
-        for s in &family.samples {
-            assert!(seen.insert((family.desc.name, s.labels.clone())));
-        }
-    }
+    support::assert_no_duplicate_series(&f);
     let rx = samples(&f, "mikrotik_wireguard_peer_rx_bytes");
     assert_eq!(rx.len(), peers);
     assert_eq!(rx[0].0, ["wireguard1", "peer1"]);

@@ -12,25 +12,27 @@
 //! used as UTC (noted in the trace). Unsigned templates (`invalid-after` at the
 //! epoch, no fingerprint) are not certificates and are skipped.
 
-use super::family::{Family, MetricDesc, MetricKind, Value};
+use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupFuture, parse};
 use crate::routeros::{Command, Row};
 
 /// The `certificate` group.
 pub struct Certificate;
 
-static DAYS: MetricDesc = MetricDesc {
-    name: "mikrotik_certificate_days_until_expiry",
-    help: "Days until the certificate expires by the router's clock (negative once expired).",
-    kind: MetricKind::Gauge,
-    labels: &["name", "common_name"],
-};
-static EXPIRY: MetricDesc = MetricDesc {
-    name: "mikrotik_certificate_expiry_timestamp_seconds",
-    help: "Unix timestamp at which the certificate expires.",
-    kind: MetricKind::Gauge,
-    labels: &["name", "common_name"],
-};
+metric!(
+    DAYS,
+    "mikrotik_certificate_days_until_expiry",
+    Gauge,
+    "Days until the certificate expires by the router's clock (negative once expired).",
+    ["name", "common_name"]
+);
+metric!(
+    EXPIRY,
+    "mikrotik_certificate_expiry_timestamp_seconds",
+    Gauge,
+    "Unix timestamp at which the certificate expires.",
+    ["name", "common_name"]
+);
 
 static METRICS: &[&MetricDesc] = &[&DAYS, &EXPIRY];
 

@@ -7,7 +7,7 @@
 //! bounded by the probe deadline. A port that does not answer is a `0` sample, not
 //! a group failure.
 
-use super::family::{Family, MetricDesc, MetricKind, Value};
+use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupError, GroupFuture};
 use crate::routeros::Error;
 use std::sync::Arc;
@@ -18,18 +18,20 @@ use tokio::time::Instant;
 /// The `connectivity` group.
 pub struct Connectivity;
 
-static UP: MetricDesc = MetricDesc {
-    name: "mikrotik_connection_status_up",
-    help: "1 when a TCP connection to the port succeeded, else 0.",
-    kind: MetricKind::Gauge,
-    labels: &["name", "port", "protocol"],
-};
-static DURATION: MetricDesc = MetricDesc {
-    name: "mikrotik_connection_status_duration_seconds",
-    help: "Time the successful TCP connect took, in seconds.",
-    kind: MetricKind::Gauge,
-    labels: &["name", "port", "protocol"],
-};
+metric!(
+    UP,
+    "mikrotik_connection_status_up",
+    Gauge,
+    "1 when a TCP connection to the port succeeded, else 0.",
+    ["name", "port", "protocol"]
+);
+metric!(
+    DURATION,
+    "mikrotik_connection_status_duration_seconds",
+    Gauge,
+    "Time the successful TCP connect took, in seconds.",
+    ["name", "port", "protocol"]
+);
 
 static METRICS: &[&MetricDesc] = &[&UP, &DURATION];
 

@@ -13,7 +13,7 @@
 //! `2001:db8::1`), the `top_n` largest groups are kept and the rest summed into one
 //! `other` group.
 
-use super::family::{Family, MetricDesc, MetricKind, Value};
+use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupError, GroupFuture, parse};
 use crate::config::{ConntrackKey, ConntrackOptions};
 use crate::routeros::{Command, Row};
@@ -23,36 +23,41 @@ use tokio::time::Instant;
 /// The `conntrack` group.
 pub struct Conntrack;
 
-static COUNT: MetricDesc = MetricDesc {
-    name: "mikrotik_connection_tracking_count",
-    help: "Tracked IPv4 connections by the module's group_by fields (the rest summed as `other`).",
-    kind: MetricKind::Gauge,
-    labels: &["src_address", "dst_address", "protocol"],
-};
-static ENTRIES: MetricDesc = MetricDesc {
-    name: "mikrotik_conntrack_entries",
-    help: "Connection-tracking entries by address family.",
-    kind: MetricKind::Gauge,
-    labels: &["family"],
-};
-static MAX_ENTRIES: MetricDesc = MetricDesc {
-    name: "mikrotik_conntrack_max_entries",
-    help: "Maximum number of connection-tracking entries.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static ACTIVE_SERIES: MetricDesc = MetricDesc {
-    name: "mikrotik_conntrack_active_series",
-    help: "Number of mikrotik_connection_tracking_count series emitted.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static UPDATE_DURATION: MetricDesc = MetricDesc {
-    name: "mikrotik_conntrack_update_duration_milliseconds",
-    help: "Time spent streaming and aggregating the connection table, in milliseconds.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
+metric!(
+    COUNT,
+    "mikrotik_connection_tracking_count",
+    Gauge,
+    "Tracked IPv4 connections by the module's group_by fields (the rest summed as `other`).",
+    ["src_address", "dst_address", "protocol"]
+);
+metric!(
+    ENTRIES,
+    "mikrotik_conntrack_entries",
+    Gauge,
+    "Connection-tracking entries by address family.",
+    ["family"]
+);
+metric!(
+    MAX_ENTRIES,
+    "mikrotik_conntrack_max_entries",
+    Gauge,
+    "Maximum number of connection-tracking entries.",
+    []
+);
+metric!(
+    ACTIVE_SERIES,
+    "mikrotik_conntrack_active_series",
+    Gauge,
+    "Number of mikrotik_connection_tracking_count series emitted.",
+    []
+);
+metric!(
+    UPDATE_DURATION,
+    "mikrotik_conntrack_update_duration_milliseconds",
+    Gauge,
+    "Time spent streaming and aggregating the connection table, in milliseconds.",
+    []
+);
 
 static METRICS: &[&MetricDesc] = &[
     &COUNT,

@@ -35,6 +35,43 @@ pub struct MetricDesc {
     pub labels: &'static [&'static str],
 }
 
+/// Declares a `static` [`MetricDesc`], documented with its name and help text:
+///
+/// ```text
+/// metric!(
+///     pub ID,          // the static (optional visibility)
+///     "metric_name",   // MetricDesc::name
+///     Gauge,           // a MetricKind variant
+///     "Help text.",    // MetricDesc::help
+///     ["label", ...]   // MetricDesc::labels (or the name of a label-list const)
+/// );
+/// ```
+macro_rules! metric {
+    (
+        $(#[$meta:meta])*
+        $vis:vis $id:ident, $name:literal, $kind:ident, $help:literal, [$($label:literal),* $(,)?] $(,)?
+    ) => {
+        $crate::collect::family::metric!(
+            $(#[$meta])* $vis $id, $name, $kind, $help, &[$($label),*]
+        );
+    };
+    (
+        $(#[$meta:meta])*
+        $vis:vis $id:ident, $name:literal, $kind:ident, $help:literal, $labels:expr $(,)?
+    ) => {
+        $(#[$meta])*
+        #[doc = concat!("`", $name, "`: ", $help)]
+        $vis static $id: $crate::collect::family::MetricDesc =
+            $crate::collect::family::MetricDesc {
+                name: $name,
+                help: $help,
+                kind: $crate::collect::family::MetricKind::$kind,
+                labels: $labels,
+            };
+    };
+}
+pub(crate) use metric;
+
 /// A sample value. Router counters are 64-bit integers and must not lose
 /// precision on the way through an `f64`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,18 +189,8 @@ pub fn merge(families: Vec<Family>) -> Vec<Family> {
 mod tests {
     use super::*;
 
-    static A: MetricDesc = MetricDesc {
-        name: "a",
-        help: "a",
-        kind: MetricKind::Gauge,
-        labels: &["x"],
-    };
-    static B: MetricDesc = MetricDesc {
-        name: "b_total",
-        help: "b",
-        kind: MetricKind::Counter,
-        labels: &[],
-    };
+    metric!(A, "a", Gauge, "a", ["x"]);
+    metric!(B, "b_total", Counter, "b", []);
 
     #[test]
     fn merge_groups_families_and_drops_duplicate_series() {

@@ -11,7 +11,7 @@
 //! chain, action and comment collide for identical rules (mktxp's duplicate
 //! samples), so comment, action and print position go into the info metric only.
 
-use super::family::{Family, MetricDesc, MetricKind};
+use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, Trace, parse};
 use crate::routeros::{Command, Row};
 use std::collections::HashSet;
@@ -21,27 +21,30 @@ pub struct Firewall;
 
 const IDENTITY: &[&str] = &["family", "table", "chain", "rule_id"];
 
-static BYTES: MetricDesc = MetricDesc {
-    name: "mikrotik_firewall_rule_bytes_total",
-    help: "Bytes matched by the firewall rule.",
-    kind: MetricKind::Counter,
-    labels: IDENTITY,
-};
-static PACKETS: MetricDesc = MetricDesc {
-    name: "mikrotik_firewall_rule_packets_total",
-    help: "Packets matched by the firewall rule.",
-    kind: MetricKind::Counter,
-    labels: IDENTITY,
-};
-static INFO: MetricDesc = MetricDesc {
-    name: "mikrotik_firewall_rule_info",
-    help: "Firewall rule metadata (value 1); position is the rule's index in print order.",
-    kind: MetricKind::Gauge,
-    labels: &[
+metric!(
+    BYTES,
+    "mikrotik_firewall_rule_bytes_total",
+    Counter,
+    "Bytes matched by the firewall rule.",
+    IDENTITY
+);
+metric!(
+    PACKETS,
+    "mikrotik_firewall_rule_packets_total",
+    Counter,
+    "Packets matched by the firewall rule.",
+    IDENTITY
+);
+metric!(
+    INFO,
+    "mikrotik_firewall_rule_info",
+    Gauge,
+    "Firewall rule metadata (value 1); position is the rule's index in print order.",
+    [
         "family", "table", "chain", "rule_id", "position", "action", "comment", "disabled",
         "dynamic", "log",
-    ],
-};
+    ]
+);
 
 static METRICS: &[&MetricDesc] = &[&BYTES, &PACKETS, &INFO];
 

@@ -7,7 +7,7 @@
 //! [`InterfaceOptions`](crate::config::InterfaceOptions) select which interfaces
 //! are reported.
 
-use super::family::{Family, MetricDesc, MetricKind};
+use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupFuture, parse};
 use crate::config::InterfaceOptions;
 use crate::routeros::{Command, Row};
@@ -18,98 +18,112 @@ pub struct Interface;
 
 const IFACE: &[&str] = &["interface"];
 
-macro_rules! counter {
-    ($ident:ident, $name:literal, $help:literal) => {
-        static $ident: MetricDesc = MetricDesc {
-            name: $name,
-            help: $help,
-            kind: MetricKind::Counter,
-            labels: IFACE,
-        };
-    };
-}
-
-counter!(
+metric!(
     RX_BYTES,
     "mikrotik_interface_rx_bytes_total",
-    "Bytes received on the interface."
+    Counter,
+    "Bytes received on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     TX_BYTES,
     "mikrotik_interface_tx_bytes_total",
-    "Bytes transmitted on the interface."
+    Counter,
+    "Bytes transmitted on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     RX_PACKETS,
     "mikrotik_interface_rx_packets_total",
-    "Packets received on the interface."
+    Counter,
+    "Packets received on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     TX_PACKETS,
     "mikrotik_interface_tx_packets_total",
-    "Packets transmitted on the interface."
+    Counter,
+    "Packets transmitted on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     RX_ERRORS,
     "mikrotik_interface_rx_errors_total",
-    "Receive errors on the interface."
+    Counter,
+    "Receive errors on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     TX_ERRORS,
     "mikrotik_interface_tx_errors_total",
-    "Transmit errors on the interface."
+    Counter,
+    "Transmit errors on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     RX_DROPS,
     "mikrotik_interface_rx_drops_total",
-    "Received packets dropped on the interface."
+    Counter,
+    "Received packets dropped on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     TX_DROPS,
     "mikrotik_interface_tx_drops_total",
-    "Transmitted packets dropped on the interface."
+    Counter,
+    "Transmitted packets dropped on the interface.",
+    IFACE
 );
-counter!(
+metric!(
     TX_QUEUE_DROPS,
     "mikrotik_interface_tx_queue_drops_total",
-    "Packets dropped by the interface's transmit queue."
+    Counter,
+    "Packets dropped by the interface's transmit queue.",
+    IFACE
 );
-counter!(
+metric!(
     LINK_DOWNS,
     "mikrotik_interface_link_downs_total",
-    "Times the interface's link went down since boot."
+    Counter,
+    "Times the interface's link went down since boot.",
+    IFACE
 );
 
-static RUNNING: MetricDesc = MetricDesc {
-    name: "mikrotik_interface_running",
-    help: "1 when the interface is running (link up), 0 otherwise.",
-    kind: MetricKind::Gauge,
-    labels: IFACE,
-};
-static INFO: MetricDesc = MetricDesc {
-    name: "mikrotik_interface_info",
-    help: "Interface metadata (value 1).",
-    kind: MetricKind::Gauge,
-    labels: &["interface", "comment", "type", "mac_address", "disabled"],
-};
-static MTU: MetricDesc = MetricDesc {
-    name: "mikrotik_interface_mtu",
-    help: "Configured MTU in bytes (absent when set to auto).",
-    kind: MetricKind::Gauge,
-    labels: IFACE,
-};
-static ACTUAL_MTU: MetricDesc = MetricDesc {
-    name: "mikrotik_interface_actual_mtu",
-    help: "MTU in effect, in bytes.",
-    kind: MetricKind::Gauge,
-    labels: IFACE,
-};
-static LAST_LINK_UP: MetricDesc = MetricDesc {
-    name: "mikrotik_interface_last_link_up_timestamp_seconds",
-    help: "When the link last came up, seconds since the Unix epoch (router local time read as UTC).",
-    kind: MetricKind::Gauge,
-    labels: IFACE,
-};
+metric!(
+    RUNNING,
+    "mikrotik_interface_running",
+    Gauge,
+    "1 when the interface is running (link up), 0 otherwise.",
+    IFACE
+);
+metric!(
+    INFO,
+    "mikrotik_interface_info",
+    Gauge,
+    "Interface metadata (value 1).",
+    ["interface", "comment", "type", "mac_address", "disabled"]
+);
+metric!(
+    MTU,
+    "mikrotik_interface_mtu",
+    Gauge,
+    "Configured MTU in bytes (absent when set to auto).",
+    IFACE
+);
+metric!(
+    ACTUAL_MTU,
+    "mikrotik_interface_actual_mtu",
+    Gauge,
+    "MTU in effect, in bytes.",
+    IFACE
+);
+metric!(
+    LAST_LINK_UP,
+    "mikrotik_interface_last_link_up_timestamp_seconds",
+    Gauge,
+    "When the link last came up, seconds since the Unix epoch (router local time read as UTC).",
+    IFACE
+);
 
 /// The raw counters: `(RouterOS property, family)`.
 static COUNTERS: [(&str, &MetricDesc); 10] = [

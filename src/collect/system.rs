@@ -4,86 +4,97 @@
 //! `/system/resource/print`, `/system/identity/print`, `/system/routerboard/print`,
 //! `/system/package/print`, each with `.proplist`.
 
-use super::family::{Family, MetricDesc, MetricKind};
+use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, parse};
 use crate::routeros::{Command, Row};
 
 /// The `system` group.
 pub struct System;
 
-static CPU_LOAD: MetricDesc = MetricDesc {
-    name: "mikrotik_system_cpu_load",
-    help: "CPU load in percent (all cores).",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static FREE_MEMORY: MetricDesc = MetricDesc {
-    name: "mikrotik_system_free_memory_bytes",
-    help: "Free memory in bytes.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static TOTAL_MEMORY: MetricDesc = MetricDesc {
-    name: "mikrotik_system_total_memory_bytes",
-    help: "Total memory in bytes.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static UPTIME: MetricDesc = MetricDesc {
-    name: "mikrotik_system_uptime_seconds",
-    help: "Time since the router booted, in seconds.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static FREE_HDD: MetricDesc = MetricDesc {
-    name: "mikrotik_system_free_hdd_bytes",
-    help: "Free storage in bytes.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static TOTAL_HDD: MetricDesc = MetricDesc {
-    name: "mikrotik_system_total_hdd_bytes",
-    help: "Total storage in bytes.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static CPU_COUNT: MetricDesc = MetricDesc {
-    name: "mikrotik_system_cpu_count",
-    help: "Number of CPU cores.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static CPU_FREQUENCY: MetricDesc = MetricDesc {
-    name: "mikrotik_system_cpu_frequency_hertz",
-    help: "CPU clock frequency in hertz.",
-    kind: MetricKind::Gauge,
-    labels: &[],
-};
-static INFO: MetricDesc = MetricDesc {
-    name: "mikrotik_system_info",
-    help: "System information (value 1).",
-    kind: MetricKind::Gauge,
-    labels: &[
+metric!(
+    CPU_LOAD,
+    "mikrotik_system_cpu_load",
+    Gauge,
+    "CPU load in percent (all cores).",
+    []
+);
+metric!(
+    FREE_MEMORY,
+    "mikrotik_system_free_memory_bytes",
+    Gauge,
+    "Free memory in bytes.",
+    []
+);
+metric!(
+    TOTAL_MEMORY,
+    "mikrotik_system_total_memory_bytes",
+    Gauge,
+    "Total memory in bytes.",
+    []
+);
+metric!(
+    UPTIME,
+    "mikrotik_system_uptime_seconds",
+    Gauge,
+    "Time since the router booted, in seconds.",
+    []
+);
+metric!(
+    FREE_HDD,
+    "mikrotik_system_free_hdd_bytes",
+    Gauge,
+    "Free storage in bytes.",
+    []
+);
+metric!(
+    TOTAL_HDD,
+    "mikrotik_system_total_hdd_bytes",
+    Gauge,
+    "Total storage in bytes.",
+    []
+);
+metric!(
+    CPU_COUNT,
+    "mikrotik_system_cpu_count",
+    Gauge,
+    "Number of CPU cores.",
+    []
+);
+metric!(
+    CPU_FREQUENCY,
+    "mikrotik_system_cpu_frequency_hertz",
+    Gauge,
+    "CPU clock frequency in hertz.",
+    []
+);
+metric!(
+    INFO,
+    "mikrotik_system_info",
+    Gauge,
+    "System information (value 1).",
+    [
         "version",
         "board",
         "architecture",
         "identity",
         "serial_number",
         "firmware",
-    ],
-};
-static FIRMWARE_UPGRADE: MetricDesc = MetricDesc {
-    name: "mikrotik_system_firmware_upgrade_available",
-    help: "1 when the RouterBOOT upgrade firmware differs from the current one.",
-    kind: MetricKind::Gauge,
-    labels: &["current", "upgrade"],
-};
-static PACKAGE: MetricDesc = MetricDesc {
-    name: "mikrotik_system_package_enabled",
-    help: "Installed package, 1 when enabled and 0 when disabled.",
-    kind: MetricKind::Gauge,
-    labels: &["name", "version"],
-};
+    ]
+);
+metric!(
+    FIRMWARE_UPGRADE,
+    "mikrotik_system_firmware_upgrade_available",
+    Gauge,
+    "1 when the RouterBOOT upgrade firmware differs from the current one.",
+    ["current", "upgrade"]
+);
+metric!(
+    PACKAGE,
+    "mikrotik_system_package_enabled",
+    Gauge,
+    "Installed package, 1 when enabled and 0 when disabled.",
+    ["name", "version"]
+);
 
 static METRICS: &[&MetricDesc] = &[
     &CPU_LOAD,

@@ -8,7 +8,7 @@
 //! `comment`, else its `allowed-address`, else its `.id`. Peers of one interface
 //! sharing an identity get their `.id` appended so no two series collide.
 
-use super::family::{Family, MetricDesc, MetricKind, Value};
+use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupFuture, parse};
 use crate::routeros::{Command, Row};
 use std::collections::HashMap;
@@ -16,29 +16,33 @@ use std::collections::HashMap;
 /// The `wireguard` group.
 pub struct Wireguard;
 
-static RX: MetricDesc = MetricDesc {
-    name: "mikrotik_wireguard_peer_rx_bytes",
-    help: "Bytes received from the WireGuard peer.",
-    kind: MetricKind::Gauge,
-    labels: &["interface", "peer"],
-};
-static TX: MetricDesc = MetricDesc {
-    name: "mikrotik_wireguard_peer_tx_bytes",
-    help: "Bytes sent to the WireGuard peer.",
-    kind: MetricKind::Gauge,
-    labels: &["interface", "peer"],
-};
-static HANDSHAKE: MetricDesc = MetricDesc {
-    name: "mikrotik_wireguard_peer_latest_handshake",
-    help: "Unix timestamp of the peer's last handshake (absent when it never shook hands).",
-    kind: MetricKind::Gauge,
-    labels: &["interface", "peer"],
-};
-static INFO: MetricDesc = MetricDesc {
-    name: "mikrotik_wireguard_peer_info",
-    help: "WireGuard peer metadata (value 1).",
-    kind: MetricKind::Gauge,
-    labels: &[
+metric!(
+    RX,
+    "mikrotik_wireguard_peer_rx_bytes",
+    Gauge,
+    "Bytes received from the WireGuard peer.",
+    ["interface", "peer"]
+);
+metric!(
+    TX,
+    "mikrotik_wireguard_peer_tx_bytes",
+    Gauge,
+    "Bytes sent to the WireGuard peer.",
+    ["interface", "peer"]
+);
+metric!(
+    HANDSHAKE,
+    "mikrotik_wireguard_peer_latest_handshake",
+    Gauge,
+    "Unix timestamp of the peer's last handshake (absent when it never shook hands).",
+    ["interface", "peer"]
+);
+metric!(
+    INFO,
+    "mikrotik_wireguard_peer_info",
+    Gauge,
+    "WireGuard peer metadata (value 1).",
+    [
         "interface",
         "peer",
         "name",
@@ -46,8 +50,8 @@ static INFO: MetricDesc = MetricDesc {
         "comment",
         "allowed_address",
         "disabled",
-    ],
-};
+    ]
+);
 
 static METRICS: &[&MetricDesc] = &[&RX, &TX, &HANDSHAKE, &INFO];
 

@@ -2,128 +2,116 @@
 //! original exporter's scrape metrics rendered from per-target state.
 
 use super::state::{ResetReason, TargetState};
-use crate::collect::family::{Family, MetricDesc, MetricKind};
+use crate::collect::family::{Family, MetricDesc, metric};
 use crate::routeros::PoolStats;
 
-macro_rules! desc {
-    ($id:ident, $name:literal, $kind:ident, $help:literal, [$($label:literal),*]) => {
-        /// Descriptor of the metric named in its `name` field.
-        pub static $id: MetricDesc = MetricDesc {
-            name: $name,
-            help: $help,
-            kind: MetricKind::$kind,
-            labels: &[$($label),*],
-        };
-    };
-}
-
-desc!(
-    PROBE_SUCCESS,
+metric!(
+    pub PROBE_SUCCESS,
     "mikrotik_probe_success",
     Gauge,
     "1 when the router answered and every supported collector succeeded.",
     []
 );
-desc!(
-    PROBE_DURATION,
+metric!(
+    pub PROBE_DURATION,
     "mikrotik_probe_duration_seconds",
     Gauge,
     "Time the probe took.",
     []
 );
-desc!(
-    PROBE_TIMEOUT,
+metric!(
+    pub PROBE_TIMEOUT,
     "mikrotik_probe_timeout_seconds",
     Gauge,
     "Deadline the probe ran under.",
     []
 );
-desc!(
-    COLLECTOR_SUCCESS,
+metric!(
+    pub COLLECTOR_SUCCESS,
     "mikrotik_collector_success",
     Gauge,
     "1 when the collector succeeded or its menu is absent on this router (see mikrotik_collector_supported).",
     ["collector"]
 );
-desc!(
-    COLLECTOR_SUPPORTED,
+metric!(
+    pub COLLECTOR_SUPPORTED,
     "mikrotik_collector_supported",
     Gauge,
     "0 when the router lacks the collector's menu (older/newer RouterOS, missing package, user policy).",
     ["collector"]
 );
-desc!(
-    COLLECTOR_DURATION,
+metric!(
+    pub COLLECTOR_DURATION,
     "mikrotik_collector_duration_seconds",
     Gauge,
     "Time the collector took.",
     ["collector"]
 );
-desc!(
-    SCRAPE_SUCCESS,
+metric!(
+    pub SCRAPE_SUCCESS,
     "mikrotik_scrape_success_total",
     Counter,
     "Successful probes of this target since the exporter started.",
     []
 );
-desc!(
-    SCRAPE_ERRORS,
+metric!(
+    pub SCRAPE_ERRORS,
     "mikrotik_scrape_errors_total",
     Counter,
     "Failed probes of this target since the exporter started.",
     []
 );
-desc!(
-    SCRAPE_DURATION,
+metric!(
+    pub SCRAPE_DURATION,
     "mikrotik_scrape_duration_milliseconds",
     Gauge,
     "Duration of the last probe in milliseconds.",
     []
 );
-desc!(
-    SCRAPE_LAST_SUCCESS,
+metric!(
+    pub SCRAPE_LAST_SUCCESS,
     "mikrotik_scrape_last_success_timestamp_seconds",
     Gauge,
     "Unix time of the last successful probe.",
     []
 );
-desc!(
-    CONSECUTIVE_ERRORS,
+metric!(
+    pub CONSECUTIVE_ERRORS,
     "mikrotik_connection_consecutive_errors",
     Gauge,
     "Failed probes since the last success.",
     []
 );
-desc!(
-    POOL_SIZE,
+metric!(
+    pub POOL_SIZE,
     "mikrotik_connection_pool_size",
     Gauge,
     "API sessions pooled for this target.",
     []
 );
-desc!(
-    POOL_ACTIVE,
+metric!(
+    pub POOL_ACTIVE,
     "mikrotik_connection_pool_active",
     Gauge,
     "Pooled API sessions with commands in flight.",
     []
 );
-desc!(
-    TARGET_GAP,
+metric!(
+    pub TARGET_GAP,
     "mikrotik_target_gap_seconds",
     Gauge,
     "Seconds between the two most recent successful probes.",
     []
 );
-desc!(
-    TARGET_RESETS,
+metric!(
+    pub TARGET_RESETS,
     "mikrotik_target_resets_total",
     Counter,
     "Counter baseline resets by reason (gap over the threshold, reboot, counter reset).",
     ["reason"]
 );
-desc!(
-    TARGET_LAST_RESET,
+metric!(
+    pub TARGET_LAST_RESET,
     "mikrotik_target_last_reset_timestamp_seconds",
     Gauge,
     "Unix time of the most recent baseline reset.",

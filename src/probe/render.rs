@@ -236,20 +236,22 @@ impl EncodeMetric for SamplePoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::family::MetricDesc;
+    use crate::collect::family::metric;
 
-    static RX: MetricDesc = MetricDesc {
-        name: "mikrotik_interface_rx_bytes_total",
-        help: "Received bytes",
-        kind: MetricKind::Counter,
-        labels: &["interface"],
-    };
-    static INFO: MetricDesc = MetricDesc {
-        name: "mikrotik_interface_info",
-        help: "Interface metadata",
-        kind: MetricKind::Gauge,
-        labels: &["interface", "comment"],
-    };
+    metric!(
+        RX,
+        "mikrotik_interface_rx_bytes_total",
+        Counter,
+        "Received bytes",
+        ["interface"]
+    );
+    metric!(
+        INFO,
+        "mikrotik_interface_info",
+        Gauge,
+        "Interface metadata",
+        ["interface", "comment"]
+    );
 
     fn snapshot() -> Vec<Family> {
         let mut rx = Family::new(&RX);

@@ -116,7 +116,8 @@ impl Reply {
     }
 }
 
-fn attribute<'a>(sentence: &'a Sentence, key: &str) -> Option<&'a [u8]> {
+/// The value of attribute `=key=` in `sentence` (a reply or a request).
+pub(crate) fn attribute<'a>(sentence: &'a Sentence, key: &str) -> Option<&'a [u8]> {
     sentence
         .words()
         .skip(1)

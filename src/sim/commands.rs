@@ -2,8 +2,9 @@
 //! menus and verbs, and the per-command faults.
 
 use crate::routeros::codec::{ProtocolError, Sentence};
+use crate::routeros::reply::attribute;
 use crate::routeros::text::lossy;
-use crate::sim::connection::{Outgoing, attribute, fatal_sentence};
+use crate::sim::connection::{Outgoing, fatal_sentence};
 use crate::sim::faults::Faults;
 use crate::sim::menus::{Menu, SimRow};
 use crate::sim::query::Query;

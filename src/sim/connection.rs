@@ -2,7 +2,7 @@
 //! per-command tasks and the coalescing writer.
 
 use crate::routeros::codec::{Decoder, Sentence, encode_sentence};
-use crate::routeros::reply::split_attribute;
+use crate::routeros::reply::attribute;
 use crate::routeros::text::lossy;
 use crate::sim::commands::{self, CommandContext};
 use crate::sim::faults::{Faults, StatsCounters};
@@ -64,16 +64,6 @@ pub(crate) fn tag_of(sentence: &Sentence) -> Option<&[u8]> {
         .skip(1)
         .find_map(|w| w.strip_prefix(b".tag="))
         .filter(|t| !t.is_empty())
-}
-
-/// The value of attribute `=key=` in a request.
-pub(crate) fn attribute<'a>(sentence: &'a Sentence, key: &str) -> Option<&'a [u8]> {
-    sentence
-        .words()
-        .skip(1)
-        .filter_map(split_attribute)
-        .find(|(k, _)| *k == key.as_bytes())
-        .map(|(_, v)| v)
 }
 
 struct RunningCommand {
