@@ -74,8 +74,9 @@ fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Strin
             ),
             "debug" => {
                 debug = match value.as_str() {
-                    "true" | "1" => true,
-                    "false" | "0" | "" => false,
+                    // A bare `debug` asks for it.
+                    "true" | "1" | "" => true,
+                    "false" | "0" => false,
                     other => {
                         return Err(format!("debug must be true or false, got {other:?}"));
                     }

@@ -150,7 +150,7 @@ pub struct Prober {
     pool: Pool,
     states: Mutex<HashMap<String, TargetState>>,
     flights: Mutex<HashMap<(String, String), Flight>>,
-    per_target: Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_target: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
     /// The global probe limit and its semaphore (replaced when a reload
     /// changes `limits.max_concurrent_probes`).
     global: Mutex<(usize, Arc<Semaphore>)>,
@@ -228,8 +228,10 @@ impl Prober {
         apply_session_limits(&self.pool, &config);
         self.lock_states()
             .retain(|name, _| config.targets.contains_key(name));
+        // Semaphores of kept targets survive, so running collections stay
+        // counted; a changed limit takes effect for new collections.
         if let Ok(mut per_target) = self.per_target.lock() {
-            per_target.clear();
+            per_target.retain(|name, _| config.targets.contains_key(name));
         }
         let limit = config.global.limits.max_concurrent_probes.max(1);
         {
@@ -319,15 +321,6 @@ impl Prober {
                 modules.push(Arc::new(module.clone()));
             }
         }
-        let (limit, global) = self
-            .global
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_else(|e| e.into_inner().clone());
-        let _permit = global
-            .try_acquire_owned()
-            .map_err(|_| ProbeError::Overloaded(limit))?;
-
         let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
         let budget = deadline::budget(
             request.scrape_timeout,
@@ -341,6 +334,7 @@ impl Prober {
         let module_key = sorted.join(",");
 
         let (collection, shared) = if request.debug {
+            let _permit = self.global_permit()?;
             (
                 self.clone()
                     .collect(
@@ -356,7 +350,7 @@ impl Prober {
             )
         } else {
             self.coalesced(&config, &target, &modules, &module_key, deadline, budget)
-                .await
+                .await?
         };
         if let Some(observer) = &self.observer {
             observer.probe_finished(&target.name, &module_key, &collection, shared);
@@ -376,6 +370,19 @@ impl Prober {
         })
     }
 
+    /// A slot under the global probe limit. Only probes that start a collection
+    /// take one: joining a collection in flight adds no load.
+    fn global_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ProbeError> {
+        let (limit, global) = self
+            .global
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        global
+            .try_acquire_owned()
+            .map_err(|_| ProbeError::Overloaded(limit))
+    }
+
     /// Starts a collection or joins the identical one in flight.
     async fn coalesced(
         self: &Arc<Self>,
@@ -385,19 +392,21 @@ impl Prober {
         module_key: &str,
         deadline: Instant,
         budget: Duration,
-    ) -> (Arc<Collection>, bool) {
+    ) -> Result<(Arc<Collection>, bool), ProbeError> {
         let key = (target.name.clone(), module_key.to_string());
         let (mut rx, leader) = {
             let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
             match flights.get(&key) {
                 Some(rx) => (rx.clone(), false),
                 None => {
+                    let permit = self.global_permit()?;
                     let (tx, rx) = watch::channel(None);
                     flights.insert(key.clone(), rx.clone());
                     let this = self.clone();
                     let (config, target, modules) =
                         (config.clone(), Arc::new(target.clone()), modules.to_vec());
                     tokio::spawn(async move {
+                        let _permit = permit;
                         let collection = this
                             .clone()
                             .collect(config, (*target).clone(), modules, deadline, budget, false)
@@ -416,37 +425,33 @@ impl Prober {
         // deadline (plus a little to let the leader's deadline fire first).
         let wait_until = deadline + Duration::from_millis(200);
         let result = tokio::time::timeout_at(wait_until, rx.wait_for(Option::is_some)).await;
-        match result {
+        let collection = match result {
             Ok(Ok(value)) => match value.as_ref() {
-                Some(collection) => (collection.clone(), !leader),
-                None => (
-                    Arc::new(failed_collection("collection vanished", budget)),
-                    !leader,
-                ),
+                Some(collection) => collection.clone(),
+                None => Arc::new(failed_collection("collection vanished", budget)),
             },
-            Ok(Err(_)) => (
-                Arc::new(failed_collection(
-                    "collection task ended without a result",
-                    budget,
-                )),
-                !leader,
-            ),
-            Err(_) => (
-                Arc::new(failed_collection(
-                    "timed out waiting for the shared collection",
-                    budget,
-                )),
-                !leader,
-            ),
-        }
+            Ok(Err(_)) => Arc::new(failed_collection(
+                "collection task ended without a result",
+                budget,
+            )),
+            Err(_) => Arc::new(failed_collection(
+                "timed out waiting for the shared collection",
+                budget,
+            )),
+        };
+        Ok((collection, !leader))
     }
 
     fn target_semaphore(&self, target: &str, limit: usize) -> Arc<Semaphore> {
+        let limit = limit.max(1);
         let mut per_target = self.per_target.lock().unwrap_or_else(|e| e.into_inner());
-        per_target
+        let entry = per_target
             .entry(target.to_string())
-            .or_insert_with(|| Arc::new(Semaphore::new(limit.max(1))))
-            .clone()
+            .or_insert_with(|| (limit, Arc::new(Semaphore::new(limit))));
+        if entry.0 != limit {
+            *entry = (limit, Arc::new(Semaphore::new(limit)));
+        }
+        entry.1.clone()
     }
 
     /// One collection: session, groups concurrently, state update.
@@ -598,6 +603,9 @@ impl Prober {
                     GroupStatus::Ok
                 }
                 Ok(Err(GroupError::Unsupported(m))) => GroupStatus::Unsupported(m),
+                Ok(Err(GroupError::Failed(e))) if matches!(e.root(), Error::Timeout(..)) => {
+                    GroupStatus::Timeout
+                }
                 Ok(Err(GroupError::Failed(e))) => GroupStatus::Failed(e.to_string()),
                 Err(_) => GroupStatus::Timeout,
             };

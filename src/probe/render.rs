@@ -31,11 +31,28 @@ pub enum Format {
 
 impl Format {
     /// Picks the format from an `Accept` header: OpenMetrics when the scraper
-    /// lists it (as Prometheus does), text otherwise.
+    /// accepts it at least as much as plain text (q-values honoured; Prometheus
+    /// prefers it), text otherwise.
     pub fn negotiate(accept: Option<&str>) -> Self {
-        match accept {
-            Some(a) if a.contains("application/openmetrics-text") => Format::OpenMetrics,
-            _ => Format::Text,
+        let mut openmetrics = 0.0f64;
+        let mut text = 0.0f64;
+        for range in accept.unwrap_or_default().split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let q = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.parse::<f64>().ok())
+                .unwrap_or(1.0);
+            match media.as_str() {
+                "application/openmetrics-text" => openmetrics = openmetrics.max(q),
+                "text/plain" | "text/*" | "*/*" => text = text.max(q),
+                _ => {}
+            }
+        }
+        if openmetrics > 0.0 && openmetrics >= text {
+            Format::OpenMetrics
+        } else {
+            Format::Text
         }
     }
 
@@ -308,5 +325,13 @@ mod tests {
         assert_eq!(Format::negotiate(Some(prometheus)), Format::OpenMetrics);
         assert_eq!(Format::negotiate(Some("*/*")), Format::Text);
         assert_eq!(Format::negotiate(None), Format::Text);
+        assert_eq!(
+            Format::negotiate(Some("application/openmetrics-text;q=0,text/plain")),
+            Format::Text
+        );
+        assert_eq!(
+            Format::negotiate(Some("text/plain;q=0.9, application/openmetrics-text;q=0.5")),
+            Format::Text
+        );
     }
 }
