@@ -16,7 +16,8 @@ For every body it asserts: HTTP 200, the exact Content-Type, no duplicate
 (name, labels) series, each metric family exactly once and contiguous, and
 mikrotik_probe_success 1. The exporter's own /metrics (OpenMetrics) is checked
 the same way. With --save-dir the text bodies are written to
-DIR/probe-<target>.prom for `promtool check metrics`.
+DIR/probe-<target>-{1,2}.prom (first and second probe) for
+`promtool check metrics`.
 
 Exit status 0 when everything holds; otherwise every failure is printed and
 the status is 1.
@@ -219,8 +220,11 @@ def main():
                 accept = OPENMETRICS_ACCEPT if openmetrics else None
                 status, headers, body = fetch(url, accept=accept, gzip_ok=gzipped)
                 text = check_body(where, status, headers, body, openmetrics, True, gzipped)
-                if args.save_dir and text is not None and not openmetrics and not gzipped:
-                    path = os.path.join(args.save_dir, f"probe-{target}.prom")
+                # Both text bodies are saved: the second probe of a target has
+                # families the first cannot have (e.g. mikrotik_target_gap_seconds).
+                if args.save_dir and text is not None and not openmetrics:
+                    suffix = "-2" if gzipped else "-1"
+                    path = os.path.join(args.save_dir, f"probe-{target}{suffix}.prom")
                     with open(path, "w", encoding="utf-8") as out:
                         out.write(text)
 

@@ -58,6 +58,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+PASSED=0
+passed() { PASSED=$((PASSED + 1)); }
 section() { printf '\n-- e2e: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 free_port() {
@@ -92,8 +94,8 @@ for tool in "$PROMETHEUS" "$PROMTOOL" python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool (installed by .ci/run)" >&2; exit 1; }
 done
 "$PROMETHEUS" --version 2>&1 | head -n 1
-python3 -c 'import prometheus_client, yaml; print("prometheus-client", prometheus_client.__version__ if hasattr(prometheus_client, "__version__") else "?")' 2>/dev/null \
-    || python3 -c 'import prometheus_client, yaml'
+"$PROMTOOL" --version 2>&1 | head -n 1
+python3 -c 'import importlib.metadata as m, yaml, prometheus_client; print("prometheus-client", m.version("prometheus-client"), "PyYAML", yaml.__version__)'
 
 section "build"
 if [ "${E2E_SKIP_BUILD:-}" = 1 ] && [ -x "$EXPORTER" ]; then
@@ -117,10 +119,12 @@ section "a. promtool check config"
 python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
+passed
 
 section "c. exposition formats (strict parsers, content types, gzip)"
 # Runs before b. because it also saves the text bodies that b. lints.
 python3 "$HERE/check_exposition.py" --base "$BASE" --save-dir "$WORK" demo demo-v6
+passed
 
 section "b. promtool check metrics"
 # promtool check metrics exits 1 and prints "NAME: problem" lines for lint
@@ -128,8 +132,11 @@ section "b. promtool check metrics"
 # exact line each (comments with #); everything else fails the step.
 ALLOW=$HERE/lint-allow.txt
 lint_failed=0
-for target in demo demo-v6; do
-    body=$WORK/probe-$target.prom
+bodies=0
+for body in "$WORK"/probe-*.prom; do
+    [ -f "$body" ] || continue
+    bodies=$((bodies + 1))
+    target=$(basename "$body" .prom)
     set +e
     "$PROMTOOL" check metrics <"$body" >"$WORK/lint-$target.txt" 2>&1
     rc=$?
@@ -153,7 +160,9 @@ for target in demo demo-v6; do
         echo "ok   promtool check metrics $target ($(grep -c '^# TYPE' "$body") families, ${allowed:-0} allow-listed lint lines)"
     fi
 done
+[ "$bodies" -eq 4 ] || { echo "FAIL expected 4 saved probe bodies, found $bodies" >&2; exit 1; }
 [ "$lint_failed" -eq 0 ]
+passed
 
 section "d. real Prometheus scrapes the exporter"
 PROM_PORT=$(free_port)
@@ -174,10 +183,12 @@ echo "prometheus pid $PROMETHEUS_PID ready on http://$PROM_ADDR"
 python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40
 alive "$EXPORTER_PID" exporter
 alive "$PROMETHEUS_PID" prometheus
-if grep -E '"level":"(error|ERROR)"' "$WORK/exporter.log" >&2; then
+if grep -iE '"level":"error"' "$WORK/exporter.log" >&2; then
     echo "FAIL exporter logged errors (above)" >&2
     exit 1
 fi
+passed
 
 section "passed"
-echo "e2e: 6 passed, 0 failed"
+# Reached only when every step passed (set -e): 4 steps (a-d).
+echo "e2e: $PASSED passed, 0 failed"
