@@ -5,7 +5,7 @@
 # `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
 #
 #   a. promtool check config: prometheus.example.yml and the e2e config
-#      derived from it;
+#      derived from it; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
@@ -115,10 +115,13 @@ wait_http "$BASE/-/ready" 30
 alive "$EXPORTER_PID" exporter
 echo "exporter pid $EXPORTER_PID ready on $BASE"
 
-section "a. promtool check config"
+section "a. promtool check config; deploy files"
 python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
+# The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
+# config through --config.check, the Dockerfile's HEALTHCHECK.
+python3 "$HERE/check_deploy.py" "$EXPORTER"
 passed
 
 section "c. exposition formats (strict parsers, content types, gzip)"
