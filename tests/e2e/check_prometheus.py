@@ -104,6 +104,9 @@ def main():
             lambda v: v == 0,
             "== 0",
         ),
+        # Prometheus sends X-Prometheus-Scrape-Timeout-Seconds: 1; the exporter
+        # keeps --timeout-offset (0.5s) back and reports the probe's budget.
+        ('mikrotik_probe_timeout_seconds{job="mikrotik"}', 2, lambda v: v == 0.5, "2 series == 0.5"),
         ('up{job="mikrotik_connectivity"}', 2, lambda v: v == 1, "2 series == 1"),
         ('mikrotik_probe_success{job="mikrotik_connectivity"}', 2, lambda v: v == 1, "2 series == 1"),
         ('up{job="routeros_exporter"}', 1, lambda v: v == 1, "== 1"),
