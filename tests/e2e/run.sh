@@ -19,6 +19,9 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 HERE=$ROOT/tests/e2e
 
+# Everything here talks to 127.0.0.1 only; never through a proxy.
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 PROMTOOL=${PROMTOOL:-promtool}
 EXPORTER=$ROOT/target/release/routeros-exporter
