@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# End-to-end checks of routeros-exporter in --demo mode, on 127.0.0.1 only.
+#
+# Needs (installed by .ci/run, not here): promtool and prometheus (Debian's
+# `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
+#
+#   a. promtool check config: prometheus.example.yml and the e2e config
+#      derived from it; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
+#   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
+#   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
+#      duplicate series, family contiguity, gzip;
+#   d. a real Prometheus scrapes the exporter; check_prometheus.py asserts
+#      through its HTTP API.
+#
+# Every wait is bounded, both servers are stopped on exit, the temp dir is
+# removed. Exits non-zero on the first failed step.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+HERE=$ROOT/tests/e2e
+
+# Everything here talks to 127.0.0.1 only; never through a proxy.
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
+PROMTOOL=${PROMTOOL:-promtool}
+EXPORTER=$ROOT/target/release/routeros-exporter
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/routeros-e2e.XXXXXX")
+EXPORTER_PID=
+PROMETHEUS_PID=
+
+stop() {
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    # The exporter drains in-flight probes for up to 10s; do not wait longer.
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.2
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local status=$?
+    stop "$PROMETHEUS_PID"
+    stop "$EXPORTER_PID"
+    if [ "$status" -ne 0 ]; then
+        for log in exporter.log prometheus.log; do
+            if [ -s "$WORK/$log" ]; then
+                echo "--- last lines of $log" >&2
+                tail -n 40 "$WORK/$log" >&2
+            fi
+        done
+    fi
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PASSED=0
+passed() { PASSED=$((PASSED + 1)); }
+section() { printf '\n-- e2e: %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL SECONDS: until URL answers 200.
+wait_http() {
+    python3 - "$1" "$2" <<'EOF'
+import sys, time, urllib.request
+url, limit = sys.argv[1], float(sys.argv[2])
+deadline = time.monotonic() + limit
+while True:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            if r.status == 200:
+                sys.exit(0)
+    except OSError:
+        pass
+    if time.monotonic() >= deadline:
+        sys.exit(f"{url} did not answer 200 within {limit:.0f}s")
+    time.sleep(0.2)
+EOF
+}
+
+# alive PID NAME: fails if the process has exited.
+alive() {
+    kill -0 "$1" 2>/dev/null || { echo "$2 exited early" >&2; return 1; }
+}
+
+for tool in "$PROMETHEUS" "$PROMTOOL" python3; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (installed by .ci/run)" >&2; exit 1; }
+done
+"$PROMETHEUS" --version 2>&1 | head -n 1
+"$PROMTOOL" --version 2>&1 | head -n 1
+python3 -c 'import importlib.metadata as m, yaml, prometheus_client; print("prometheus-client", m.version("prometheus-client"), "PyYAML", yaml.__version__)'
+
+section "build"
+if [ "${E2E_SKIP_BUILD:-}" = 1 ] && [ -x "$EXPORTER" ]; then
+    echo "using existing $EXPORTER (E2E_SKIP_BUILD=1)"
+else
+    cargo build --release --locked --bin routeros-exporter
+fi
+
+section "start exporter (--demo)"
+EXPORTER_PORT=$(free_port)
+EXPORTER_ADDR=127.0.0.1:$EXPORTER_PORT
+BASE=http://$EXPORTER_ADDR
+"$EXPORTER" --demo --web.listen-address "$EXPORTER_ADDR" --log.format json \
+    >"$WORK/exporter.log" 2>&1 &
+EXPORTER_PID=$!
+wait_http "$BASE/-/ready" 30
+alive "$EXPORTER_PID" exporter
+echo "exporter pid $EXPORTER_PID ready on $BASE"
+
+section "a. promtool check config; deploy files"
+python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
+"$PROMTOOL" check config prometheus.example.yml
+"$PROMTOOL" check config "$WORK/prometheus.yml"
+# The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
+# config through --config.check, the Dockerfile's HEALTHCHECK.
+python3 "$HERE/check_deploy.py" "$EXPORTER"
+passed
+
+section "c. exposition formats (strict parsers, content types, gzip)"
+# Runs before b. because it also saves the text bodies that b. lints.
+python3 "$HERE/check_exposition.py" --base "$BASE" --save-dir "$WORK" demo demo-v6
+passed
+
+section "b. promtool check metrics"
+# promtool check metrics exits 1 and prints "NAME: problem" lines for lint
+# problems. Known problems the lead has accepted go into lint-allow.txt, one
+# exact line each (comments with #); everything else fails the step.
+ALLOW=$HERE/lint-allow.txt
+lint_failed=0
+bodies=0
+for body in "$WORK"/probe-*.prom; do
+    [ -f "$body" ] || continue
+    bodies=$((bodies + 1))
+    target=$(basename "$body" .prom)
+    set +e
+    "$PROMTOOL" check metrics <"$body" >"$WORK/lint-$target.txt" 2>&1
+    rc=$?
+    set -e
+    if [ -f "$ALLOW" ]; then
+        grep -v '^#' "$ALLOW" | grep -v '^$' >"$WORK/allow.txt" || true
+    else
+        : >"$WORK/allow.txt"
+    fi
+    # Exact whole-line matches only.
+    grep -vxF -f "$WORK/allow.txt" "$WORK/lint-$target.txt" >"$WORK/lint-left-$target.txt" || true
+    allowed=$(grep -cxF -f "$WORK/allow.txt" "$WORK/lint-$target.txt" || true)
+    if [ -s "$WORK/lint-left-$target.txt" ]; then
+        echo "FAIL promtool check metrics ($target, exit $rc):" >&2
+        sed 's/^/  /' "$WORK/lint-left-$target.txt" >&2
+        lint_failed=1
+    elif [ "$rc" -ne 0 ] && [ "$allowed" -eq 0 ]; then
+        echo "FAIL promtool check metrics ($target) exited $rc with no output" >&2
+        lint_failed=1
+    else
+        echo "ok   promtool check metrics $target ($(grep -c '^# TYPE' "$body") families, ${allowed:-0} allow-listed lint lines)"
+    fi
+done
+[ "$bodies" -eq 4 ] || { echo "FAIL expected 4 saved probe bodies, found $bodies" >&2; exit 1; }
+[ "$lint_failed" -eq 0 ]
+passed
+
+section "d. real Prometheus scrapes the exporter"
+PROM_PORT=$(free_port)
+while [ "$PROM_PORT" = 9090 ] || [ "$PROM_PORT" = "$EXPORTER_PORT" ]; do PROM_PORT=$(free_port); done
+PROM_ADDR=127.0.0.1:$PROM_PORT
+mkdir -p "$WORK/tsdb"
+"$PROMETHEUS" \
+    --config.file="$WORK/prometheus.yml" \
+    --storage.tsdb.path="$WORK/tsdb" \
+    --web.listen-address="$PROM_ADDR" \
+    --web.console.templates="$WORK" --web.console.libraries="$WORK" \
+    --log.level=warn \
+    >"$WORK/prometheus.log" 2>&1 &
+PROMETHEUS_PID=$!
+wait_http "http://$PROM_ADDR/-/ready" 60
+alive "$PROMETHEUS_PID" prometheus
+echo "prometheus pid $PROMETHEUS_PID ready on http://$PROM_ADDR"
+python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40
+alive "$EXPORTER_PID" exporter
+alive "$PROMETHEUS_PID" prometheus
+if grep -iE '"level":"error"' "$WORK/exporter.log" >&2; then
+    echo "FAIL exporter logged errors (above)" >&2
+    exit 1
+fi
+passed
+
+section "passed"
+# Reached only when every step passed (set -e): 4 steps (a-d).
+echo "e2e: $PASSED passed, 0 failed"
