@@ -41,6 +41,7 @@ pub struct SelfMetrics {
     prober: Arc<OnceLock<Weak<Prober>>>,
 }
 
+// `Registry::register` appends the final period of help texts itself.
 impl SelfMetrics {
     /// Builds the registry. Call [`SelfMetrics::attach`] once the prober exists.
     pub fn new() -> Self {
@@ -48,7 +49,7 @@ impl SelfMetrics {
         let probes = Family::<Labels, Counter>::default();
         registry.register(
             "routeros_exporter_probes",
-            "Probes by target, module set and result.",
+            "Probes by target, module set and result",
             probes.clone(),
         );
         let probe_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(
@@ -56,7 +57,7 @@ impl SelfMetrics {
         );
         registry.register(
             "routeros_exporter_probe_duration_seconds",
-            "Probe duration by target.",
+            "Probe duration by target",
             probe_duration.clone(),
         );
         let collector_duration =
@@ -65,31 +66,31 @@ impl SelfMetrics {
             );
         registry.register(
             "routeros_exporter_collector_duration_seconds",
-            "Collector duration by collector.",
+            "Collector duration by collector",
             collector_duration.clone(),
         );
         let coalesced = Counter::default();
         registry.register(
             "routeros_exporter_probes_coalesced",
-            "Probes answered from an identical collection already in flight.",
+            "Probes answered from an identical collection already in flight",
             coalesced.clone(),
         );
         let shed = Counter::default();
         registry.register(
             "routeros_exporter_probes_shed",
-            "Probes refused with 503 because the global probe limit was reached.",
+            "Probes refused with 503 because the global probe limit was reached",
             shed.clone(),
         );
         let reload_success = Gauge::default();
         registry.register(
             "routeros_exporter_config_last_reload_successful",
-            "1 when the last configuration (re)load succeeded.",
+            "1 when the last configuration (re)load succeeded",
             reload_success.clone(),
         );
         let reload_timestamp = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "routeros_exporter_config_last_reload_success_timestamp_seconds",
-            "Unix time of the last successful configuration load.",
+            "Unix time of the last successful configuration load",
             reload_timestamp.clone(),
         );
         let prober = Arc::new(OnceLock::new());
@@ -448,5 +449,6 @@ mod tests {
         assert!(text.contains("routeros_exporter_config_last_reload_successful 1"));
         assert!(text.contains("# TYPE process_cpu_seconds counter"));
         assert!(text.ends_with("# EOF\n"));
+        assert!(!text.contains("..\n"), "help texts end in one period: {text}");
     }
 }

@@ -350,8 +350,8 @@ fn example_config_loads() {
             .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.targets["core1"].address, "192.168.88.1:8728");
     assert_eq!(config.targets["core1"].connectivity.len(), 2);
-    assert_eq!(config.targets["core2"].address, "[2001:db8::2]:8729");
-    assert!(config.targets["core2"].tls.is_some());
+    assert_eq!(config.targets["branch1"].address, "[2001:db8::2]:8729");
+    assert!(config.targets["branch1"].tls.is_some());
     assert_eq!(config.auths["monitoring"].password.expose(), "example");
     assert_eq!(config.modules["light"].groups, ["system", "interface"]);
     assert_eq!(config.modules["connections"].conntrack.top_n, 50);

@@ -55,7 +55,7 @@ metric!(
 );
 metric!(
     CPU_COUNT,
-    "mikrotik_system_cpu_count",
+    "mikrotik_system_cpu_cores",
     Gauge,
     "Number of CPU cores.",
     []
