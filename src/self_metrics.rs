@@ -449,6 +449,9 @@ mod tests {
         assert!(text.contains("routeros_exporter_config_last_reload_successful 1"));
         assert!(text.contains("# TYPE process_cpu_seconds counter"));
         assert!(text.ends_with("# EOF\n"));
-        assert!(!text.contains("..\n"), "help texts end in one period: {text}");
+        assert!(
+            !text.contains("..\n"),
+            "help texts end in one period: {text}"
+        );
     }
 }
