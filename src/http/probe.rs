@@ -189,7 +189,11 @@ fn debug_report(output: ProbeOutput) -> String {
             group.name, group.status, group.duration
         );
     }
-    let _ = writeln!(out, "\nTarget: {}", output.target);
+    let _ = writeln!(
+        out,
+        "\nTarget: {}",
+        output.target.as_deref().unwrap_or_default()
+    );
     let _ = writeln!(out, "\nEffective modules:");
     for module in &output.modules {
         let _ = writeln!(

@@ -115,9 +115,9 @@ pub struct ProbeOutput {
     pub collection: Arc<Collection>,
     /// The effective modules, for `debug=true`.
     pub modules: Vec<Arc<Module>>,
-    /// The target's effective config as YAML (auth by name; no secrets), for
-    /// `debug=true`.
-    pub target: String,
+    /// The target's effective config as YAML (auth by name; no secrets), only
+    /// for `debug=true`.
+    pub target: Option<String>,
 }
 
 /// Prober tunables that do not come from the config file.
@@ -366,7 +366,9 @@ impl Prober {
                 .collect(),
             collection,
             modules,
-            target: serde_yaml::to_string(&target).unwrap_or_default(),
+            target: request
+                .debug
+                .then(|| serde_yaml::to_string(&target).unwrap_or_default()),
         })
     }
 
