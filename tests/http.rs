@@ -871,7 +871,7 @@ async fn debug_report_has_trace_and_config_but_no_secret() {
     let text = r.text();
     assert!(
         text.contains(
-            "wireguard      Unsupported(\"router trap: no such command or directory (peers)\")"
+            "wireguard      Unsupported(\"router trap: no such command or directory (peers); no such command prefix\")"
         ),
         "the trap message verbatim: {text}"
     );

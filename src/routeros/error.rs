@@ -41,7 +41,7 @@ pub enum Error {
         message: String,
     },
     /// The command failed with `!trap` (the first trap; `more` counts the others).
-    #[error("router trap: {message}")]
+    #[error("router trap: {message}{}", further_traps(.more))]
     Trap {
         /// The router's `=message=` verbatim.
         message: String,
@@ -102,6 +102,10 @@ impl Error {
             other => other,
         }
     }
+}
+
+fn further_traps(more: &[String]) -> String {
+    more.iter().map(|m| format!("; {m}")).collect()
 }
 
 /// Client result type.
