@@ -535,12 +535,17 @@ impl Prober {
                 trace: trace.clone(),
                 now_unix: now_unix(),
             };
-            tasks.spawn(async move {
-                let start = Instant::now();
-                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
-                (index, group, result, start.elapsed())
-            });
+            tasks
+                .spawn(async move {
+                    let start = Instant::now();
+                    let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
+                    (index, group, result, start.elapsed())
+                })
+                .id()
         };
+        // Which plan entry each task runs, so a panicking collector is still
+        // reported (as failed) rather than vanishing from the output.
+        let mut task_groups = HashMap::new();
         // Groups that need no login start at once: a slow or hanging login must
         // not eat their share of the deadline.
         let mut needs_session = Vec::new();
@@ -548,7 +553,8 @@ impl Prober {
             if group.needs_session() {
                 needs_session.push((index, group, module));
             } else {
-                spawn(&mut tasks, index, group, module, None);
+                let id = spawn(&mut tasks, index, group, module, None);
+                task_groups.insert(id, (index, group));
             }
         }
         let mut session: Option<Session> = None;
@@ -572,7 +578,10 @@ impl Prober {
         let mut skipped = Vec::new();
         for (index, group, module) in needs_session {
             match &session {
-                Some(s) => spawn(&mut tasks, index, group, module, Some(s.clone())),
+                Some(s) => {
+                    let id = spawn(&mut tasks, index, group, module, Some(s.clone()));
+                    task_groups.insert(id, (index, group));
+                }
                 None => {
                     let message = login_error
                         .as_ref()
@@ -583,12 +592,20 @@ impl Prober {
             }
         }
         let mut finished = Vec::new();
+        let mut panicked = Vec::new();
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok(done) => finished.push(done),
-                Err(e) => tracing::error!(error = %e, "collector task panicked or was cancelled"),
+                Err(e) => {
+                    tracing::error!(error = %e, "collector task panicked");
+                    if let Some(&(index, group)) = task_groups.get(&e.id()) {
+                        panicked.push((index, group.name(), format!("collector panicked: {e}")));
+                    }
+                }
             }
         }
+        skipped.extend(panicked);
+        skipped.sort_by_key(|(index, ..)| *index);
         finished.sort_by_key(|(index, ..)| *index);
         let mut skipped = skipped.into_iter().peekable();
         for (index, group, result, duration) in finished {
@@ -782,5 +799,69 @@ pub fn overall(health: &[(String, Health, TargetState)]) -> HealthStatus {
         HealthStatus::Degraded
     } else {
         HealthStatus::Healthy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::family::MetricDesc;
+    use crate::config::{ConfigSource, SessionLimits};
+
+    /// A collector with a bug.
+    struct Panics;
+
+    impl Group for Panics {
+        fn name(&self) -> &'static str {
+            "panics"
+        }
+
+        fn needs_session(&self) -> bool {
+            false
+        }
+
+        fn metrics(&self) -> &'static [&'static MetricDesc] {
+            &[]
+        }
+
+        fn collect<'a>(&'a self, _ctx: &'a Context) -> collect::GroupFuture<'a> {
+            Box::pin(async { panic!("collector bug") })
+        }
+    }
+
+    static PANICS: Panics = Panics;
+
+    #[tokio::test]
+    async fn a_panicking_collector_is_reported_as_failed() {
+        let config = Config::empty(ConfigSource::Demo, &[]);
+        let prober = Prober::new(config.clone(), ProberOptions::default(), None);
+        let target = Target {
+            name: "t".into(),
+            address: "127.0.0.1:1".into(),
+            auth: "a".into(),
+            tls: None,
+            labels: Default::default(),
+            sessions: SessionLimits::default(),
+            connectivity: Vec::new(),
+        };
+        let plan: Vec<(&'static dyn Group, Arc<Module>)> =
+            vec![(&PANICS, Arc::new(Module::with_groups("m", &["panics"])))];
+        let budget = Duration::from_secs(5);
+        let collection = prober
+            .run_groups(
+                &config,
+                &target,
+                plan,
+                Instant::now() + budget,
+                budget,
+                &Arc::new(Trace::new(false)),
+            )
+            .await;
+        assert!(!collection.success);
+        assert_eq!(collection.groups.len(), 1);
+        match &collection.groups[0].status {
+            GroupStatus::Failed(message) => assert!(message.contains("panicked"), "{message}"),
+            other => panic!("expected a failure, got {other:?}"),
+        }
     }
 }
