@@ -408,12 +408,12 @@ impl Prober {
                     flights.insert(key.clone(), rx.clone());
                     let this = self.clone();
                     let (config, target, modules) =
-                        (config.clone(), Arc::new(target.clone()), modules.to_vec());
+                        (config.clone(), target.clone(), modules.to_vec());
                     tokio::spawn(async move {
                         let _permit = permit;
                         let collection = this
                             .clone()
-                            .collect(config, (*target).clone(), modules, deadline, budget, false)
+                            .collect(config, target, modules, deadline, budget, false)
                             .await;
                         this.flights
                             .lock()

@@ -70,9 +70,9 @@ pub enum Error {
         /// The error that started the backoff.
         last: Arc<Error>,
     },
-    /// The exporter or router refused to open another session.
-    #[error("session limit reached: {0}")]
-    SessionLimit(String),
+    /// A command was issued without a logged-in session.
+    #[error("no logged-in RouterOS session")]
+    NoSession,
 }
 
 impl Error {
