@@ -112,7 +112,7 @@ impl Context {
     pub fn session(&self) -> Result<&Session, GroupError> {
         self.session
             .as_ref()
-            .ok_or_else(|| GroupError::Failed(Error::NoSession))
+            .ok_or(GroupError::Failed(Error::NoSession))
     }
 
     /// Runs `command` and returns its rows.
