@@ -455,3 +455,98 @@ async fn sighup_reloads_and_sigterm_stops() {
     .await;
     assert!(quit.is_ok(), "no /quit on shutdown");
 }
+
+/// `ROUTERS_CONFIG` for one router named `r1` at `address`.
+fn routers_config(address: &str) -> String {
+    format!(r#"[{{"name":"r1","address":"{address}","username":"admin","password":"{PASSWORD}"}}]"#)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failure() {
+    let (_sim, router) = sim_router().await;
+    let mut command = exporter();
+    command
+        .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()))
+        .env("STARTUP_CONNECTIVITY_TEST", "true")
+        .env("STRICT_STARTUP_MODE", "true");
+    let mut running = Running::start(command);
+    running.ready().await;
+    assert_eq!(router.stats().logins_ok, 1, "the startup test logged in");
+    probe_succeeds(running.addr, "target=r1&module=full").await;
+    assert_eq!(router.stats().logins_ok, 1, "the probe reused the session");
+    running.signal("TERM");
+    assert!(running.wait_exit(Duration::from_secs(30)).await.success());
+
+    // A router that refuses: strict mode exits non-zero with the reason.
+    let closed = format!("127.0.0.1:{}", free_port());
+    let mut command = exporter();
+    command
+        .env("ROUTERS_CONFIG", routers_config(&closed))
+        .env("STARTUP_CONNECTIVITY_TEST", "true")
+        .env("STARTUP_CONNECTIVITY_TIMEOUT_SECS", "2")
+        .env("STRICT_STARTUP_MODE", "true");
+    let mut running = Running::start(command);
+    let status = running.wait_exit(Duration::from_secs(30)).await;
+    assert!(!status.success());
+    let stderr = running.stderr();
+    assert!(
+        stderr.contains("STRICT_STARTUP_MODE") && stderr.contains("r1"),
+        "{stderr}"
+    );
+
+    // Without strict mode the exporter serves anyway and reports the router down.
+    let mut command = exporter();
+    command
+        .env("ROUTERS_CONFIG", routers_config(&closed))
+        .env("STARTUP_CONNECTIVITY_TEST", "true")
+        .env("STARTUP_CONNECTIVITY_TIMEOUT_SECS", "2");
+    let mut running = Running::start(command);
+    running.ready().await;
+    let (status, body) = must_get(running.addr, "/probe?target=r1&module=full").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("mikrotik_probe_success 0"), "{body}");
+    assert!(
+        running
+            .stderr()
+            .contains("startup connectivity test failed")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_addr_is_honoured_and_json_logs_are_json() {
+    let (_sim, router) = sim_router().await;
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let child = exporter()
+        .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()))
+        .env("SERVER_ADDR", addr.to_string())
+        .args(["--log.format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn exporter");
+    let mut served = false;
+    for _ in 0..300 {
+        if let Ok(Ok((200, _))) =
+            tokio::time::timeout(Duration::from_secs(5), get(addr, "/-/healthy")).await
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let output = child.wait_with_output().expect("exporter exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(served, "nothing listened on SERVER_ADDR {addr}: {stderr}");
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(value.get("level").is_some(), "{line}");
+    }
+}
