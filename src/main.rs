@@ -91,10 +91,22 @@ fn load(cli: &Cli) -> Result<Config, String> {
         }
         None => {
             let (config, warnings) = config::from_env(&vars, &groups);
-            for warning in warnings {
-                // An unparseable ROUTERS_CONFIG is an error the operator must see;
-                // the rest (ignored or bad override variables) are warnings.
-                if warning.starts_with(config::ROUTERS_CONFIG) {
+            // An unparseable ROUTERS_CONFIG (or a bad router in it) is an error the
+            // operator must see, and makes --config.check fail; the rest (ignored
+            // or bad override variables) are warnings.
+            let is_error = |w: &String| {
+                w.starts_with(config::ROUTERS_CONFIG) || w.starts_with(config::ROUTEROS_ADDRESS)
+            };
+            if cli.config_check && warnings.iter().any(is_error) {
+                let errors: Vec<&str> = warnings
+                    .iter()
+                    .filter(|w| is_error(w))
+                    .map(String::as_str)
+                    .collect();
+                return Err(errors.join("; "));
+            }
+            for warning in &warnings {
+                if is_error(warning) {
                     tracing::error!("{warning}");
                 } else {
                     tracing::warn!("{warning}");

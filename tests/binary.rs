@@ -286,6 +286,26 @@ fn config_check_accepts_the_example_and_names_the_problem_in_a_bad_file() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read config file"));
+
+    // The environment contract is checked too: an unparseable ROUTERS_CONFIG fails.
+    let out = exporter()
+        .env("ROUTERS_CONFIG", "[{not json")
+        .arg("--config.check")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ROUTERS_CONFIG cannot be parsed"));
+    let out = exporter()
+        .env("ROUTERS_CONFIG", r#"[{"name":"r1","address":"127.0.0.1:8728"}]"#)
+        .arg("--config.check")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
