@@ -14,6 +14,7 @@ mod certificate;
 mod connectivity;
 mod conntrack;
 mod firewall;
+mod health;
 mod interface;
 mod system;
 mod wireguard;
@@ -30,6 +31,7 @@ use tokio::time::Instant;
 /// Every group, in the order `full` runs them. One line per group.
 pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
+    &health::Health,
     &interface::Interface,
     &firewall::Firewall,
     &conntrack::Conntrack,
