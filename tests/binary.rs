@@ -296,7 +296,10 @@ fn config_check_accepts_the_example_and_names_the_problem_in_a_bad_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ROUTERS_CONFIG cannot be parsed"));
     let out = exporter()
-        .env("ROUTERS_CONFIG", r#"[{"name":"r1","address":"127.0.0.1:8728"}]"#)
+        .env(
+            "ROUTERS_CONFIG",
+            r#"[{"name":"r1","address":"127.0.0.1:8728"}]"#,
+        )
         .arg("--config.check")
         .output()
         .expect("run");
