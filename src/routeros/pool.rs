@@ -57,12 +57,37 @@ impl Endpoint {
             address: self.address.clone(),
             username: self.username.clone(),
             tls: self.tls.clone(),
+            credential: credential_digest(&self.password),
         }
     }
 }
 
+impl std::fmt::Debug for PoolKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolKey")
+            .field("address", &self.address)
+            .field("username", &self.username)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A digest of the password, salted per process, so that two targets with the
+/// same router and user but different passwords never share a session (the
+/// wrong password must fail its own login), while the key itself reveals nothing
+/// useful about the password.
+fn credential_digest(password: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    static SALT: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    let salt = SALT.get_or_init(rand::random);
+    let mut hasher = Sha256::new();
+    hasher.update(salt);
+    hasher.update(password.as_bytes());
+    hasher.finalize().into()
+}
+
 /// Identity of a pool entry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PoolKey {
     /// `host:port`.
     pub address: String,
@@ -70,6 +95,8 @@ pub struct PoolKey {
     pub username: String,
     /// TLS settings, if any.
     pub tls: Option<TlsSettings>,
+    /// Salted digest of the password (see [`Endpoint::key`]).
+    credential: [u8; 32],
 }
 
 /// Pool tunables.
@@ -562,4 +589,26 @@ fn quit_in_background(session: Session) {
     tokio::spawn(async move {
         session.quit(Instant::now() + Duration::from_secs(2)).await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(password: &str) -> Endpoint {
+        Endpoint {
+            address: "127.0.0.1:8728".into(),
+            username: "admin".into(),
+            password: password.into(),
+            tls: None,
+        }
+    }
+
+    #[test]
+    fn keys_differ_by_password_without_showing_it() {
+        assert_eq!(endpoint("a").key(), endpoint("a").key());
+        assert_ne!(endpoint("a").key(), endpoint("b").key());
+        let shown = format!("{:?} {:?}", endpoint("hunter2").key(), endpoint("hunter2"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
 }
