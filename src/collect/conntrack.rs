@@ -232,8 +232,13 @@ fn totals(tracking: Option<&Row>, ipv6: Option<u64>) -> Vec<Family> {
     };
     let mut out = Vec::new();
     let mut entries = Family::new(&ENTRIES);
-    // RouterOS 7 splits the total by family; RouterOS 6 has only `total-entries`.
-    if let Some(v4) = num("total-ip4-entries").or_else(|| num("total-entries")) {
+    // RouterOS 7 splits the total by family. RouterOS 6 has only
+    // `total-entries`, the one netfilter table holding both families, so the
+    // IPv6 count (when known) is taken out of it.
+    let ipv4 = num("total-ip4-entries").or_else(|| {
+        num("total-entries").map(|total| total.saturating_sub(ipv6.unwrap_or_default()))
+    });
+    if let Some(v4) = ipv4 {
         entries.push(vec!["ipv4".into()], v4);
     }
     if let Some(v6) = ipv6 {
@@ -446,6 +451,11 @@ mod tests {
             vec![(vec!["ipv4".into()], 87.0)]
         );
         assert!(samples(&f, "mikrotik_conntrack_max_entries").is_empty());
+        let f = totals(v6.first(), Some(7));
+        assert_eq!(
+            samples(&f, "mikrotik_conntrack_entries"),
+            vec![(vec!["ipv4".into()], 80.0), (vec!["ipv6".into()], 7.0)]
+        );
     }
 
     #[test]
