@@ -6,6 +6,7 @@ mod support;
 
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
+use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,10 +34,7 @@ async fn collect(router: RouterConfig) -> (Vec<Family>, Vec<String>, i64) {
 }
 
 fn value(families: &[Family], metric: &str, name: &str) -> Option<f64> {
-    families
-        .iter()
-        .filter(|f| f.desc.name == metric)
-        .flat_map(|f| &f.samples)
+    samples_named(families, metric)
         .find(|s| s.labels[0] == name)
         .map(|s| s.value.as_f64())
 }

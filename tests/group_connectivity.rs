@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{Context, Trace, group};
 use routeros_exporter::config::{ExtraPort, Module, Target};
@@ -35,10 +36,7 @@ fn context(address: String, tls: Option<TlsSettings>, extra: Vec<ExtraPort>) -> 
 }
 
 fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-    families
-        .iter()
-        .filter(|f| f.desc.name == name)
-        .flat_map(|f| &f.samples)
+    samples_named(families, name)
         .map(|s| (s.labels.clone(), s.value))
         .collect()
 }

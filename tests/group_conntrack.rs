@@ -6,6 +6,7 @@ mod support;
 
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
+use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::config::{ConntrackKey, ConntrackOptions};
 use routeros_exporter::sim::RouterConfig;
 use std::sync::Arc;
@@ -25,10 +26,7 @@ async fn collect(router: RouterConfig, options: ConntrackOptions) -> Vec<Family>
 }
 
 fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], f64)> {
-    families
-        .iter()
-        .filter(|f| f.desc.name == name)
-        .flat_map(|f| &f.samples)
+    samples_named(families, name)
         .map(|s| (s.labels.as_slice(), s.value.as_f64()))
         .collect()
 }

@@ -7,6 +7,7 @@ mod support;
 
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
+use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::sim::{Personality, RouterConfig, SimConfig, Simulator, Version};
 use std::sync::Arc;
@@ -59,19 +60,13 @@ async fn collect(router: RouterConfig) -> Vec<Family> {
 }
 
 fn value(families: &[Family], metric: &str, sensor: &str) -> Option<f64> {
-    families
-        .iter()
-        .filter(|f| f.desc.name == metric)
-        .flat_map(|f| &f.samples)
+    samples_named(families, metric)
         .find(|s| s.labels[0] == sensor)
         .map(|s| s.value.as_f64())
 }
 
 fn states(families: &[Family]) -> Vec<(String, String)> {
-    families
-        .iter()
-        .filter(|f| f.desc.name == "mikrotik_health_state")
-        .flat_map(|f| &f.samples)
+    samples_named(families, "mikrotik_health_state")
         .map(|s| (s.labels[0].clone(), s.labels[1].clone()))
         .collect()
 }

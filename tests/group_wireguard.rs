@@ -4,6 +4,7 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{GroupError, Trace};
 use routeros_exporter::sim::RouterConfig;
@@ -35,10 +36,7 @@ async fn collect(
 }
 
 fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], Value)> {
-    families
-        .iter()
-        .filter(|f| f.desc.name == name)
-        .flat_map(|f| &f.samples)
+    samples_named(families, name)
         .map(|s| (s.labels.as_slice(), s.value))
         .collect()
 }

@@ -177,6 +177,7 @@ fn build(certificates: &[Row], clock: RouterClock) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::family::samples_named;
     use crate::collect::fixture::rows;
 
     /// 2026-03-01 12:00:00.
@@ -185,10 +186,7 @@ mod tests {
     const CA_AFTER: i64 = 1_798_891_200;
 
     fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, f64)> {
-        families
-            .iter()
-            .filter(|f| f.desc.name == name)
-            .flat_map(|f| &f.samples)
+        samples_named(families, name)
             .map(|s| (s.labels.clone(), s.value.as_f64()))
             .collect()
     }

@@ -291,6 +291,7 @@ fn groups(counts: Counts, options: &ConntrackOptions) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::family::samples_named;
     use crate::collect::fixture::rows;
 
     fn options(group_by: &[ConntrackKey], top_n: usize) -> ConntrackOptions {
@@ -309,10 +310,7 @@ mod tests {
     }
 
     fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, f64)> {
-        families
-            .iter()
-            .filter(|f| f.desc.name == name)
-            .flat_map(|f| &f.samples)
+        samples_named(families, name)
             .map(|s| (s.labels.clone(), s.value.as_f64()))
             .collect()
     }

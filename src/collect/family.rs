@@ -167,6 +167,15 @@ impl Family {
     }
 }
 
+/// Every sample of the families named `name` (test assertions, and the probe's
+/// look-ups of uptime and counters).
+pub fn samples_named<'a>(families: &'a [Family], name: &str) -> impl Iterator<Item = &'a Sample> {
+    families
+        .iter()
+        .filter(move |f| f.desc.name == name)
+        .flat_map(|f| &f.samples)
+}
+
 /// Merges families with the same descriptor (e.g. the same metric filled by two
 /// groups or probes of two modules) so each family is rendered once and
 /// contiguously, and drops exact duplicate label sets (first wins).

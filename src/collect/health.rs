@@ -290,23 +290,18 @@ fn build(rows: &[Row]) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::family::samples_named;
     use crate::collect::fixture::rows;
     use crate::sim::menus::testkit::Fixture;
 
     fn value(families: &[Family], name: &str, sensor: &str) -> Option<f64> {
-        families
-            .iter()
-            .filter(|f| f.desc.name == name)
-            .flat_map(|f| &f.samples)
+        samples_named(families, name)
             .find(|s| s.labels[0] == sensor)
             .map(|s| s.value.as_f64())
     }
 
     fn states(families: &[Family]) -> Vec<(String, String)> {
-        families
-            .iter()
-            .filter(|f| f.desc.name == "mikrotik_health_state")
-            .flat_map(|f| &f.samples)
+        samples_named(families, "mikrotik_health_state")
             .map(|s| (s.labels[0].clone(), s.labels[1].clone()))
             .collect()
     }

@@ -214,15 +214,13 @@ fn build(peers: &[Row], now_unix: i64) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::family::samples_named;
     use crate::collect::fixture::rows;
 
     const NOW: i64 = 1_772_366_400;
 
     fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-        families
-            .iter()
-            .filter(|f| f.desc.name == name)
-            .flat_map(|f| &f.samples)
+        samples_named(families, name)
             .map(|s| (s.labels.clone(), s.value))
             .collect()
     }

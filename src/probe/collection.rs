@@ -3,6 +3,7 @@
 
 use super::state::Observation;
 use super::*;
+use crate::collect::family::{Value, samples_named};
 
 impl Prober {
     /// One collection: session, groups concurrently, state update.
@@ -268,21 +269,16 @@ fn api_port_up(families: &[Family]) -> bool {
 
 /// What the state tracker needs from a collection: uptime and interface counters.
 fn observe(collection: &Collection) -> Observation {
-    let find = |name: &str| collection.families.iter().find(|f| f.desc.name == name);
-    let uptime_seconds = find("mikrotik_system_uptime_seconds")
-        .and_then(|f| f.samples.first())
+    let families = &collection.families;
+    let uptime_seconds = samples_named(families, "mikrotik_system_uptime_seconds")
+        .next()
         .map(|s| s.value.as_f64());
-    let counters = find("mikrotik_interface_rx_bytes_total")
-        .map(|f| {
-            f.samples
-                .iter()
-                .filter_map(|s| match s.value {
-                    crate::collect::family::Value::Int(v) => Some((s.labels.join("\u{1f}"), v)),
-                    _ => None,
-                })
-                .collect()
+    let counters = samples_named(families, "mikrotik_interface_rx_bytes_total")
+        .filter_map(|s| match s.value {
+            Value::Int(v) => Some((s.labels.join("\u{1f}"), v)),
+            _ => None,
         })
-        .unwrap_or_default();
+        .collect();
     Observation {
         success: collection.success,
         duration: collection.duration,
