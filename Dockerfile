@@ -4,7 +4,13 @@
 #   docker build -t routeros-exporter .
 #   docker run -p 9436:9436 -e ROUTER_PASSWORD=... \
 #       -v "$PWD/config.yml:/etc/routeros-exporter/config.yml:ro" routeros-exporter
-#   docker run -p 9436:9436 routeros-exporter --demo     # built-in simulator
+#
+# The image carries the lean exporter (built without the `demo` feature: no
+# simulator, no certificate generator; smaller and nothing in it that only a
+# demo needs). To try it without routers, build the demo variant:
+#
+#   docker build --build-arg FEATURES=demo -t routeros-exporter:demo .
+#   docker run -p 9436:9436 routeros-exporter:demo --demo
 
 # ---- build -----------------------------------------------------------------
 # rust:1.95 on bookworm, the runtime's Debian release: a binary linked on a
@@ -12,10 +18,13 @@
 # not start on bookworm-slim.
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
-# Everything the manifest names (lib, both bins, the bench target); target/
-# and .git are kept out by .dockerignore.
+# Cargo features of the exporter: empty for the lean binary, `demo` for --demo.
+ARG FEATURES=""
+# Everything the workspace manifests name (the exporter, crates/, benches);
+# target/ and .git are kept out by .dockerignore.
 COPY . .
-RUN cargo build --release --locked --bin routeros-exporter \
+RUN cargo build --release --locked -p routeros-exporter --bin routeros-exporter \
+        --no-default-features --features "$FEATURES" \
  && install -D -m 0755 target/release/routeros-exporter /out/routeros-exporter
 
 # ---- runtime ---------------------------------------------------------------

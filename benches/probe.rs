@@ -5,20 +5,26 @@
 //! 2. a `conntrack` probe over a 200,000-row connection table: duration and the
 //!    exporter's peak-memory growth, against buffering the same rows whole.
 //!
-//! The simulator runs as a separate process (`routeros-sim`) so its memory does
-//! not count against the exporter's.
+//! The simulator runs in a separate process (this binary re-executed) so its
+//! memory does not count against the exporter's.
 
+use routeros::{Command, Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect;
 use routeros_exporter::config::{self, Config};
 use routeros_exporter::probe::render::{self, Format};
 use routeros_exporter::probe::{ProbeRequest, Prober, ProberOptions};
-use routeros_exporter::routeros::{Command, Endpoint, Pool, PoolConfig};
+use routeros_sim::menus::Scale;
+use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command as Process, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The simulator, in a child process of its own so that its memory does not
+/// count against the exporter's: this bench binary re-executed with
+/// `--simulator CONNTRACK_ROWS` (the `routeros-sim` binary belongs to another
+/// package, so Cargo does not build it for this bench).
 struct Sim {
     child: Child,
     addr: SocketAddr,
@@ -31,27 +37,45 @@ impl Drop for Sim {
     }
 }
 
-fn start_sim(extra: &[&str]) -> Sim {
-    let mut child = Process::new(env!("CARGO_BIN_EXE_routeros-sim"))
-        .args(["--listen", "127.0.0.1:0", "--uptime", "3d"])
-        .args(extra)
+/// First argument of the child process that runs the simulator.
+const SIMULATOR_ARG: &str = "--simulator";
+
+fn start_sim(conntrack_rows: usize) -> Sim {
+    let exe = std::env::current_exe().expect("bench executable path");
+    let mut child = Process::new(exe)
+        .args([SIMULATOR_ARG, &conntrack_rows.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("routeros-sim starts");
+        .expect("simulator child starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
     BufReader::new(stdout)
         .read_line(&mut line)
-        .expect("router line");
-    // "router r1 version 7.16 api 127.0.0.1:PORT"
+        .expect("api address line");
     let addr = line
-        .split_whitespace()
-        .skip_while(|w| *w != "api")
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .expect("api address on the first line");
+        .trim()
+        .parse()
+        .expect("the child prints its API address");
     Sim { child, addr }
+}
+
+/// The child: one RouterOS 7 router, up for 3 days, with `conntrack_rows`
+/// connections; prints its API address, then serves until killed.
+fn run_simulator(conntrack_rows: usize) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let mut router = RouterConfig::v7("r1");
+        router.initial_uptime = Duration::from_secs(3 * 86_400);
+        router.scale.conntrack = conntrack_rows;
+        let sim = Simulator::start(SimConfig {
+            routers: vec![router],
+        })
+        .await
+        .expect("simulator starts");
+        println!("{}", sim.routers()[0].addr());
+        std::future::pending::<()>().await;
+    });
 }
 
 fn peak_rss_kib() -> u64 {
@@ -76,12 +100,17 @@ fn config_for(addr: SocketAddr) -> Config {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(SIMULATOR_ARG) {
+        let rows = args.get(2).and_then(|n| n.parse().ok()).expect("row count");
+        return run_simulator(rows);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let small = start_sim(&[]);
+        let small = start_sim(Scale::default().conntrack);
         let prober = Arc::new(Prober::new(config_for(small.addr), ProberOptions::default(), None));
         let request = |module: &str| ProbeRequest {
             target: "bench".into(),
@@ -113,7 +142,7 @@ fn main() {
         );
         drop(small);
 
-        let big = start_sim(&["--scale-conntrack", "200000"]);
+        let big = start_sim(200_000);
         let endpoint = Endpoint {
             address: big.addr.to_string(),
             username: "admin".into(),

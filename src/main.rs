@@ -4,7 +4,6 @@ use clap::{Parser, ValueEnum};
 use routeros_exporter::config::{self, Config};
 use routeros_exporter::http::{self, App};
 use routeros_exporter::probe::ProberOptions;
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
 use routeros_exporter::{collect, logging};
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -117,27 +116,63 @@ fn load(cli: &Cli) -> Result<Config, String> {
     }
 }
 
-/// How long the demo routers pretend to have been up.
-const DEMO_UPTIME: Duration = Duration::from_secs(3 * 86_400 + 4 * 3_600);
+/// `--demo`: simulated routers in this process, and a config that probes them.
+#[cfg(feature = "demo")]
+mod demo {
+    use routeros_exporter::{collect, config};
+    use routeros_sim::{RouterConfig, SimConfig, Simulator};
+    use std::net::SocketAddr;
+    use std::time::Duration;
 
-async fn start_demo() -> Result<(Simulator, Config), String> {
-    // Routers that have been up for a while, so counters and handshakes show.
-    let mut routers = vec![RouterConfig::v7("demo"), RouterConfig::v6("demo-v6")];
-    for router in &mut routers {
-        router.initial_uptime = DEMO_UPTIME;
+    /// How long the demo routers pretend to have been up, so counters and
+    /// WireGuard handshakes show.
+    const DEMO_UPTIME: Duration = Duration::from_secs(3 * 86_400 + 4 * 3_600);
+
+    /// Keeps the simulated routers running while it lives.
+    pub struct Demo {
+        _simulator: Simulator,
     }
-    let simulator = Simulator::start(SimConfig { routers })
-        .await
-        .map_err(|e| format!("demo simulator: {e}"))?;
-    let addresses: Vec<(String, SocketAddr)> = simulator
-        .routers()
-        .iter()
-        .map(|r| (r.name().to_string(), r.addr()))
-        .collect();
-    for (name, addr) in &addresses {
-        tracing::info!(target_name = %name, %addr, "demo router started");
+
+    /// Starts a RouterOS 7 router `demo` and a RouterOS 6 router `demo-v6`.
+    pub async fn start() -> Result<(Demo, config::Config), String> {
+        let mut routers = vec![RouterConfig::v7("demo"), RouterConfig::v6("demo-v6")];
+        for router in &mut routers {
+            router.initial_uptime = DEMO_UPTIME;
+        }
+        let simulator = Simulator::start(SimConfig { routers })
+            .await
+            .map_err(|e| format!("demo simulator: {e}"))?;
+        let addresses: Vec<(String, SocketAddr)> = simulator
+            .routers()
+            .iter()
+            .map(|r| (r.name().to_string(), r.addr()))
+            .collect();
+        for (name, addr) in &addresses {
+            tracing::info!(target_name = %name, %addr, "demo router started");
+        }
+        let config = config::demo(&addresses, &collect::group_names());
+        Ok((
+            Demo {
+                _simulator: simulator,
+            },
+            config,
+        ))
     }
-    Ok((simulator, config::demo(&addresses, &collect::group_names())))
+}
+
+/// A build without the `demo` feature has no simulator to start.
+#[cfg(not(feature = "demo"))]
+mod demo {
+    /// Never built: there is nothing to keep running.
+    pub enum Demo {}
+
+    pub async fn start() -> Result<(Demo, routeros_exporter::config::Config), String> {
+        Err(
+            "--demo is not available: this binary was built without the `demo` feature \
+             (cargo build --release builds it with the feature)"
+                .to_string(),
+        )
+    }
 }
 
 /// STARTUP_CONNECTIVITY_TEST / STRICT_STARTUP_MODE, as the original exporter.
@@ -208,9 +243,10 @@ fn reload_on_sighup(app: Arc<App>) {
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let (demo, config) = if cli.demo {
-        let (simulator, config) = start_demo().await?;
-        (Some(simulator), config)
+    // The demo routers (if any) serve until `run` returns.
+    let (_demo, config) = if cli.demo {
+        let (demo, config) = demo::start().await?;
+        (Some(demo), config)
     } else {
         (None, load(&cli)?)
     };
@@ -270,7 +306,6 @@ async fn run(cli: Cli) -> Result<(), String> {
     app.prober
         .shutdown(tokio::time::Instant::now() + Duration::from_secs(2))
         .await;
-    drop(demo);
     tracing::info!("stopped");
     Ok(())
 }

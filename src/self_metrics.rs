@@ -6,7 +6,6 @@
 //! twice.
 
 use crate::probe::{Collection, GroupStatus, ProbeObserver, Prober};
-use crate::routeros::pool::CloseReason;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -15,6 +14,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use routeros::pool::CloseReason;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -227,18 +227,17 @@ impl Collector for RuntimeCollector {
         )?;
         if let Some(prober) = self.prober.get().and_then(Weak::upgrade) {
             let config = prober.config();
-            let stats: Vec<(String, crate::routeros::PoolStats)> = config
+            let stats: Vec<(String, routeros::PoolStats)> = config
                 .targets
                 .keys()
                 .map(|t| (t.clone(), prober.pool_stats(t)))
                 .collect();
-            let per_target =
-                |f: &dyn Fn(&crate::routeros::PoolStats) -> u64| -> Vec<(Labels, u64)> {
-                    stats
-                        .iter()
-                        .map(|(t, s)| (vec![("target".to_string(), t.clone())], f(s)))
-                        .collect()
-                };
+            let per_target = |f: &dyn Fn(&routeros::PoolStats) -> u64| -> Vec<(Labels, u64)> {
+                stats
+                    .iter()
+                    .map(|(t, s)| (vec![("target".to_string(), t.clone())], f(s)))
+                    .collect()
+            };
             let gauges: [PoolFamily; 2] = [
                 (
                     "routeros_exporter_sessions_open",

@@ -3,7 +3,7 @@
 //! passwords kept out of the logs. The simulator runs in this test process on
 //! 127.0.0.1; the binary connects to it.
 
-use routeros_exporter::sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
+use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

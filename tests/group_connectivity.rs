@@ -4,12 +4,12 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros::TlsSettings;
 use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{Context, Trace, group};
 use routeros_exporter::config::{ExtraPort, Module, Target};
-use routeros_exporter::routeros::TlsSettings;
-use routeros_exporter::sim::RouterConfig;
+use routeros_sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;

@@ -6,10 +6,10 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros::Command;
 use routeros_exporter::collect::family::{Family, Sample, Value};
 use routeros_exporter::collect::{GroupError, Trace};
-use routeros_exporter::routeros::Command;
-use routeros_exporter::sim::RouterConfig;
+use routeros_sim::RouterConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

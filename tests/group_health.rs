@@ -5,11 +5,11 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::family::samples_named;
-use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
-use routeros_exporter::sim::{Personality, RouterConfig, SimConfig, Simulator, Version};
+use routeros_sim::{Personality, RouterConfig, SimConfig, Simulator, Version};
 use std::sync::Arc;
 use std::time::Duration;
 use support::Probe;

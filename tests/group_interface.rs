@@ -5,11 +5,11 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros::{Command, Row};
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{GroupError, Trace};
 use routeros_exporter::config::{Glob, InterfaceOptions};
-use routeros_exporter::routeros::{Command, Row};
-use routeros_exporter::sim::RouterConfig;
+use routeros_sim::RouterConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,7 +7,7 @@ mod support;
 use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{GroupError, Trace};
-use routeros_exporter::sim::RouterConfig;
+use routeros_sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
 use support::Probe;

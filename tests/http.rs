@@ -9,7 +9,7 @@ use routeros_exporter::collect::group_names;
 use routeros_exporter::config::{self, Config};
 use routeros_exporter::http::{App, router};
 use routeros_exporter::probe::ProberOptions;
-use routeros_exporter::sim::{Faults, RouterConfig, RouterHandle, SimConfig, Simulator};
+use routeros_sim::{Faults, RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -5,7 +5,7 @@
 use routeros_exporter::collect;
 use routeros_exporter::config;
 use routeros_exporter::probe::{ProbeRequest, Prober, ProberOptions};
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
+use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 

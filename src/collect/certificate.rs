@@ -14,7 +14,7 @@
 
 use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupFuture, parse};
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 
 /// The `certificate` group.
 pub struct Certificate;
@@ -282,8 +282,8 @@ mod tests {
 
     #[test]
     fn no_duplicate_series_on_simulator_data() {
-        use crate::sim::menus::registry;
-        use crate::sim::menus::testkit::{Fixture, NOW as SIM_NOW};
+        use routeros_sim::menus::registry;
+        use routeros_sim::menus::testkit::{Fixture, NOW as SIM_NOW};
         let menu = registry()
             .into_iter()
             .find(|m| m.path() == "/certificate")

@@ -9,7 +9,7 @@
 
 use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupError, GroupFuture};
-use crate::routeros::Error;
+use routeros::Error;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;

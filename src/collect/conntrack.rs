@@ -16,7 +16,7 @@
 use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupError, GroupFuture, parse};
 use crate::config::{ConntrackKey, ConntrackOptions};
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 use std::collections::HashMap;
 use tokio::time::Instant;
 
@@ -458,8 +458,8 @@ mod tests {
 
     #[test]
     fn no_duplicate_series_on_simulator_data() {
-        use crate::sim::menus::registry;
-        use crate::sim::menus::testkit::Fixture;
+        use routeros_sim::menus::registry;
+        use routeros_sim::menus::testkit::Fixture;
         for f in [Fixture::v6(), Fixture::v7()] {
             let view = f.view(0, 1_000);
             let menu = registry()

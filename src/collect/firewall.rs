@@ -13,7 +13,7 @@
 
 use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, Trace, parse};
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 use std::collections::HashSet;
 
 /// The `firewall` group.
@@ -210,8 +210,8 @@ mod tests {
     use super::*;
     use crate::collect::family::Value;
     use crate::collect::fixture::rows;
-    use crate::routeros::Error;
-    use crate::sim::menus::testkit::Fixture;
+    use routeros::Error;
+    use routeros_sim::menus::testkit::Fixture;
 
     fn find<'f>(f: &'f [Family], name: &str) -> &'f Family {
         f.iter()
@@ -249,7 +249,7 @@ mod tests {
 
     /// The simulator's rows of every table this personality has.
     fn sim_tables(f: &Fixture, uptime: u64) -> Vec<(&'static Table, Vec<Row>)> {
-        let menus = crate::sim::menus::registry();
+        let menus = routeros_sim::menus::registry();
         TABLES
             .iter()
             .filter_map(|t| {

@@ -13,7 +13,7 @@
 
 use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupFuture, parse};
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 use std::collections::HashSet;
 
 /// The `health` group.
@@ -292,7 +292,7 @@ mod tests {
     use super::*;
     use crate::collect::family::samples_named;
     use crate::collect::fixture::rows;
-    use crate::sim::menus::testkit::Fixture;
+    use routeros_sim::menus::testkit::Fixture;
 
     fn value(families: &[Family], name: &str, sensor: &str) -> Option<f64> {
         samples_named(families, name)
@@ -491,7 +491,7 @@ mod tests {
     /// series; CHR/x86 (index 3) has none.
     #[test]
     fn simulator_boards() {
-        let menu = crate::sim::menus::registry()
+        let menu = routeros_sim::menus::registry()
             .into_iter()
             .find(|m| m.path() == "/system/health")
             .expect("health menu");

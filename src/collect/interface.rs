@@ -10,7 +10,7 @@
 use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupFuture, parse};
 use crate::config::InterfaceOptions;
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 use std::collections::HashSet;
 
 /// The `interface` group.
@@ -318,7 +318,7 @@ mod tests {
     use crate::collect::family::Value;
     use crate::collect::fixture::rows;
     use crate::config::Glob;
-    use crate::sim::menus::testkit::Fixture;
+    use routeros_sim::menus::testkit::Fixture;
 
     fn build(rows: &[Row], options: &InterfaceOptions) -> Vec<Family> {
         let mut b = Builder::new(options);
@@ -347,7 +347,7 @@ mod tests {
 
     /// The simulator's `/interface` rows at `uptime` seconds after boot.
     fn sim_rows(f: &Fixture, uptime: u64) -> Vec<Row> {
-        let menu = crate::sim::menus::registry()
+        let menu = routeros_sim::menus::registry()
             .into_iter()
             .find(|m| m.path() == "/interface")
             .expect("interface menu");

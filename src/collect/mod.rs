@@ -20,8 +20,8 @@ mod system;
 mod wireguard;
 
 use crate::config::{Module, Target};
-use crate::routeros::{Command, Error, Row, Session};
 use family::{Family, MetricDesc};
+use routeros::{Command, Error, Row, Session};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -218,7 +218,7 @@ impl Trace {
 /// Helpers shared by the groups' unit tests: recorded reply fixtures as rows.
 #[cfg(test)]
 pub(crate) mod fixture {
-    use crate::routeros::Row;
+    use routeros::Row;
 
     /// Parses a compact fixture: one row per line, `key=value` words separated by
     /// two spaces (so values may contain single spaces).

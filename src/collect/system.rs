@@ -6,7 +6,7 @@
 
 use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, parse};
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 
 /// The `system` group.
 pub struct System;

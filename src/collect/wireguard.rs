@@ -10,7 +10,7 @@
 
 use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupFuture, parse};
-use crate::routeros::{Command, Row};
+use routeros::{Command, Row};
 use std::collections::HashMap;
 
 /// The `wireguard` group.
@@ -340,9 +340,9 @@ mod tests {
 
     #[test]
     fn no_duplicate_series_on_simulator_data() {
-        use crate::sim::menus::registry;
-        use crate::sim::menus::testkit::Fixture;
-        use crate::sim::personality::{Personality, Version};
+        use routeros_sim::menus::registry;
+        use routeros_sim::menus::testkit::Fixture;
+        use routeros_sim::personality::{Personality, Version};
         let menu = registry()
             .into_iter()
             .find(|m| m.path() == "/interface/wireguard/peers")

@@ -10,7 +10,7 @@ use crate::config::model::{
     Auth, Config, ConfigSource, DEFAULT_API_PORT, DEFAULT_API_SSL_PORT, ExtraPort, Global,
     MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, SessionLimits, Target,
 };
-use crate::routeros::tls::{TlsSettings, parse_fingerprint};
+use routeros::tls::{TlsSettings, is_valid_server_name, parse_fingerprint};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -368,7 +368,7 @@ impl Loader<'_> {
             ));
         }
         if let Some(name) = &raw.server_name
-            && rustls::pki_types::ServerName::try_from(name.as_str()).is_err()
+            && !is_valid_server_name(name)
         {
             return Err((
                 path.key("server_name"),

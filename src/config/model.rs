@@ -1,8 +1,8 @@
 //! The loaded, validated configuration: what the rest of the exporter uses.
 
 use crate::config::glob::{Glob, any_matches};
-use crate::routeros::pool::Endpoint;
-use crate::routeros::tls::TlsSettings;
+use routeros::pool::Endpoint;
+use routeros::tls::TlsSettings;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -3,7 +3,7 @@
 
 use super::state::{ResetReason, TargetState};
 use crate::collect::family::{Family, MetricDesc, metric};
-use crate::routeros::PoolStats;
+use routeros::PoolStats;
 
 metric!(
     pub PROBE_SUCCESS,

@@ -18,7 +18,7 @@ pub mod state;
 use crate::collect::family::{Family, merge};
 use crate::collect::{self, Context, Group, GroupError, Trace};
 use crate::config::{Config, Module, Target};
-use crate::routeros::{Error, Pool, PoolConfig, PoolStats, Session};
+use routeros::{Error, Pool, PoolConfig, PoolStats, Session};
 use state::{Health, HealthStatus, TargetState};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -495,7 +495,7 @@ fn apply_session_limits(pool: &Pool, config: &Config) {
         if let Some(endpoint) = config.endpoint(name) {
             pool.set_limits(
                 endpoint.key(),
-                crate::routeros::pool::SessionLimits {
+                routeros::pool::EndpointLimits {
                     max_sessions: target.sessions.max.max(1),
                     idle_timeout: target.sessions.idle_timeout,
                 },

@@ -5,12 +5,12 @@
 //! Each test crate includes this module with `#[allow(dead_code)] mod support;`
 //! (not every test uses every helper).
 
+use routeros::Session;
+use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::{Context, GroupError, Trace, group};
 use routeros_exporter::config::{Module, SessionLimits, Target};
-use routeros_exporter::routeros::Session;
-use routeros_exporter::routeros::pool::{Endpoint, Pool, PoolConfig};
-use routeros_exporter::sim::{RouterConfig, SimConfig, Simulator};
+use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,0 +1,638 @@
+//! `/interface` and `/interface/ethernet` (with `monitor`).
+//!
+//! Every router has `scale.interfaces` ethernet ports with fixed roles:
+//! `ether1` is the uplink (comment `uplink=isp1`, fast enough that its byte
+//! counters pass 2^32 within two minutes of boot), `ether2` has a CP1251
+//! comment (invalid UTF-8), `ether3` a UTF-8 comment, a 100 Mbps link and
+//! link flaps; the second-to-last port never came up and the last one is
+//! disabled. Then come `bridge1`, `vlan100`, a loopback, `wireguard1` (v7)
+//! and the dynamic PPPoE session `<pppoe-user1>`.
+
+use super::format::{self, DateStyle, boolean, cp1251, id};
+use super::synth::{counter_since, hash, pick};
+use super::{Menu, RouterView, SimRow, push};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The interface menus.
+pub fn menus() -> Vec<Arc<dyn Menu>> {
+    vec![Arc::new(Interfaces), Arc::new(Ethernet)]
+}
+
+/// Link flaps of the flapping port: (seconds after boot of going down, back up).
+const FLAPS: [(u64, u64); 3] = [(120, 125), (3_720, 3_731), (86_520, 86_522)];
+
+/// What an ethernet port is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Uplink,
+    Cp1251,
+    Flappy,
+    Normal,
+    NeverUp,
+    Disabled,
+}
+
+fn role(i: usize, n: usize) -> Role {
+    match i {
+        0 => Role::Uplink,
+        _ if n >= 3 && i == n - 1 => Role::Disabled,
+        _ if n >= 4 && i == n - 2 => Role::NeverUp,
+        1 => Role::Cp1251,
+        2 => Role::Flappy,
+        _ => Role::Normal,
+    }
+}
+
+/// Interface type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ether(Role),
+    Bridge,
+    Vlan,
+    Loopback,
+    Wg,
+    Pppoe,
+}
+
+/// One simulated interface, before rendering.
+#[derive(Debug)]
+struct Iface {
+    id: u64,
+    name: String,
+    kind: Kind,
+    type_name: &'static str,
+    mtu: String,
+    actual_mtu: u64,
+    l2mtu: Option<u64>,
+    mac: Option<String>,
+    comment: Option<Vec<u8>>,
+    dynamic: Option<bool>,
+    slave: bool,
+    /// Seconds after boot the link first came up (`None`: never, or disabled).
+    up_at: Option<u64>,
+    /// Receive rate in bytes/s (transmit derives from it).
+    rx_rate: u64,
+    tx_rate: u64,
+    seed: u64,
+}
+
+/// The state of a link at the view's uptime.
+struct LinkState {
+    running: bool,
+    link_downs: u64,
+    last_up: Option<u64>,
+    last_down: Option<u64>,
+}
+
+impl Iface {
+    fn disabled(&self) -> bool {
+        self.kind == Kind::Ether(Role::Disabled)
+    }
+
+    fn link(&self, up: u64) -> LinkState {
+        let Some(first) = self.up_at.filter(|&t| t <= up) else {
+            return LinkState {
+                running: false,
+                link_downs: 0,
+                last_up: None,
+                last_down: None,
+            };
+        };
+        let mut st = LinkState {
+            running: true,
+            link_downs: 0,
+            last_up: Some(first),
+            last_down: None,
+        };
+        if self.kind == Kind::Ether(Role::Flappy) {
+            for (down, back) in FLAPS.iter().filter(|(d, _)| *d <= up) {
+                st.link_downs += 1;
+                st.last_down = Some(*down);
+                st.running = *back <= up;
+                if st.running {
+                    st.last_up = Some(*back);
+                }
+            }
+        }
+        st
+    }
+
+    /// Counter of `rate` units/s since the link came up (0 when never up).
+    fn count(&self, view: &RouterView<'_>, rate: u64, salt: u64) -> u64 {
+        match self.up_at {
+            Some(start) => counter_since(
+                rate,
+                view.uptime,
+                Duration::from_secs(start),
+                self.seed ^ salt,
+            ),
+            None => 0,
+        }
+    }
+}
+
+/// Builds the router's interfaces in `.id` order.
+fn interfaces(view: &RouterView<'_>) -> Vec<Iface> {
+    let v7 = view.personality.is_v7();
+    let n = view.scale.interfaces;
+    let idx = view.index as u64;
+    let mac_of = |port: u64| {
+        let [_, _, _, _, _, _, a, b] = (idx << 16 | port).to_be_bytes();
+        format::mac([0xE4, 0x8D, 0x8C, a, b, 0xA0])
+    };
+    let mut out = Vec::with_capacity(n + 6);
+    if v7 {
+        out.push(Iface {
+            id: 0,
+            name: "lo".to_owned(),
+            kind: Kind::Loopback,
+            type_name: "loopback",
+            mtu: "65536".to_owned(),
+            actual_mtu: 65_536,
+            l2mtu: None,
+            mac: Some(format::mac([0; 6])),
+            comment: None,
+            dynamic: None,
+            slave: false,
+            up_at: Some(0),
+            rx_rate: 40,
+            tx_rate: 40,
+            seed: hash(&[idx, 0x10]),
+        });
+    }
+    for i in 0..n {
+        let role = role(i, n);
+        let seed = hash(&[idx, i as u64]);
+        let (rx_rate, tx_rate) = match role {
+            Role::Uplink => (
+                40_000_000 * (1 + idx % 3),
+                6_000_000 + pick(seed, 0, 1_000_000),
+            ),
+            Role::NeverUp | Role::Disabled => (0, 0),
+            _ => (
+                pick(seed, 20_000, 900_000),
+                pick(seed >> 20, 50_000, 4_000_000),
+            ),
+        };
+        let comment = match role {
+            Role::Uplink => Some(b"uplink=isp1".to_vec()),
+            Role::Cp1251 => Some(cp1251("апартамент 12")),
+            Role::Flappy => Some("Склад – 2 этаж".as_bytes().to_vec()),
+            _ => None,
+        };
+        out.push(Iface {
+            id: 0,
+            name: format!("ether{}", i + 1),
+            kind: Kind::Ether(role),
+            type_name: "ether",
+            mtu: "1500".to_owned(),
+            actual_mtu: 1500,
+            l2mtu: Some(1592),
+            mac: Some(mac_of(i as u64 + 1)),
+            comment,
+            dynamic: None,
+            slave: i > 0,
+            up_at: match role {
+                Role::NeverUp | Role::Disabled => None,
+                _ => Some(3 + i as u64),
+            },
+            rx_rate,
+            tx_rate,
+            seed,
+        });
+    }
+    let bridge_mac = mac_of(2);
+    out.push(Iface {
+        id: 0,
+        name: "bridge1".to_owned(),
+        kind: Kind::Bridge,
+        type_name: "bridge",
+        mtu: (if v7 { "auto" } else { "1500" }).to_owned(),
+        actual_mtu: 1500,
+        l2mtu: Some(1592),
+        mac: Some(bridge_mac.clone()),
+        comment: None,
+        dynamic: v7.then_some(false),
+        slave: false,
+        up_at: Some(5),
+        rx_rate: 1_500_000,
+        tx_rate: 9_000_000,
+        seed: hash(&[idx, 0x20]),
+    });
+    out.push(Iface {
+        id: 0,
+        name: "vlan100".to_owned(),
+        kind: Kind::Vlan,
+        type_name: "vlan",
+        mtu: "1500".to_owned(),
+        actual_mtu: 1500,
+        l2mtu: Some(1588),
+        mac: Some(bridge_mac),
+        comment: Some(b"mgmt".to_vec()),
+        dynamic: None,
+        slave: false,
+        up_at: Some(6),
+        rx_rate: 2_000,
+        tx_rate: 12_000,
+        seed: hash(&[idx, 0x30]),
+    });
+    if v7 {
+        out.push(Iface {
+            id: 0,
+            name: "wireguard1".to_owned(),
+            kind: Kind::Wg,
+            type_name: "wg",
+            mtu: "1420".to_owned(),
+            actual_mtu: 1420,
+            l2mtu: None,
+            mac: None,
+            comment: None,
+            dynamic: None,
+            slave: false,
+            up_at: Some(4),
+            rx_rate: 250_000,
+            tx_rate: 60_000,
+            seed: hash(&[idx, 0x40]),
+        });
+    } else {
+        out.push(Iface {
+            id: 0,
+            name: "loopback".to_owned(),
+            kind: Kind::Loopback,
+            type_name: "bridge",
+            mtu: "1500".to_owned(),
+            actual_mtu: 1500,
+            l2mtu: Some(65_535),
+            mac: Some(format::mac([0x42, 0xCB, 0x8A, 0x1D, 0xB3, idx as u8])),
+            comment: Some(b"Loopback1".to_vec()),
+            dynamic: None,
+            slave: false,
+            up_at: Some(2),
+            rx_rate: 40,
+            tx_rate: 40,
+            seed: hash(&[idx, 0x10]),
+        });
+    }
+    out.push(Iface {
+        id: 0,
+        name: "<pppoe-user1>".to_owned(),
+        kind: Kind::Pppoe,
+        type_name: "pppoe-in",
+        mtu: "1480".to_owned(),
+        actual_mtu: 1480,
+        l2mtu: None,
+        mac: None,
+        comment: None,
+        dynamic: Some(true),
+        slave: false,
+        up_at: Some(45),
+        rx_rate: 30_000,
+        tx_rate: 350_000,
+        seed: hash(&[idx, 0x50]),
+    });
+    // Ids follow creation order; the dynamic session came much later.
+    for (i, f) in out.iter_mut().enumerate() {
+        f.id = i as u64 + 1 + if f.kind == Kind::Pppoe { 0x10 } else { 0 };
+    }
+    out
+}
+
+/// `/interface`: all interfaces with their counters.
+struct Interfaces;
+
+impl Interfaces {
+    fn render(view: &RouterView<'_>, f: &Iface) -> SimRow {
+        let up = view.uptime.as_secs();
+        let boot = view.now_unix - up as i64;
+        let style = DateStyle::of(view.personality);
+        let link = f.link(up);
+        let mut r: SimRow = Vec::with_capacity(32);
+        push(&mut r, ".id", id(f.id));
+        push(&mut r, "name", f.name.as_str());
+        if matches!(f.kind, Kind::Ether(_)) {
+            push(&mut r, "default-name", f.name.as_str());
+        }
+        push(&mut r, "type", f.type_name);
+        push(&mut r, "mtu", f.mtu.as_str());
+        push(&mut r, "actual-mtu", f.actual_mtu.to_string());
+        if let Some(l2) = f.l2mtu {
+            push(&mut r, "l2mtu", l2.to_string());
+        }
+        if matches!(f.kind, Kind::Ether(_)) {
+            push(&mut r, "max-l2mtu", "9578");
+        }
+        if let Some(mac) = &f.mac {
+            push(&mut r, "mac-address", mac.as_str());
+        }
+        if let Some(t) = link.last_down {
+            push(
+                &mut r,
+                "last-link-down-time",
+                format::date(boot + t as i64, style),
+            );
+        }
+        if let Some(t) = link.last_up {
+            push(
+                &mut r,
+                "last-link-up-time",
+                format::date(boot + t as i64, style),
+            );
+        }
+        push(&mut r, "link-downs", link.link_downs.to_string());
+        let rx = f.count(view, f.rx_rate, 1);
+        let tx = f.count(view, f.tx_rate, 2);
+        let (rx_size, tx_size) = if f.kind == Kind::Ether(Role::Uplink) {
+            (1_200, 400)
+        } else {
+            (700, 900)
+        };
+        let (rxp, txp) = (rx / rx_size, tx / tx_size);
+        let uplink = f.kind == Kind::Ether(Role::Uplink);
+        let flappy = f.kind == Kind::Ether(Role::Flappy);
+        let slow = |per: u64, on: bool| if on { f.count(view, 2, 3) / per } else { 0 };
+        for (k, v) in [
+            ("rx-byte", rx),
+            ("tx-byte", tx),
+            ("rx-packet", rxp),
+            ("tx-packet", txp),
+            ("rx-drop", slow(40, uplink)),
+            ("tx-drop", 0),
+            ("tx-queue-drop", slow(25, uplink)),
+            ("rx-error", slow(1_200, flappy)),
+            ("tx-error", 0),
+        ] {
+            push(&mut r, k, v.to_string());
+        }
+        let fast = matches!(f.kind, Kind::Ether(_) | Kind::Bridge | Kind::Vlan);
+        let fp = |v: u64| if fast { v / 10 * 9 } else { 0 };
+        for (k, v) in [
+            ("fp-rx-byte", fp(rx)),
+            ("fp-tx-byte", fp(tx)),
+            ("fp-rx-packet", fp(rxp)),
+            ("fp-tx-packet", fp(txp)),
+        ] {
+            push(&mut r, k, v.to_string());
+        }
+        if !view.personality.is_v7() && matches!(f.kind, Kind::Ether(_)) {
+            push(&mut r, "fast-path", "true");
+        }
+        push(&mut r, "running", boolean(link.running));
+        if f.slave {
+            push(&mut r, "slave", "true");
+        }
+        if let Some(d) = f.dynamic {
+            push(&mut r, "dynamic", boolean(d));
+        }
+        push(&mut r, "disabled", boolean(f.disabled()));
+        if let Some(c) = &f.comment {
+            push(&mut r, "comment", c.clone());
+        }
+        r
+    }
+}
+
+impl Menu for Interfaces {
+    fn path(&self) -> &'static str {
+        "/interface"
+    }
+
+    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
+        interfaces(view)
+            .iter()
+            .map(|f| Self::render(view, f))
+            .collect()
+    }
+}
+
+/// `/interface/ethernet`: the ethernet ports, and their `monitor`.
+struct Ethernet;
+
+impl Ethernet {
+    /// Link modes a port supports (v6 and v7 spell them differently).
+    fn modes(v7: bool, fast_only: bool) -> &'static str {
+        match (v7, fast_only) {
+            (true, false) => {
+                "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full,1G-baseT-half,1G-baseT-full"
+            }
+            (true, true) => "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full",
+            (false, false) => "10M-half,10M-full,100M-half,100M-full,1000M-half,1000M-full",
+            (false, true) => "10M-half,10M-full,100M-half,100M-full",
+        }
+    }
+}
+
+impl Menu for Ethernet {
+    fn path(&self) -> &'static str {
+        "/interface/ethernet"
+    }
+
+    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
+        let v7 = view.personality.is_v7();
+        interfaces(view)
+            .iter()
+            .filter(|f| matches!(f.kind, Kind::Ether(_)))
+            .map(|f| {
+                let link = f.link(view.uptime.as_secs());
+                let mac = f.mac.clone().unwrap_or_default();
+                let rx = f.count(view, f.rx_rate, 1);
+                let tx = f.count(view, f.tx_rate, 2);
+                let mut r: SimRow = Vec::with_capacity(24);
+                push(&mut r, ".id", id(f.id));
+                push(&mut r, "name", f.name.as_str());
+                push(&mut r, "default-name", f.name.as_str());
+                push(&mut r, "mtu", f.mtu.as_str());
+                push(&mut r, "l2mtu", "1592");
+                push(&mut r, "mac-address", mac.as_str());
+                push(&mut r, "orig-mac-address", mac);
+                push(&mut r, "arp", "enabled");
+                push(&mut r, "auto-negotiation", "true");
+                push(&mut r, "advertise", Self::modes(v7, false));
+                if !v7 {
+                    push(&mut r, "speed", "1Gbps");
+                    push(&mut r, "full-duplex", "true");
+                }
+                push(&mut r, "loop-protect", "default");
+                for (k, v) in [
+                    ("rx-bytes", rx),
+                    ("tx-bytes", tx),
+                    ("rx-packet", rx / 700),
+                    ("tx-packet", tx / 900),
+                    ("rx-broadcast", rx / 70_000),
+                    ("rx-multicast", rx / 35_000),
+                    ("tx-broadcast", tx / 90_000),
+                    ("tx-multicast", tx / 45_000),
+                ] {
+                    push(&mut r, k, v.to_string());
+                }
+                push(&mut r, "running", boolean(link.running));
+                if f.slave {
+                    push(&mut r, "slave", "true");
+                }
+                push(&mut r, "disabled", boolean(f.disabled()));
+                if let Some(c) = &f.comment {
+                    push(&mut r, "comment", c.clone());
+                }
+                r
+            })
+            .collect()
+    }
+
+    fn monitor(&self, view: &RouterView<'_>, item: &str) -> Option<SimRow> {
+        let ifaces = interfaces(view);
+        let f = ifaces
+            .iter()
+            .find(|f| matches!(f.kind, Kind::Ether(_)) && f.name == item)?;
+        let v7 = view.personality.is_v7();
+        let all = Self::modes(v7, false);
+        let mut r: SimRow = Vec::with_capacity(10);
+        push(&mut r, "name", f.name.as_str());
+        if f.link(view.uptime.as_secs()).running {
+            let hundred = f.kind == Kind::Ether(Role::Flappy);
+            push(&mut r, "status", "link-ok");
+            push(&mut r, "auto-negotiation", "done");
+            push(&mut r, "rate", if hundred { "100Mbps" } else { "1Gbps" });
+            push(&mut r, "full-duplex", "true");
+            push(&mut r, "tx-flow-control", "false");
+            push(&mut r, "rx-flow-control", "false");
+            push(&mut r, "advertising", all);
+            push(&mut r, "link-partner-advertising", Self::modes(v7, hundred));
+        } else {
+            push(&mut r, "status", "no-link");
+            push(&mut r, "auto-negotiation", "done");
+            push(&mut r, "advertising", all);
+            push(&mut r, "link-partner-advertising", "");
+        }
+        push(&mut r, "supported", all);
+        Some(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::menus::testkit::{Fixture, get, named, num, text};
+
+    #[test]
+    fn v7_interface_set() {
+        let f = Fixture::v7();
+        let rows = Interfaces.rows(&f.view(0, 3_600));
+        assert_eq!(rows.len(), f.scale.interfaces + 5);
+        let lo = &rows[0];
+        assert_eq!(text(lo, "name"), Some("lo"));
+        assert_eq!(text(lo, "type"), Some("loopback"));
+        assert_eq!(text(lo, ".id"), Some("*1"));
+        assert_eq!(text(named(&rows, "bridge1"), "mtu"), Some("auto"));
+        assert_eq!(text(named(&rows, "wireguard1"), "type"), Some("wg"));
+        let ppp = named(&rows, "<pppoe-user1>");
+        assert_eq!(text(ppp, "dynamic"), Some("true"));
+        assert!(get(ppp, "mac-address").is_none());
+        assert!(get(ppp, "l2mtu").is_none());
+        assert!(get(ppp, "comment").is_none());
+        let e1 = named(&rows, "ether1");
+        assert_eq!(text(e1, "default-name"), Some("ether1"));
+        assert_eq!(text(e1, "comment"), Some("uplink=isp1"));
+        let mac = text(e1, "mac-address").unwrap_or_default();
+        assert_eq!(mac, mac.to_uppercase());
+        assert!(
+            text(e1, "last-link-up-time").is_some_and(|d| d.starts_with("2026-03-01 ")),
+            "{e1:?}"
+        );
+    }
+
+    #[test]
+    fn v6_interface_set() {
+        let f = Fixture::v6();
+        let rows = Interfaces.rows(&f.view(0, 100_000));
+        assert_eq!(rows.len(), f.scale.interfaces + 4);
+        assert!(rows.iter().all(|r| get(r, "type") != Some(b"wg")));
+        assert_eq!(text(named(&rows, "bridge1"), "mtu"), Some("1500"));
+        assert_eq!(text(named(&rows, "loopback"), "type"), Some("bridge"));
+        let e3 = named(&rows, "ether3");
+        let down = text(e3, "last-link-down-time").unwrap_or_default();
+        assert!(down.starts_with("mar/01/2026 08:15:20"), "{down}");
+        assert_eq!(num(e3, "link-downs"), 3);
+        assert_eq!(text(e3, "fast-path"), Some("true"));
+    }
+
+    #[test]
+    fn comments_absent_present_and_encoded() {
+        let f = Fixture::v7();
+        let rows = Interfaces.rows(&f.view(1, 600));
+        let e2 = named(&rows, "ether2");
+        let c = get(e2, "comment").unwrap_or_default();
+        assert!(std::str::from_utf8(c).is_err());
+        assert_eq!(c, cp1251("апартамент 12"));
+        assert_eq!(
+            text(named(&rows, "ether3"), "comment"),
+            Some("Склад – 2 этаж")
+        );
+        assert!(get(named(&rows, "ether4"), "comment").is_none());
+    }
+
+    #[test]
+    fn special_ports() {
+        let f = Fixture::v7();
+        let rows = Interfaces.rows(&f.view(0, 5_000));
+        let never = named(&rows, "ether7");
+        assert_eq!(text(never, "running"), Some("false"));
+        assert_eq!(text(never, "disabled"), Some("false"));
+        assert!(get(never, "last-link-up-time").is_none());
+        assert_eq!(num(never, "rx-byte"), 0);
+        let off = named(&rows, "ether8");
+        assert_eq!(text(off, "running"), Some("false"));
+        assert_eq!(text(off, "disabled"), Some("true"));
+        assert_eq!(num(off, "tx-byte"), 0);
+        // Inside a flap window the port is down.
+        let flapping = Interfaces.rows(&f.view(0, 122));
+        assert_eq!(text(named(&flapping, "ether3"), "running"), Some("false"));
+    }
+
+    #[test]
+    fn counters_grow_then_reset_on_reboot() {
+        let f = Fixture::v7();
+        let at = |s| Interfaces.rows(&f.view(2, s));
+        let (a, b) = (at(3_600), at(7_200));
+        for name in ["ether1", "ether2", "bridge1", "<pppoe-user1>", "wireguard1"] {
+            for key in ["rx-byte", "tx-byte", "rx-packet", "tx-packet"] {
+                assert!(
+                    num(named(&b, name), key) > num(named(&a, name), key),
+                    "{name} {key}"
+                );
+            }
+        }
+        assert!(num(named(&b, "ether1"), "rx-byte") > u64::from(u32::MAX));
+        let rebooted = at(60);
+        assert!(num(named(&rebooted, "ether1"), "rx-byte") < num(named(&a, "ether1"), "rx-byte"));
+        assert!(num(named(&at(10), "ether2"), "rx-byte") < 10_000_000);
+        assert_eq!(at(7_200), b);
+        assert_ne!(Interfaces.rows(&f.view(3, 7_200)), b);
+    }
+
+    #[test]
+    fn ethernet_rows_and_monitor() {
+        let f = Fixture::v7();
+        let view = f.view(0, 1_000);
+        let rows = Ethernet.rows(&view);
+        assert_eq!(rows.len(), f.scale.interfaces);
+        assert!(num(named(&rows, "ether1"), "rx-bytes") > 0);
+        let m = Ethernet.monitor(&view, "ether1").unwrap_or_default();
+        assert_eq!(m[0].0, "name");
+        assert_eq!(text(&m, "status"), Some("link-ok"));
+        assert_eq!(text(&m, "rate"), Some("1Gbps"));
+        assert_eq!(text(&m, "full-duplex"), Some("true"));
+        assert!(text(&m, "advertising").is_some_and(|a| a.contains("1G-baseT-full")));
+        let m = Ethernet.monitor(&view, "ether3").unwrap_or_default();
+        assert_eq!(text(&m, "rate"), Some("100Mbps"));
+        let m = Ethernet.monitor(&view, "ether7").unwrap_or_default();
+        assert_eq!(text(&m, "status"), Some("no-link"));
+        assert!(get(&m, "rate").is_none() && get(&m, "full-duplex").is_none());
+        assert!(Ethernet.monitor(&view, "bridge1").is_none());
+        assert!(Ethernet.monitor(&view, "nope").is_none());
+        let f6 = Fixture::v6();
+        let m = Ethernet
+            .monitor(&f6.view(0, 1_000), "ether1")
+            .unwrap_or_default();
+        assert!(text(&m, "advertising").is_some_and(|a| a.contains("1000M-full")));
+    }
+}

@@ -1,0 +1,282 @@
+//! The simulated router's data, one file per menu family.
+//!
+//! A later metric group adds its menu here in one place: write a [`Menu`] in a new
+//! file and list it in [`registry`]. Menus render rows from a [`RouterView`] (the
+//! personality, the scale and the time since boot), so counters and uptime advance
+//! with time and reset on a simulated reboot.
+
+use crate::personality::Personality;
+use std::sync::Arc;
+use std::time::Duration;
+
+mod certificate;
+mod clock;
+mod conntrack;
+mod firewall;
+pub mod format;
+mod interface;
+pub mod synth;
+mod system;
+mod wireguard;
+
+/// One simulated item: `(property, raw value)` pairs in print order. Values are
+/// bytes so comments can carry non-UTF-8 code pages.
+pub type SimRow = Vec<(String, Vec<u8>)>;
+
+/// How much data a simulated router holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scale {
+    /// Number of ethernet-style interfaces (plus a few fixed special ones).
+    pub interfaces: usize,
+    /// Rules per firewall table (filter, nat, mangle, raw) and family.
+    pub firewall_rules: usize,
+    /// IPv4 connection-tracking rows.
+    pub conntrack: usize,
+    /// IPv6 connection-tracking rows.
+    pub conntrack_v6: usize,
+    /// WireGuard peers (v7 only).
+    pub wireguard_peers: usize,
+    /// Certificates (one of them always expired).
+    pub certificates: usize,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Self {
+            interfaces: 8,
+            firewall_rules: 6,
+            conntrack: 200,
+            conntrack_v6: 20,
+            wireguard_peers: 3,
+            certificates: 3,
+        }
+    }
+}
+
+/// What a menu may look at when rendering rows.
+#[derive(Debug, Clone)]
+pub struct RouterView<'a> {
+    /// Name of the simulated router (used in identity and to vary data).
+    pub name: &'a str,
+    /// Index of the router in its simulator (seeds deterministic variation).
+    pub index: usize,
+    /// Which RouterOS it pretends to be.
+    pub personality: &'a Personality,
+    /// Data sizes.
+    pub scale: &'a Scale,
+    /// Time since the (simulated) boot; counters derive from it.
+    pub uptime: Duration,
+    /// Current wall-clock time, seconds since the Unix epoch.
+    pub now_unix: i64,
+}
+
+/// A menu of the simulated router, e.g. `/interface`.
+pub trait Menu: Send + Sync {
+    /// The menu path without verb, e.g. `/interface` or `/system/resource`.
+    fn path(&self) -> &'static str;
+
+    /// False when this personality lacks the menu (the router then traps
+    /// `no such command prefix`).
+    fn available(&self, personality: &Personality) -> bool {
+        let _ = personality;
+        true
+    }
+
+    /// The items `print` returns, in print order.
+    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow>;
+
+    /// True when rows do not change with time, so the server may cache them and
+    /// their encoded form (large tables such as conntrack).
+    fn is_static(&self) -> bool {
+        false
+    }
+
+    /// One round of `monitor =once=` for the item named `item` (by `name`), or
+    /// `None` when the menu has no monitor or no such item. The row should carry
+    /// `name` first, as RouterOS does.
+    fn monitor(&self, view: &RouterView<'_>, item: &str) -> Option<SimRow> {
+        let _ = (view, item);
+        None
+    }
+}
+
+/// Every menu the simulator serves.
+pub fn registry() -> Vec<Arc<dyn Menu>> {
+    let mut menus = system::menus();
+    menus.extend(interface::menus());
+    menus.extend(firewall::menus());
+    menus.extend(conntrack::menus());
+    menus.extend(wireguard::menus());
+    menus.extend(certificate::menus());
+    menus.extend(clock::menus());
+    menus
+}
+
+/// Helper: builds a row from string pairs.
+pub fn row<K: Into<String>, V: Into<Vec<u8>>>(pairs: impl IntoIterator<Item = (K, V)>) -> SimRow {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
+/// Appends `(key, value)` to a row.
+pub(crate) fn push(row: &mut SimRow, key: &str, value: impl Into<Vec<u8>>) {
+    row.push((key.to_owned(), value.into()));
+}
+
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit {
+    //! Views and row accessors for the menu tests.
+
+    use super::{RouterView, Scale, SimRow};
+    use crate::personality::Personality;
+    use std::time::Duration;
+
+    /// 2026-03-01 12:00:00 (router local time).
+    pub const NOW: i64 = 1_772_366_400;
+
+    /// Owns what a [`RouterView`] borrows.
+    pub struct Fixture {
+        /// The personality the view borrows.
+        pub personality: Personality,
+        /// The scale the view borrows.
+        pub scale: Scale,
+    }
+
+    impl Fixture {
+        /// Default RouterOS 6 personality, default scale.
+        pub fn v6() -> Self {
+            Self::with(Personality::v6())
+        }
+
+        /// Default RouterOS 7 personality, default scale.
+        pub fn v7() -> Self {
+            Self::with(Personality::v7())
+        }
+
+        /// A personality with the default scale.
+        pub fn with(personality: Personality) -> Self {
+            Self {
+                personality,
+                scale: Scale::default(),
+            }
+        }
+
+        /// Router `index` at `uptime_secs` after boot, at [`NOW`].
+        pub fn view(&self, index: usize, uptime_secs: u64) -> RouterView<'_> {
+            RouterView {
+                name: "sim-router",
+                index,
+                personality: &self.personality,
+                scale: &self.scale,
+                uptime: Duration::from_secs(uptime_secs),
+                now_unix: NOW,
+            }
+        }
+    }
+
+    /// The raw value of `key`, if present.
+    pub fn get<'a>(row: &'a SimRow, key: &str) -> Option<&'a [u8]> {
+        row.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The value of `key` as text (panics on non-UTF-8: test helper).
+    pub fn text<'a>(row: &'a SimRow, key: &str) -> Option<&'a str> {
+        get(row, key).map(|v| std::str::from_utf8(v).expect("utf-8 value"))
+    }
+
+    /// The value of `key` as a number (panics if absent: test helper).
+    pub fn num(row: &SimRow, key: &str) -> u64 {
+        text(row, key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric {key} in {row:?}"))
+    }
+
+    /// The row whose `name` is `name`.
+    pub fn named<'a>(rows: &'a [SimRow], name: &str) -> &'a SimRow {
+        rows.iter()
+            .find(|r| get(r, "name") == Some(name.as_bytes()))
+            .unwrap_or_else(|| panic!("no row named {name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::{Fixture, get};
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn paths_are_unique_and_versioned() {
+        let menus = registry();
+        let paths: HashSet<&str> = menus.iter().map(|m| m.path()).collect();
+        assert_eq!(paths.len(), menus.len());
+        let v6 = Personality::v6();
+        let missing: Vec<&str> = menus
+            .iter()
+            .filter(|m| !m.available(&v6))
+            .map(|m| m.path())
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "/ipv6/firewall/nat",
+                "/interface/wireguard",
+                "/interface/wireguard/peers"
+            ]
+        );
+        let statics: Vec<&str> = menus
+            .iter()
+            .filter(|m| m.is_static())
+            .map(|m| m.path())
+            .collect();
+        assert_eq!(
+            statics,
+            ["/ip/firewall/connection", "/ipv6/firewall/connection"]
+        );
+    }
+
+    #[test]
+    fn every_menu_renders_deterministically_at_any_scale() {
+        let scales = [
+            Scale::default(),
+            Scale {
+                interfaces: 0,
+                firewall_rules: 0,
+                conntrack: 0,
+                conntrack_v6: 0,
+                wireguard_peers: 0,
+                certificates: 0,
+            },
+            Scale {
+                interfaces: 2,
+                firewall_rules: 1,
+                conntrack: 1,
+                conntrack_v6: 1,
+                wireguard_peers: 1,
+                certificates: 1,
+            },
+        ];
+        for scale in scales {
+            for mut f in [Fixture::v6(), Fixture::v7()] {
+                f.scale = scale.clone();
+                for index in 0..5 {
+                    let view = f.view(index, 12_345);
+                    for m in registry().iter().filter(|m| m.available(&f.personality)) {
+                        let rows = m.rows(&view);
+                        assert_eq!(rows, m.rows(&view), "{}", m.path());
+                        for r in &rows {
+                            assert!(r.iter().all(|(k, _)| !k.is_empty() && !k.contains('=')));
+                            if let Some(ident) = get(r, ".id") {
+                                assert_eq!(ident.first(), Some(&b'*'), "{}", m.path());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

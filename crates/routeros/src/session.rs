@@ -1,0 +1,856 @@
+//! One API session: many tagged commands in flight over one connection.
+//!
+//! Every command gets its own numeric `.tag`. A single reader task decodes reply
+//! sentences and routes each to its command's bounded channel, so a large `print`
+//! is consumed row by row instead of being buffered whole. A single writer task owns
+//! the socket's write half and sends each sentence (or a batch of queued sentences)
+//! with one write.
+//!
+//! State rules, which are what keep pooled sessions clean:
+//! * A [`CommandStream`] dropped before its `!done` (timeout, cancelled future) sends
+//!   `/cancel =tag=N` and its tag stays *draining* until the router's `!done`
+//!   arrives. A session with draining tags is not handed out for new work
+//!   ([`Session::is_reusable`]); the pool waits briefly for the drain or retires it.
+//! * I/O errors, EOF, `!fatal`, protocol violations and replies that cannot be routed
+//!   *fail* the session: every in-flight command gets the error, later commands get
+//!   [`Error::SessionFailed`], and the session is never reused.
+
+use crate::codec::{Decoder, SizeLimits};
+use crate::command::Command;
+use crate::connection::BoxedTransport;
+use crate::error::{Error, Result};
+use crate::reply::{Reply, ReplyKind, Row};
+use bytes::BytesMut;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+/// Tunables of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionOptions {
+    /// Decoder limits (largest word and sentence accepted).
+    pub limits: SizeLimits,
+    /// Largest total reply, in wire bytes, one command may receive.
+    pub max_reply_bytes: usize,
+    /// Reply sentences buffered per command before the reader waits for the
+    /// consumer (back-pressure towards the router).
+    pub channel_capacity: usize,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        Self {
+            limits: SizeLimits::default(),
+            max_reply_bytes: 512 << 20,
+            channel_capacity: 256,
+        }
+    }
+}
+
+/// Traffic counters, shared by all sessions of one pool entry.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Commands sent (including `/login`, `/cancel`, `/quit`).
+    pub commands: AtomicU64,
+    /// Bytes written to routers.
+    pub bytes_sent: AtomicU64,
+    /// Bytes read from routers.
+    pub bytes_received: AtomicU64,
+}
+
+/// What the reader delivers to a command stream.
+enum Event {
+    Row(Row),
+    Done {
+        row: Row,
+        traps: Vec<(String, Option<u8>)>,
+        unknown: Option<String>,
+    },
+    Failed(Error),
+}
+
+enum Slot {
+    Active {
+        tx: mpsc::Sender<Event>,
+        bytes: usize,
+        traps: Vec<(String, Option<u8>)>,
+        unknown: Option<String>,
+    },
+    /// Cancelled or abandoned; waiting for the router's `!done`.
+    Draining,
+}
+
+struct Shared {
+    pending: Mutex<HashMap<u64, Slot>>,
+    failure: OnceLock<Error>,
+    closed: Notify,
+    draining: AtomicUsize,
+    drained: Notify,
+    in_flight: AtomicUsize,
+    last_used: Mutex<Instant>,
+    counters: Arc<Counters>,
+    max_reply_bytes: usize,
+    channel_capacity: usize,
+    next_tag: AtomicU64,
+    writer: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl Shared {
+    /// Records the first failure and drops every pending command's channel, which
+    /// their streams then report as that failure.
+    fn fail(&self, error: Error) {
+        let _ = self.failure.set(error);
+        let slots: Vec<Slot> = match self.pending.lock() {
+            Ok(mut pending) => pending.drain().map(|(_, s)| s).collect(),
+            Err(_) => Vec::new(),
+        };
+        drop(slots);
+        self.in_flight.store(0, Ordering::Relaxed);
+        self.draining.store(0, Ordering::Relaxed);
+        self.drained.notify_waiters();
+        self.closed.notify_waiters();
+    }
+
+    fn failure(&self) -> Option<Error> {
+        self.failure.get().cloned()
+    }
+
+    /// Sends a command sentence; returns its tag.
+    fn send(&self, command: &Command, slot: Slot) -> Result<u64> {
+        if let Some(e) = self.failure() {
+            return Err(Error::SessionFailed(Arc::new(e)));
+        }
+        let tag = self.next_tag.fetch_add(1, Ordering::Relaxed);
+        let mut buf = Vec::with_capacity(64);
+        command.encode_tagged(&tag.to_string(), &mut buf)?;
+        {
+            let mut pending = self.lock_pending()?;
+            match slot {
+                Slot::Active { .. } => self.in_flight.fetch_add(1, Ordering::Relaxed),
+                Slot::Draining => self.draining.fetch_add(1, Ordering::Relaxed),
+            };
+            pending.insert(tag, slot);
+        }
+        if self.writer.send(buf).is_err() {
+            let e = self.failure().unwrap_or(Error::Eof);
+            return Err(Error::SessionFailed(Arc::new(e)));
+        }
+        self.counters.commands.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut t) = self.last_used.lock() {
+            *t = Instant::now();
+        }
+        Ok(tag)
+    }
+
+    fn lock_pending(&self) -> Result<std::sync::MutexGuard<'_, HashMap<u64, Slot>>> {
+        self.pending
+            .lock()
+            .map_err(|_| Error::SessionFailed(Arc::new(Error::Eof)))
+    }
+
+    /// Marks an active command as draining and asks the router to cancel it.
+    fn abandon(&self, tag: u64) {
+        let was_active = match self.pending.lock() {
+            Ok(mut pending) => match pending.get_mut(&tag) {
+                Some(slot @ Slot::Active { .. }) => {
+                    *slot = Slot::Draining;
+                    self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    self.draining.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                _ => false,
+            },
+            Err(_) => false,
+        };
+        if was_active {
+            let cancel = Command::new("/cancel").attr("tag", tag.to_string());
+            // The /cancel's own `!done` is drained like any abandoned command.
+            let _ = self.send(&cancel, Slot::Draining);
+        }
+    }
+
+    /// Routes one reply. Returns the channel and event to deliver, if any; an
+    /// error fails the whole session.
+    fn route(&self, reply: Reply) -> Result<Option<(mpsc::Sender<Event>, Event)>> {
+        if reply.kind == ReplyKind::Fatal {
+            return Err(Error::Fatal(reply.fatal_reason()));
+        }
+        let tag = reply
+            .tag
+            .as_deref()
+            .and_then(|t| t.parse::<u64>().ok())
+            .ok_or_else(|| Error::UnknownReply(format!("{:?} without a known tag", reply.kind)))?;
+        let wire_len = reply.wire_len();
+        let mut pending = self.lock_pending()?;
+        let Some(slot) = pending.get_mut(&tag) else {
+            return Err(Error::UnknownReply(format!(
+                "{:?} for tag {tag} that is not in flight",
+                reply.kind
+            )));
+        };
+        match slot {
+            Slot::Draining => {
+                if reply.kind == ReplyKind::Done {
+                    pending.remove(&tag);
+                    if self.draining.fetch_sub(1, Ordering::Relaxed) == 1 {
+                        self.drained.notify_waiters();
+                    }
+                }
+                Ok(None)
+            }
+            Slot::Active {
+                tx,
+                bytes,
+                traps,
+                unknown,
+            } => {
+                *bytes += wire_len;
+                if *bytes > self.max_reply_bytes {
+                    let tx = tx.clone();
+                    let event = Event::Failed(Error::ReplyTooLarge(self.max_reply_bytes));
+                    if reply.kind == ReplyKind::Done {
+                        pending.remove(&tag);
+                        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    } else {
+                        drop(pending);
+                        self.abandon(tag);
+                    }
+                    return Ok(Some((tx, event)));
+                }
+                match reply.kind {
+                    ReplyKind::Re => Ok(Some((tx.clone(), Event::Row(reply.into_row())))),
+                    ReplyKind::Empty => Ok(None),
+                    ReplyKind::Trap => {
+                        let category = reply
+                            .get("category")
+                            .and_then(|c| std::str::from_utf8(c).ok().and_then(|c| c.parse().ok()));
+                        traps.push((reply.message(), category));
+                        Ok(None)
+                    }
+                    ReplyKind::Unknown(word) => {
+                        unknown.get_or_insert(word);
+                        Ok(None)
+                    }
+                    ReplyKind::Done => {
+                        let Some(Slot::Active {
+                            tx, traps, unknown, ..
+                        }) = pending.remove(&tag)
+                        else {
+                            return Ok(None);
+                        };
+                        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                        let event = Event::Done {
+                            row: reply.into_row(),
+                            traps,
+                            unknown,
+                        };
+                        Ok(Some((tx, event)))
+                    }
+                    ReplyKind::Fatal => Ok(None),
+                }
+            }
+        }
+    }
+}
+
+static NEXT_SESSION_ID: AtomicU64 = AtomicU64::new(1);
+
+struct Inner {
+    shared: Arc<Shared>,
+    id: u64,
+    tasks: [AbortHandle; 2],
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// A RouterOS API session. Cheap to clone; the connection closes when the last
+/// clone (and the last stream of its commands) is dropped.
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.inner.id)
+            .field("in_flight", &self.in_flight())
+            .field("failed", &self.failure())
+            .finish()
+    }
+}
+
+impl Session {
+    /// Starts the reader and writer tasks over an open transport. No login yet:
+    /// see [`crate::login`].
+    pub fn start(
+        transport: BoxedTransport,
+        options: SessionOptions,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let (read_half, write_half) = tokio::io::split(transport);
+        let (writer_tx, writer_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(HashMap::new()),
+            failure: OnceLock::new(),
+            closed: Notify::new(),
+            draining: AtomicUsize::new(0),
+            drained: Notify::new(),
+            in_flight: AtomicUsize::new(0),
+            last_used: Mutex::new(Instant::now()),
+            counters,
+            max_reply_bytes: options.max_reply_bytes,
+            channel_capacity: options.channel_capacity.max(1),
+            next_tag: AtomicU64::new(1),
+            writer: writer_tx,
+        });
+        let reader = tokio::spawn(read_loop(
+            shared.clone(),
+            read_half,
+            Decoder::new(options.limits),
+        ));
+        let writer = tokio::spawn(write_loop(shared.clone(), write_half, writer_rx));
+        Self {
+            inner: Arc::new(Inner {
+                shared,
+                id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
+                tasks: [reader.abort_handle(), writer.abort_handle()],
+            }),
+        }
+    }
+
+    /// Process-unique id, for logs.
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// Sends `command` and returns the stream of its replies.
+    pub fn command(&self, command: &Command) -> Result<CommandStream> {
+        let (tx, rx) = mpsc::channel(self.inner.shared.channel_capacity);
+        let tag = self.inner.shared.send(
+            command,
+            Slot::Active {
+                tx,
+                bytes: 0,
+                traps: Vec::new(),
+                unknown: None,
+            },
+        )?;
+        Ok(CommandStream {
+            session: self.clone(),
+            tag,
+            rx,
+            finished: false,
+        })
+    }
+
+    /// Runs `command` to completion and returns its rows, failing with
+    /// [`Error::Timeout`] (and cancelling the command) at `deadline`.
+    pub async fn rows(&self, command: &Command, deadline: Instant) -> Result<Vec<Row>> {
+        let allowed = deadline.saturating_duration_since(Instant::now());
+        let stream = self.command(command)?;
+        tokio::time::timeout_at(deadline, stream.collect())
+            .await
+            .map_err(|_| Error::Timeout(allowed, "command"))?
+    }
+
+    /// Runs `command` to completion and returns the attributes of its `!done`
+    /// (e.g. `ret` of `=count-only=`).
+    pub async fn done(&self, command: &Command, deadline: Instant) -> Result<Row> {
+        let allowed = deadline.saturating_duration_since(Instant::now());
+        let stream = self.command(command)?;
+        tokio::time::timeout_at(deadline, stream.finish())
+            .await
+            .map_err(|_| Error::Timeout(allowed, "command"))?
+    }
+
+    /// The error that failed this session, if any.
+    pub fn failure(&self) -> Option<Error> {
+        self.inner.shared.failure()
+    }
+
+    /// True while the session has not failed.
+    pub fn is_healthy(&self) -> bool {
+        self.inner.shared.failure.get().is_none()
+    }
+
+    /// True when the session is healthy and no abandoned command is still draining,
+    /// i.e. its state is fully known.
+    pub fn is_reusable(&self) -> bool {
+        self.is_healthy() && self.draining() == 0
+    }
+
+    /// Commands awaiting their `!done`.
+    pub fn in_flight(&self) -> usize {
+        self.inner.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Abandoned commands awaiting their `!done`.
+    pub fn draining(&self) -> usize {
+        self.inner.shared.draining.load(Ordering::Relaxed)
+    }
+
+    /// When a command was last sent.
+    pub fn last_used(&self) -> Instant {
+        self.inner
+            .shared
+            .last_used
+            .lock()
+            .map(|t| *t)
+            .unwrap_or_else(|_| Instant::now())
+    }
+
+    /// Waits until no command is draining (true) or `until` passes (false).
+    pub async fn wait_drained(&self, until: Instant) -> bool {
+        loop {
+            let notified = self.inner.shared.drained.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.draining() == 0 {
+                return self.is_healthy();
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return self.draining() == 0 && self.is_healthy();
+            }
+        }
+    }
+
+    /// Fails the session on purpose (e.g. a validation timeout): in-flight commands
+    /// get `error`, and the connection closes once the last handle is dropped.
+    pub fn poison(&self, error: Error) {
+        self.inner.shared.fail(error);
+    }
+
+    /// Ends the session politely: sends `/quit` and waits (until `until`) for the
+    /// router's `!fatal` and close.
+    pub async fn quit(&self, until: Instant) {
+        if !self.is_healthy() {
+            return;
+        }
+        let notified = self.inner.shared.closed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self
+            .inner
+            .shared
+            .send(&Command::new("/quit"), Slot::Draining)
+            .is_ok()
+        {
+            let _ = tokio::time::timeout_at(until, notified).await;
+        }
+        self.poison(Error::Fatal("session closed by exporter".into()));
+    }
+}
+
+/// The replies of one command, in order. Drop it early to cancel the command.
+pub struct CommandStream {
+    session: Session,
+    tag: u64,
+    rx: mpsc::Receiver<Event>,
+    finished: bool,
+}
+
+impl CommandStream {
+    /// The next `!re` row; `Ok(None)` after a clean `!done`. A command that received
+    /// `!trap` reports [`Error::Trap`] at its end (after any rows it produced).
+    pub async fn next(&mut self) -> Result<Option<Row>> {
+        if self.finished {
+            return Ok(None);
+        }
+        match self.rx.recv().await {
+            Some(Event::Row(row)) => Ok(Some(row)),
+            Some(Event::Done { traps, unknown, .. }) => {
+                self.finished = true;
+                end_result(traps, unknown).map(|_| None)
+            }
+            Some(Event::Failed(e)) => {
+                self.finished = true;
+                Err(e)
+            }
+            None => {
+                self.finished = true;
+                Err(self.session.failure().unwrap_or(Error::Eof))
+            }
+        }
+    }
+
+    /// Reads all rows.
+    pub async fn collect(mut self) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        while let Some(row) = self.next().await? {
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    /// Discards rows and returns the `!done` attributes.
+    pub async fn finish(mut self) -> Result<Row> {
+        loop {
+            match self.rx.recv().await {
+                Some(Event::Row(_)) => continue,
+                Some(Event::Done {
+                    row,
+                    traps,
+                    unknown,
+                }) => {
+                    self.finished = true;
+                    return end_result(traps, unknown).map(|_| row);
+                }
+                Some(Event::Failed(e)) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+                None => {
+                    self.finished = true;
+                    return Err(self.session.failure().unwrap_or(Error::Eof));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for CommandStream {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.session.inner.shared.abandon(self.tag);
+        }
+    }
+}
+
+fn end_result(traps: Vec<(String, Option<u8>)>, unknown: Option<String>) -> Result<()> {
+    let mut traps = traps.into_iter();
+    if let Some((message, category)) = traps.next() {
+        return Err(Error::Trap {
+            message,
+            category,
+            more: traps.map(|(m, _)| m).collect(),
+        });
+    }
+    match unknown {
+        Some(word) => Err(Error::UnknownReply(word)),
+        None => Ok(()),
+    }
+}
+
+async fn read_loop(shared: Arc<Shared>, mut rd: ReadHalf<BoxedTransport>, mut decoder: Decoder) {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let error = loop {
+        let sentence = match decoder.decode(&mut buf) {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                if buf.capacity() - buf.len() < 8 * 1024 {
+                    // Grow by what the current word still needs, but never more
+                    // than 1 MiB at a time: the peer's announcement is not trusted.
+                    let want = decoder
+                        .pending_word_remaining(&buf)
+                        .unwrap_or(0)
+                        .clamp(64 * 1024, 1 << 20);
+                    buf.reserve(want);
+                }
+                match rd.read_buf(&mut buf).await {
+                    Ok(0) => break Error::Eof,
+                    Ok(n) => {
+                        shared
+                            .counters
+                            .bytes_received
+                            .fetch_add(n as u64, Ordering::Relaxed);
+                        continue;
+                    }
+                    Err(e) => break Error::io(e),
+                }
+            }
+            Err(e) => break Error::Protocol(e),
+        };
+        let reply = match Reply::parse(sentence) {
+            Ok(r) => r,
+            Err(e) => break Error::Protocol(e),
+        };
+        match shared.route(reply) {
+            Ok(Some((tx, event))) => {
+                // A closed channel means the stream was dropped; its slot is
+                // already draining.
+                let _ = tx.send(event).await;
+            }
+            Ok(None) => {}
+            Err(e) => break e,
+        }
+    };
+    shared.fail(error);
+}
+
+async fn write_loop(
+    shared: Arc<Shared>,
+    mut wr: WriteHalf<BoxedTransport>,
+    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+) {
+    while let Some(mut buf) = rx.recv().await {
+        // Batch whatever else is queued into the same write.
+        while let Ok(more) = rx.try_recv() {
+            buf.extend_from_slice(&more);
+        }
+        if let Err(e) = wr.write_all(&buf).await {
+            shared.fail(Error::io(e));
+            return;
+        }
+        shared
+            .counters
+            .bytes_sent
+            .fetch_add(buf.len() as u64, Ordering::Relaxed);
+    }
+    let _ = wr.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{ProtocolError, encode_sentence};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    /// The router side of an in-memory connection, scripted by each test.
+    struct FakeRouter {
+        io: DuplexStream,
+        buf: BytesMut,
+        decoder: Decoder,
+    }
+
+    impl FakeRouter {
+        async fn read(&mut self) -> Vec<String> {
+            loop {
+                if let Some(s) = self.decoder.decode(&mut self.buf).unwrap() {
+                    return s
+                        .words()
+                        .map(|w| String::from_utf8_lossy(w).into_owned())
+                        .collect();
+                }
+                let n = self.io.read_buf(&mut self.buf).await.unwrap();
+                assert!(n > 0, "client closed");
+            }
+        }
+
+        async fn send(&mut self, words: &[&str]) {
+            let mut out = Vec::new();
+            encode_sentence(words, &mut out).unwrap();
+            self.io.write_all(&out).await.unwrap();
+        }
+
+        async fn send_raw(&mut self, bytes: &[u8]) {
+            self.io.write_all(bytes).await.unwrap();
+        }
+    }
+
+    fn tag_of(words: &[String]) -> String {
+        words
+            .iter()
+            .find_map(|w| w.strip_prefix(".tag="))
+            .unwrap()
+            .to_string()
+    }
+
+    fn pair(options: SessionOptions) -> (Session, FakeRouter) {
+        let (client, server) = tokio::io::duplex(1 << 16);
+        let session = Session::start(Box::new(client), options, Arc::new(Counters::default()));
+        let router = FakeRouter {
+            io: server,
+            buf: BytesMut::new(),
+            decoder: Decoder::default(),
+        };
+        (session, router)
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
+    #[tokio::test]
+    async fn interleaved_replies_reach_their_own_commands() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/interface/print")).unwrap();
+        let mut b = session
+            .command(&Command::new("/system/identity/print"))
+            .unwrap();
+        let ta = tag_of(&router.read().await);
+        let tb = tag_of(&router.read().await);
+        let ta_word = format!(".tag={ta}");
+        let tb_word = format!(".tag={tb}");
+        router.send(&["!re", &tb_word, "=name=r1"]).await;
+        router.send(&["!re", "=name=ether1", &ta_word]).await;
+        router.send(&["!done", &tb_word]).await;
+        router.send(&["!re", &ta_word, "=name=ether2"]).await;
+        router.send(&["!done", &ta_word]).await;
+        assert_eq!(b.next().await.unwrap().unwrap().str("name"), Some("r1"));
+        assert!(b.next().await.unwrap().is_none());
+        assert_eq!(a.next().await.unwrap().unwrap().str("name"), Some("ether1"));
+        assert_eq!(a.next().await.unwrap().unwrap().str("name"), Some("ether2"));
+        assert!(a.next().await.unwrap().is_none());
+        assert_eq!(session.in_flight(), 0);
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn traps_are_reported_after_rows_and_empty_is_ignored() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let traps = tokio::spawn({
+            let session = session.clone();
+            async move { session.rows(&Command::new("/nope/print"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router
+            .send(&[
+                "!trap",
+                &t,
+                "=category=0",
+                "=message=no such command or directory (nope)",
+            ])
+            .await;
+        router
+            .send(&["!trap", "=message=no such command prefix", &t])
+            .await;
+        router.send(&["!done", &t]).await;
+        let err = traps.await.unwrap().unwrap_err();
+        match &err {
+            Error::Trap {
+                message,
+                category,
+                more,
+            } => {
+                assert_eq!(message, "no such command or directory (nope)");
+                assert_eq!(*category, Some(0));
+                assert_eq!(more, &vec!["no such command prefix".to_string()]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(err.is_missing_menu());
+
+        let empty = tokio::spawn({
+            let session = session.clone();
+            async move { session.rows(&Command::new("/x/print"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!empty", &t]).await;
+        router.send(&["!done", &t]).await;
+        assert!(empty.await.unwrap().unwrap().is_empty());
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn dropped_command_is_cancelled_and_drained() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let stream = session
+            .command(&Command::new("/interface/monitor-traffic"))
+            .unwrap();
+        let tag = tag_of(&router.read().await);
+        drop(stream);
+        let cancel = router.read().await;
+        assert_eq!(cancel[0], "/cancel");
+        assert!(cancel.contains(&format!("=tag={tag}")));
+        assert_eq!(session.draining(), 2);
+        assert!(!session.is_reusable());
+        let t = format!(".tag={tag}");
+        let ct = format!(".tag={}", tag_of(&cancel));
+        router
+            .send(&["!trap", &t, "=category=2", "=message=interrupted"])
+            .await;
+        router.send(&["!done", &ct]).await;
+        router.send(&["!done", &t]).await;
+        assert!(session.wait_drained(soon()).await);
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn fatal_fails_every_command_and_the_session() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        let mut b = session.command(&Command::new("/b/print")).unwrap();
+        router.read().await;
+        router.read().await;
+        router
+            .send(&["!fatal", "session terminated on request"])
+            .await;
+        for stream in [&mut a, &mut b] {
+            match stream.next().await {
+                Err(Error::Fatal(reason)) => assert_eq!(reason, "session terminated on request"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(!session.is_healthy());
+        assert!(matches!(
+            session.command(&Command::new("/c/print")),
+            Err(Error::SessionFailed(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn unknown_reply_word_fails_only_its_command() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let cmd = tokio::spawn({
+            let session = session.clone();
+            async move { session.rows(&Command::new("/a/print"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!future", &t]).await;
+        router.send(&["!done", &t]).await;
+        assert!(matches!(
+            cmd.await.unwrap(),
+            Err(Error::UnknownReply(w)) if w == "!future"
+        ));
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn garbage_and_stray_replies_fail_the_session() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        router.read().await;
+        router.send_raw(&[0xF8, 0xFF, 0x00]).await;
+        assert!(matches!(
+            a.next().await,
+            Err(Error::Protocol(ProtocolError::ReservedControlByte(0xF8)))
+        ));
+        assert!(!session.is_healthy());
+
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        router.read().await;
+        router.send(&["!done", ".tag=999"]).await;
+        assert!(matches!(a.next().await, Err(Error::UnknownReply(_))));
+        assert!(!session.is_healthy());
+    }
+
+    #[tokio::test]
+    async fn reply_over_the_size_limit_fails_the_command_and_cancels_it() {
+        let options = SessionOptions {
+            max_reply_bytes: 100,
+            ..SessionOptions::default()
+        };
+        let (session, mut router) = pair(options);
+        let mut a = session.command(&Command::new("/big/print")).unwrap();
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        let big = format!("=data={}", "x".repeat(200));
+        router.send(&["!re", &t, &big]).await;
+        assert!(matches!(a.next().await, Err(Error::ReplyTooLarge(100))));
+        let cancel = router.read().await;
+        assert_eq!(cancel[0], "/cancel");
+        assert!(session.is_healthy());
+    }
+
+    #[tokio::test]
+    async fn eof_fails_in_flight_commands() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session.command(&Command::new("/a/print")).unwrap();
+        router.read().await;
+        drop(router);
+        assert!(matches!(a.next().await, Err(Error::Eof)));
+        assert!(!session.is_healthy());
+    }
+}
