@@ -1,11 +1,13 @@
 //! Metric groups: one file per group, each with its API commands (always with
 //! `.proplist`), its value parsing and its metric families.
 //!
-//! Adding a group is one new file implementing [`Group`] plus one line in
-//! [`REGISTRY`]. A group reads through its [`Context`], which runs commands on the
-//! probe's pooled session under the probe deadline and records a trace for
-//! `debug=true`. A group whose menu the router lacks returns
-//! [`GroupError::Unsupported`]; one odd field costs one sample, never the group.
+//! A group is one file implementing [`Group`] plus its line in [`REGISTRY`];
+//! the whole recipe (simulator menu, fixtures, tests, documentation) is in
+//! CONTRIBUTING.md and checked by `tests/group_recipe.rs`. A group reads through
+//! its [`Context`], which runs commands on the probe's pooled session under the
+//! probe deadline and records a trace for `debug=true`. A group whose menu the
+//! router lacks returns [`GroupError::Unsupported`]; one odd field costs one
+//! sample, never the group.
 
 pub mod family;
 pub mod parse;
@@ -27,6 +29,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Families the probe reads back from a collection (reboot and counter-reset
+/// detection, reachability of modules that do not log in): referenced as
+/// descriptors, so renaming a metric cannot silently break what reads it.
+pub use connectivity::api_port_answered;
+pub use interface::RX_BYTES as INTERFACE_RX_BYTES;
+pub use system::UPTIME as SYSTEM_UPTIME;
 
 /// Every group, in the order `full` runs them. One line per group.
 pub static REGISTRY: &[&dyn Group] = &[

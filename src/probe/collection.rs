@@ -3,7 +3,7 @@
 
 use super::state::Observation;
 use super::*;
-use crate::collect::family::{Value, samples_named};
+use crate::collect::family::{Value, samples_of};
 
 impl Prober {
     /// One collection: session, groups concurrently, state update.
@@ -196,7 +196,7 @@ impl Prober {
         let reachable = if session.is_some() {
             true
         } else {
-            login_error.is_none() && api_port_up(&families)
+            login_error.is_none() && collect::api_port_answered(&families)
         };
         let errors: Vec<String> = outcomes
             .iter()
@@ -253,27 +253,13 @@ pub(super) fn failed_collection(reason: &str, budget: Duration) -> Collection {
     }
 }
 
-/// For connectivity-only modules: did the API port answer?
-fn api_port_up(families: &[Family]) -> bool {
-    families
-        .iter()
-        .filter(|f| f.desc.name == "mikrotik_connection_status_up")
-        .flat_map(|f| {
-            let name_index = f.desc.labels.iter().position(|l| *l == "name");
-            f.samples.iter().filter(move |s| {
-                name_index.is_some_and(|i| matches!(s.labels[i].as_str(), "api" | "api-ssl"))
-            })
-        })
-        .any(|s| s.value.as_f64() >= 1.0)
-}
-
 /// What the state tracker needs from a collection: uptime and interface counters.
 fn observe(collection: &Collection) -> Observation {
     let families = &collection.families;
-    let uptime_seconds = samples_named(families, "mikrotik_system_uptime_seconds")
+    let uptime_seconds = samples_of(families, &collect::SYSTEM_UPTIME)
         .next()
         .map(|s| s.value.as_f64());
-    let counters = samples_named(families, "mikrotik_interface_rx_bytes_total")
+    let counters = samples_of(families, &collect::INTERFACE_RX_BYTES)
         .filter_map(|s| match s.value {
             Value::Int(v) => Some((s.labels.join("\u{1f}"), v)),
             _ => None,
