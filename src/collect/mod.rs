@@ -103,22 +103,41 @@ impl From<Error> for GroupError {
 
 /// What a group sees of the probe.
 pub struct Context {
-    /// The pooled, logged-in session (absent for groups that need none, or when
-    /// logging in failed).
-    pub session: Option<Session>,
-    /// When the probe must be done.
+    /// The pooled, logged-in session: absent for groups that need none
+    /// ([`Context::session`] says why when a group asks anyway).
+    session: Option<Session>,
+    /// When the probe must be done; every command runs against it.
     pub deadline: Instant,
-    /// The module's options.
+    /// The module the group runs for: its options.
     pub module: Arc<Module>,
-    /// The target being probed.
     pub target: Arc<Target>,
     /// Records commands and outcomes for `debug=true`.
     pub trace: Arc<Trace>,
-    /// Wall-clock time of the probe, seconds since the Unix epoch.
+    /// Wall-clock time of the probe, seconds since the Unix epoch (for ages
+    /// and expiries the router reports as dates).
     pub now_unix: i64,
 }
 
 impl Context {
+    /// The context of one group in one probe.
+    pub fn new(
+        session: Option<Session>,
+        deadline: Instant,
+        module: Arc<Module>,
+        target: Arc<Target>,
+        trace: Arc<Trace>,
+        now_unix: i64,
+    ) -> Self {
+        Self {
+            session,
+            deadline,
+            module,
+            target,
+            trace,
+            now_unix,
+        }
+    }
+
     /// The session, or the reason there is none.
     pub fn session(&self) -> Result<&Session, GroupError> {
         self.session
@@ -144,7 +163,7 @@ impl Context {
     ) -> Result<usize, GroupError> {
         let start = Instant::now();
         let session = self.session()?;
-        let budget = self.deadline.saturating_duration_since(start);
+        let allowed = self.deadline.saturating_duration_since(start);
         let result = tokio::time::timeout_at(self.deadline, async {
             let mut stream = session.command(&command)?;
             let mut n = 0;
@@ -155,7 +174,7 @@ impl Context {
             Ok::<usize, Error>(n)
         })
         .await
-        .unwrap_or(Err(Error::Timeout(budget, "command")));
+        .unwrap_or(Err(Error::Timeout(allowed, "command")));
         self.trace
             .command(&command, start.elapsed(), &result.as_ref().map(|n| *n));
         Ok(result?)
