@@ -110,6 +110,7 @@ pub struct Context {
     pub deadline: Instant,
     /// The module the group runs for: its options.
     pub module: Arc<Module>,
+    /// The target: its address, TLS settings and extra ports.
     pub target: Arc<Target>,
     /// Records commands and outcomes for `debug=true`.
     pub trace: Arc<Trace>,

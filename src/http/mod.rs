@@ -4,13 +4,14 @@
 mod admin;
 mod health;
 mod probe;
+pub mod self_metrics;
 
 use crate::collect;
 use crate::config::{self, Config, ConfigError, ConfigSource, EnvWarning};
 use crate::probe::{ProbeObserver, Prober, ProberOptions};
-use crate::self_metrics::SelfMetrics;
 use axum::Router;
 use axum::routing::{get, post};
+use self_metrics::SelfMetrics;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
