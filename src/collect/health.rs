@@ -16,8 +16,8 @@ use super::{Context, Group, GroupFuture, parse};
 use routeros::{Command, Row};
 use std::collections::HashSet;
 
-/// The `health` group.
-pub struct Health;
+/// The `health` group: the sensors of RouterOS's `/system/health`.
+pub struct Sensors;
 
 metric!(
     TEMPERATURE,
@@ -113,7 +113,7 @@ const V6_SENSORS: &[&str] = &[
     "psu2-current",
 ];
 
-impl Group for Health {
+impl Group for Sensors {
     fn name(&self) -> &'static str {
         "health"
     }

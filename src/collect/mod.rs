@@ -40,7 +40,7 @@ pub use system::UPTIME as SYSTEM_UPTIME;
 /// Every group, in the order `full` runs them. One line per group.
 pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
-    &health::Health,
+    &health::Sensors,
     &interface::Interface,
     &firewall::Firewall,
     &conntrack::Conntrack,

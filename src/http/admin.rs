@@ -81,8 +81,8 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
          <p><a href=\"/metrics\">Exporter metrics</a> · <a href=\"/health\">Health</a> · <a href=\"/config\">Configuration</a></p>\
          <h2>Targets</h2><table border=\"1\" cellpadding=\"4\"><tr><th>target</th><th>address</th><th>status</th><th>last probe error</th><th>probe</th></tr>",
     );
-    let health = app.prober.health(None);
-    for (name, verdict, state) in &health {
+    let verdicts = app.prober.verdicts(None);
+    for (name, verdict, state) in &verdicts {
         let address = config
             .targets
             .get(name)
