@@ -1,4 +1,4 @@
-//! Protocol benchmarks (run with `cargo bench --bench protocol`):
+//! Protocol benchmarks (run with `cargo bench -p routeros --bench protocol`):
 //!
 //! 1. per-command round trip on loopback against the simulator, for our session
 //!    and for a naive client that writes word by word with Nagle on (what other
