@@ -2,5 +2,8 @@
 //! includes them with `#[allow(dead_code)] mod support;` (no crate uses every
 //! helper).
 
+pub mod exposition;
 pub mod group;
+pub mod harness;
+pub mod http;
 pub mod net;
