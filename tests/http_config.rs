@@ -14,7 +14,8 @@ use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::time::Duration;
 use support::exposition::parse_exposition;
 use support::harness::{
-    Harness, OPENMETRICS, PASSWORD, config_text, harness, probe, router_config, serve,
+    Harness, OPENMETRICS, PASSWORD, config_text, harness, probe, probe_exposition, router_config,
+    serve,
 };
 use support::http::Client;
 
@@ -74,7 +75,7 @@ async fn reload_applies_a_valid_file_and_keeps_the_old_one_on_error() {
         logins.0 + 1,
         "the changed target logged in again"
     );
-    let e = parse_exposition(&probe(&h.http, "target=r9&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r9&module=system_only").await;
     assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
 
     // An invalid file: 500 with the file, line and field; the old config stays.
@@ -94,7 +95,7 @@ async fn reload_applies_a_valid_file_and_keeps_the_old_one_on_error() {
         metrics.contains("routeros_exporter_config_last_reload_successful 0"),
         "{metrics}"
     );
-    let e = parse_exposition(&probe(&h.http, "target=r9&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r9&module=system_only").await;
     assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
     assert!(h.http.get("/config").await.text().contains("r9:"));
 
@@ -124,7 +125,7 @@ async fn reload_drops_the_session_when_the_address_changes() {
     // r7 now points at the v6 router.
     let text = config_text(h.v6.addr(), h.v6.addr(), "  default_timeout: 10s");
     assert_eq!(h.reload_with(&text).await.status, 200);
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
     assert_eq!(h.v6.stats().logins_ok, 1);
     assert_eq!(e.must("mikrotik_system_info", &[]), 1.0);
@@ -160,7 +161,7 @@ async fn env_config_cannot_be_reloaded_but_probes() {
     assert!(warnings[0].contains("COLLECTION_INTERVAL_SECONDS is ignored"));
     let app = App::new(config, ProberOptions::default());
     let http = Client::new(serve(app).await, PASSWORD);
-    let e = parse_exposition(&probe(&http, "target=r1&module=full").await, false);
+    let e = probe_exposition(&http, "target=r1&module=full").await;
     assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
     let r = http.post("/-/reload").await;
     assert_eq!(r.status, 400);

@@ -9,7 +9,7 @@ mod support;
 
 use routeros_exporter::collect::group_names;
 use support::exposition::parse_exposition;
-use support::harness::{Harness, OPENMETRICS, PROMETHEUS_ACCEPT, TEXT, harness, probe};
+use support::harness::{Harness, OPENMETRICS, PROMETHEUS_ACCEPT, TEXT, harness, probe_exposition};
 use support::http::gunzip;
 
 #[test]
@@ -101,7 +101,7 @@ async fn full_output_of_v7_and_v6_is_strictly_valid_in_both_formats() {
     full_exposition(&h, "r7").await;
     full_exposition(&h, "r6").await;
     // The target's extra labels are on every sample.
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     for (name, samples) in &e.samples {
         for (labels, _) in samples {
             assert_eq!(

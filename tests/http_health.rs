@@ -9,18 +9,17 @@ use routeros_exporter::http::App;
 use routeros_exporter::probe::ProberOptions;
 use routeros_sim::Faults;
 use std::time::Duration;
-use support::exposition::parse_exposition;
-use support::harness::{PASSWORD, harness, harness_with, load, probe, serve};
+use support::harness::{PASSWORD, harness, harness_with, load, probe, probe_exposition, serve};
 use support::http::Client;
 
 #[tokio::test]
 async fn scrape_counters_and_reboot_resets() {
     let h = harness().await;
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 1.0);
     assert_eq!(e.must("mikrotik_scrape_errors_total", &[]), 0.0);
     assert!(e.all("mikrotik_target_gap_seconds").is_empty());
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 2.0);
     assert!(e.must("mikrotik_target_gap_seconds", &[]) >= 0.0);
     assert_eq!(
@@ -33,10 +32,10 @@ async fn scrape_counters_and_reboot_resets() {
     // The pooled session died with the reboot; the exporter logs in again
     // (within one or two probes) and sees the uptime go backwards.
     let mut probes = 3.0;
-    let mut e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let mut e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     if e.must("mikrotik_probe_success", &[]) == 0.0 {
         probes += 1.0;
-        e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+        e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     }
     assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
     assert_eq!(
@@ -63,7 +62,7 @@ async fn scrape_counters_and_reboot_resets() {
     for _ in 0..2 {
         probe(&h.http, "target=r7&module=system_only").await;
     }
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     assert_eq!(e.must("mikrotik_scrape_errors_total", &[]), errors + 3.0);
     assert_eq!(e.must("mikrotik_connection_consecutive_errors", &[]), 3.0);
     assert_eq!(e.must("mikrotik_scrape_success_total", &[]), successes);
@@ -71,8 +70,7 @@ async fn scrape_counters_and_reboot_resets() {
     // /health shows the state.
     let health = h.http.get("/health?target=r7").await;
     assert_eq!(health.status, 503);
-    let json: serde_json::Value =
-        serde_json::from_slice(&health.body).expect("a JSON /health body");
+    let json = health.json();
     let r7 = &json["targets"]["r7"];
     assert_eq!(r7["status"], "degraded");
     assert_eq!(r7["consecutive_errors"], 3);
@@ -85,7 +83,7 @@ async fn a_gap_over_the_threshold_is_a_baseline_reset() {
     let h = harness_with("  gap_reset_threshold: 1s").await;
     probe(&h.http, "target=r7&module=system_only").await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     assert!(e.must("mikrotik_target_gap_seconds", &[]) > 1.0);
     assert_eq!(
         e.must("mikrotik_target_resets_total", &[("reason", "gap")]),
@@ -103,7 +101,7 @@ async fn health_is_200_only_when_every_target_is_healthy() {
     let r = h.http.get("/health").await;
     assert_eq!(r.status, 503, "never probed");
     assert_eq!(r.header("content-type"), Some("application/json"));
-    let json: serde_json::Value = serde_json::from_slice(&r.body).expect("a JSON /health body");
+    let json = r.json();
     assert_eq!(json["targets"]["r7"]["status"], "unknown");
     assert_eq!(h.http.get("/health?target=nope").await.status, 404);
     assert_eq!(h.http.get("/health?bogus=1").await.status, 400);
@@ -124,7 +122,7 @@ async fn health_is_200_only_when_every_target_is_healthy() {
     probe(&h.http, "target=r6&module=system_only").await;
     let r = h.http.get("/health").await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let json: serde_json::Value = serde_json::from_slice(&r.body).expect("a JSON /health body");
+    let json = r.json();
     assert_eq!(json["status"], "healthy");
     assert_eq!(json["targets"]["r6"]["success_total"], 1);
     // One failure is not yet degraded (threshold 3).

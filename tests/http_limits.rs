@@ -172,16 +172,7 @@ async fn a_busy_target_makes_the_next_collection_wait_within_its_deadline() {
         async move { prober.probe(request("sys", Duration::from_secs(10))).await }
     });
     // Start the second only once the first is talking to the router.
-    for _ in 0..200 {
-        if router
-            .stats()
-            .commands
-            .contains_key("/system/resource/print")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_command(&router, RESOURCE_PRINT, 1).await;
     let second = prober
         .probe(request("fw", Duration::from_millis(900)))
         .await

@@ -15,7 +15,18 @@ use routeros_sim::Faults;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use support::exposition::parse_exposition;
-use support::harness::{RESOURCE_PRINT, harness, probe};
+use support::harness::{Harness, RESOURCE_PRINT, harness, probe, probe_exposition};
+use support::http::Response;
+
+/// The header in which Prometheus sends its scrape timeout, in seconds.
+const SCRAPE_TIMEOUT: &str = "X-Prometheus-Scrape-Timeout-Seconds";
+
+/// GET `/probe?{query}` with [`SCRAPE_TIMEOUT`] set to `seconds`.
+async fn probe_within(h: &Harness, query: &str, seconds: &str) -> Response {
+    h.http
+        .get_with(&format!("/probe?{query}"), &[(SCRAPE_TIMEOUT, seconds)])
+        .await
+}
 
 #[tokio::test]
 async fn probe_parameter_errors_are_400_with_a_message() {
@@ -44,8 +55,12 @@ async fn probe_parameter_errors_are_400_with_a_message() {
         assert_eq!(r.status, 400, "{query}: {}", r.text());
         assert!(r.text().contains(expect), "{query}: {}", r.text());
     }
-    // The unknown module lists the valid ones.
-    let r = h.http.get("/probe?target=r7&module=nope").await;
+    // The unknown module lists the valid ones (as whole words: `connectivity`
+    // is also part of `system_and_connectivity`).
+    let text = h.http.get("/probe?target=r7&module=nope").await.text();
+    let words: BTreeSet<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
     for valid in [
         "connectivity",
         "system_and_connectivity",
@@ -53,23 +68,13 @@ async fn probe_parameter_errors_are_400_with_a_message() {
         "system_only",
         "wireguard_only",
     ] {
-        assert!(r.text().contains(valid), "{}", r.text());
+        assert!(words.contains(valid), "{valid} missing in {text}");
     }
     // A malformed scrape timeout header is a 400 too.
     for bad in ["abc", "0", "-1"] {
-        let r = h
-            .http
-            .get_with(
-                "/probe?target=r7",
-                &[("X-Prometheus-Scrape-Timeout-Seconds", bad)],
-            )
-            .await;
+        let r = probe_within(&h, "target=r7", bad).await;
         assert_eq!(r.status, 400, "{bad}");
-        assert!(
-            r.text().contains("X-Prometheus-Scrape-Timeout-Seconds"),
-            "{}",
-            r.text()
-        );
+        assert!(r.text().contains(SCRAPE_TIMEOUT), "{}", r.text());
     }
     // None of these touched a router.
     assert_eq!(
@@ -152,19 +157,13 @@ async fn other_routes_and_methods() {
 async fn v6_has_no_wireguard_which_is_unsupported_not_failed() {
     let h = harness().await;
     for module in ["wireguard_only", "full"] {
-        let e = parse_exposition(
-            &probe(&h.http, &format!("target=r6&module={module}")).await,
-            false,
-        );
+        let e = probe_exposition(&h.http, &format!("target=r6&module={module}")).await;
         let wg = [("collector", "wireguard")];
         assert_eq!(e.must("mikrotik_collector_success", &wg), 1.0, "{module}");
         assert_eq!(e.must("mikrotik_collector_supported", &wg), 0.0, "{module}");
         assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0, "{module}");
     }
-    let e = parse_exposition(
-        &probe(&h.http, "target=r7&module=wireguard_only").await,
-        false,
-    );
+    let e = probe_exposition(&h.http, "target=r7&module=wireguard_only").await;
     let wg = [("collector", "wireguard")];
     assert_eq!(e.must("mikrotik_collector_supported", &wg), 1.0);
     assert_eq!(e.must("mikrotik_collector_success", &wg), 1.0);
@@ -182,7 +181,7 @@ async fn modules_repeated_or_comma_separated_are_merged() {
         "target=r7&module=wireguard_only,system_only&module=system_only",
         "target=r7&module=system_only%2Cwireguard_only",
     ] {
-        let e = parse_exposition(&probe(&h.http, query).await, false);
+        let e = probe_exposition(&h.http, query).await;
         let collectors: BTreeSet<&str> = e
             .all("mikrotik_collector_success")
             .iter()
@@ -196,7 +195,7 @@ async fn modules_repeated_or_comma_separated_are_merged() {
         assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
     }
     // No module means full.
-    let e = parse_exposition(&probe(&h.http, "target=r7").await, false);
+    let e = probe_exposition(&h.http, "target=r7").await;
     assert_eq!(
         e.all("mikrotik_collector_success").len(),
         group_names().len()
@@ -211,10 +210,7 @@ async fn router_down_is_still_200_with_the_reason() {
         auth_failure: true,
         ..Faults::default()
     });
-    let e = parse_exposition(
-        &probe(&h.http, "target=r7&module=system_and_connectivity").await,
-        false,
-    );
+    let e = probe_exposition(&h.http, "target=r7&module=system_and_connectivity").await;
     assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
     assert_eq!(
         e.must("mikrotik_collector_success", &[("collector", "system")]),
@@ -249,7 +245,7 @@ async fn router_down_is_still_200_with_the_reason() {
         refuse: true,
         ..Faults::default()
     });
-    let e = parse_exposition(&probe(&h.http, "target=r6&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r6&module=system_only").await;
     assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
     assert_eq!(
         e.must("mikrotik_collector_success", &[("collector", "system")]),
@@ -301,13 +297,7 @@ async fn the_deadline_cuts_a_slow_group_while_the_others_report() {
         ..Faults::default()
     });
     let started = std::time::Instant::now();
-    let r = h
-        .http
-        .get_with(
-            "/probe?target=r7&module=system_and_connectivity",
-            &[("X-Prometheus-Scrape-Timeout-Seconds", "1.5")],
-        )
-        .await;
+    let r = probe_within(&h, "target=r7&module=system_and_connectivity", "1.5").await;
     assert_eq!(r.status, 200, "{}", r.text());
     // A correctness bound (Prometheus would have given up), not a speed test.
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -333,25 +323,20 @@ async fn the_deadline_cuts_a_slow_group_while_the_others_report() {
         1.0
     );
     assert!(e.all("mikrotik_system_uptime_seconds").is_empty());
-    let debug = h
-        .http
-        .get_with(
-            "/probe?target=r7&module=system_and_connectivity&debug=true",
-            &[("X-Prometheus-Scrape-Timeout-Seconds", "1.5")],
-        )
-        .await
-        .text();
+    let debug = probe_within(
+        &h,
+        "target=r7&module=system_and_connectivity&debug=true",
+        "1.5",
+    )
+    .await
+    .text();
     assert!(
         debug.contains("system: timed out after"),
         "the reason is in the debug report: {debug}"
     );
     // A header at or below the offset uses a fraction of it, never more.
     let e = parse_exposition(
-        &h.http
-            .get_with(
-                "/probe?target=r7&module=system_and_connectivity",
-                &[("X-Prometheus-Scrape-Timeout-Seconds", "0.4")],
-            )
+        &probe_within(&h, "target=r7&module=system_and_connectivity", "0.4")
             .await
             .text(),
         false,
@@ -360,7 +345,7 @@ async fn the_deadline_cuts_a_slow_group_while_the_others_report() {
     assert!(budget > 0.0 && budget < 0.4, "{budget}");
     // Without the header: the default timeout.
     h.v7.set_faults(Faults::default());
-    let e = parse_exposition(&probe(&h.http, "target=r7&module=system_only").await, false);
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
     assert_eq!(e.must("mikrotik_probe_timeout_seconds", &[]), 10.0);
     assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
 }
@@ -372,13 +357,7 @@ async fn a_hanging_login_does_not_cost_the_no_login_groups() {
         hang_login: true,
         ..Faults::default()
     });
-    let r = h
-        .http
-        .get_with(
-            "/probe?target=r7&module=system_and_connectivity",
-            &[("X-Prometheus-Scrape-Timeout-Seconds", "1.5")],
-        )
-        .await;
+    let r = probe_within(&h, "target=r7&module=system_and_connectivity", "1.5").await;
     assert_eq!(r.status, 200);
     let e = parse_exposition(&r.text(), false);
     assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);

@@ -3,6 +3,7 @@
 //! naming them, and the exporter's router served on 127.0.0.1 with a client
 //! that fails on any answer containing the routers' password.
 
+use super::exposition::{Exposition, parse_exposition};
 use super::http::{Client, Response};
 use routeros_exporter::collect::group_names;
 use routeros_exporter::config::{self, Config};
@@ -54,14 +55,16 @@ pub fn router_config(router: RouterConfig) -> RouterConfig {
 /// `r6` at `v6`, both with the auth `main`; `global` is the YAML under
 /// `global:`. The auth `other` has the same credentials as `main`, for
 /// `reload_applies_a_valid_file_and_keeps_the_old_one_on_error` to move `r7`
-/// to. Besides the built-in `full` and `connectivity`, the modules are:
+/// to. Besides the built-in `full` (every group) and `connectivity`, the
+/// modules are:
 ///
 /// - `system_only`: one quick group that needs a login; most tests probe it.
 /// - `wireguard_only`: a group RouterOS 6 does not have
-///   (`v6_has_no_wireguard_which_is_unsupported_not_failed`) and, with
-///   `system_only`, a second module to merge
+///   (`v6_has_no_wireguard_which_is_unsupported_not_failed`), and a second
+///   module to combine with `system_only`
 ///   (`modules_repeated_or_comma_separated_are_merged`,
-///   `debug_report_has_trace_and_config_but_no_secret`).
+///   `debug_report_has_trace_and_config_but_no_secret`,
+///   `identical_concurrent_probes_share_one_collection`).
 /// - `system_and_connectivity`: a group that needs a login next to one that
 ///   does not, which must report whatever happens to the login
 ///   (`router_down_is_still_200_with_the_reason`,
@@ -179,4 +182,9 @@ pub async fn probe(http: &Client, query: &str) -> String {
     let r = http.get(&format!("/probe?{query}")).await;
     assert_eq!(r.status, 200, "{query}: {}", r.text());
     r.text()
+}
+
+/// [`probe`] in the text format, strictly parsed.
+pub async fn probe_exposition(http: &Client, query: &str) -> Exposition {
+    parse_exposition(&probe(http, query).await, false)
 }

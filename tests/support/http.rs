@@ -35,6 +35,11 @@ impl Response {
         String::from_utf8(self.body.clone()).expect("UTF-8 body")
     }
 
+    /// The body parsed as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.decoded()).expect("a JSON body")
+    }
+
     /// The body with its `Content-Encoding` (gzip or none) undone.
     pub fn decoded(&self) -> Vec<u8> {
         match self.header("content-encoding") {
