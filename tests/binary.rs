@@ -156,6 +156,7 @@ async fn probe_succeeds(http: &Client, query: &str) -> String {
     body
 }
 
+/// A simulator with one RouterOS 7 router whose password is [`PASSWORD`].
 async fn sim_router() -> (Simulator, RouterHandle) {
     let sim = Simulator::start(SimConfig {
         routers: vec![RouterConfig {
@@ -169,6 +170,12 @@ async fn sim_router() -> (Simulator, RouterHandle) {
     (sim, router)
 }
 
+/// `ROUTERS_CONFIG` for one router named `r1` at `address`.
+fn routers_config(address: &str) -> String {
+    format!(r#"[{{"name":"r1","address":"{address}","username":"admin","password":"{PASSWORD}"}}]"#)
+}
+
+/// A config file with one target named `target` at `router`.
 fn file_config(router: SocketAddr, target: &str) -> String {
     format!(
         "auths:\n  a:\n    username: admin\n    password: \"{PASSWORD}\"\ntargets:\n  {target}:\n    address: \"{router}\"\n    auth: a\n"
@@ -266,13 +273,7 @@ async fn routers_config_env_without_a_file() {
     let (_sim, router) = sim_router().await;
     let mut command = exporter();
     command
-        .env(
-            "ROUTERS_CONFIG",
-            format!(
-                r#"[{{"name":"r1","address":"{}","username":"admin","password":"{PASSWORD}"}}]"#,
-                router.addr()
-            ),
-        )
+        .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()))
         .arg("--log.level")
         .arg("debug");
     let mut running = Running::start(command);
@@ -412,11 +413,6 @@ async fn sighup_reloads_and_sigterm_stops() {
     })
     .await;
     assert!(quit.is_ok(), "no /quit on shutdown");
-}
-
-/// `ROUTERS_CONFIG` for one router named `r1` at `address`.
-fn routers_config(address: &str) -> String {
-    format!(r#"[{{"name":"r1","address":"{address}","username":"admin","password":"{PASSWORD}"}}]"#)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
