@@ -134,6 +134,9 @@ async fn a_reload_applies_a_new_global_limit() {
     assert_eq!(answer(slow).await.status, 200);
 }
 
+// ---------------------------------------------------------------------------
+// Per target, through the prober directly (no HTTP layer, its own config).
+
 /// A probe of the target `r` with one module and its own scrape timeout.
 fn request(module: &str, timeout: Duration) -> ProbeRequest {
     ProbeRequest {
