@@ -2,9 +2,9 @@
 //!
 //! The data path is layered: the `routeros` crate (the API client) → [`collect`]
 //! (metric groups) → [`probe`] (module plan, deadline, state, rendering) → `http`.
+#![warn(missing_docs)]
 pub mod collect;
 pub mod config;
 pub mod http;
 pub mod logging;
 pub mod probe;
-pub mod self_metrics;

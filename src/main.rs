@@ -1,7 +1,7 @@
 //! `routeros-exporter`: command line, logging, startup checks, signals.
 
 use clap::{Parser, ValueEnum};
-use routeros_exporter::config::{self, Config};
+use routeros_exporter::config::{self, Config, ProcessSettings};
 use routeros_exporter::http::{self, App};
 use routeros_exporter::probe::ProberOptions;
 use routeros_exporter::{collect, logging};
@@ -68,52 +68,35 @@ fn listen_address(text: &str) -> Result<SocketAddr, String> {
         .map_err(|e| format!("invalid listen address {text:?}: {e}"))
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn env_flag(name: &str) -> bool {
-    env(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
-}
-
+/// Loads the configuration and logs what the environment did not supply as
+/// written. With `--config.check`, a router the environment contract lost
+/// (an unparseable `ROUTERS_CONFIG`, a bad router in it) fails the check.
 fn load(cli: &Cli) -> Result<Config, String> {
-    let groups = collect::group_names();
-    let vars = |name: &str| std::env::var(name).ok();
-    match &cli.config_file {
-        Some(path) => {
-            let mut config =
-                config::load_file_with_env(path, &groups, &vars).map_err(|e| e.to_string())?;
-            for warning in config::apply_env_overrides(&mut config, &vars) {
-                tracing::warn!("{warning}");
-            }
-            Ok(config)
-        }
-        None => {
-            let (config, warnings) = config::from_env(&vars, &groups);
-            // An unparseable ROUTERS_CONFIG (or a bad router in it) is an error the
-            // operator must see, and makes --config.check fail; the rest (ignored
-            // or bad override variables) are warnings.
-            let is_error = |w: &String| {
-                w.starts_with(config::ROUTERS_CONFIG) || w.starts_with(config::ROUTEROS_ADDRESS)
-            };
-            if cli.config_check && warnings.iter().any(is_error) {
-                let errors: Vec<&str> = warnings
-                    .iter()
-                    .filter(|w| is_error(w))
-                    .map(String::as_str)
-                    .collect();
-                return Err(errors.join("; "));
-            }
-            for warning in &warnings {
-                if is_error(warning) {
-                    tracing::error!("{warning}");
-                } else {
-                    tracing::warn!("{warning}");
-                }
-            }
-            Ok(config)
+    let loaded = config::load(
+        cli.config_file.as_deref(),
+        &collect::group_names(),
+        &config::process_env,
+    )
+    .map_err(|e| e.to_string())?;
+    if cli.config_check {
+        let lost: Vec<String> = loaded
+            .warnings
+            .iter()
+            .filter(|w| w.drops_a_router())
+            .map(ToString::to_string)
+            .collect();
+        if !lost.is_empty() {
+            return Err(lost.join("; "));
         }
     }
+    for warning in &loaded.warnings {
+        if warning.drops_a_router() {
+            tracing::error!("{warning}");
+        } else {
+            tracing::warn!("{warning}");
+        }
+    }
+    Ok(loaded.config)
 }
 
 /// `--demo`: simulated routers in this process, and a config that probes them.
@@ -175,18 +158,20 @@ mod demo {
     }
 }
 
-/// STARTUP_CONNECTIVITY_TEST / STRICT_STARTUP_MODE, as the original exporter.
-async fn startup_check(app: &App) -> Result<(), String> {
-    if !env_flag("STARTUP_CONNECTIVITY_TEST") {
+/// `STARTUP_CONNECTIVITY_TEST` / `STRICT_STARTUP_MODE`, as the original
+/// exporter: log in to every target before serving (the sessions stay pooled).
+async fn startup_check(app: &App, settings: &ProcessSettings) -> Result<(), String> {
+    if !settings.startup_connectivity_test {
         return Ok(());
     }
-    let timeout = env("STARTUP_CONNECTIVITY_TIMEOUT_SECS")
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(Duration::from_secs(10), Duration::from_secs);
     let targets: Vec<String> = app.prober.config().targets.keys().cloned().collect();
     let mut failed = Vec::new();
     for target in targets {
-        match app.prober.check(&target, timeout).await {
+        match app
+            .prober
+            .check(&target, settings.startup_connectivity_timeout)
+            .await
+        {
             Ok(()) => tracing::info!(target_name = %target, "startup connectivity test passed"),
             Err(e) => {
                 tracing::warn!(target_name = %target, error = %e, "startup connectivity test failed");
@@ -194,7 +179,7 @@ async fn startup_check(app: &App) -> Result<(), String> {
             }
         }
     }
-    if !failed.is_empty() && env_flag("STRICT_STARTUP_MODE") {
+    if !failed.is_empty() && settings.strict_startup_mode {
         return Err(format!(
             "STRICT_STARTUP_MODE: unavailable at startup: {}",
             failed.join(", ")
@@ -242,7 +227,7 @@ fn reload_on_sighup(app: Arc<App>) {
 /// In-flight probes may finish for this long after SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-async fn run(cli: Cli) -> Result<(), String> {
+async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
     // The demo routers (if any) serve until `run` returns.
     let (_demo, config) = if cli.demo {
         let (demo, config) = demo::start().await?;
@@ -267,7 +252,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let listen = cli
         .listen_address
         .clone()
-        .or_else(|| env("SERVER_ADDR"))
+        .or(settings.listen_address.clone())
         .unwrap_or_else(|| ":9436".into());
     let addr = listen_address(&listen)?;
     let app = App::new(
@@ -276,33 +261,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             timeout_offset: cli.timeout_offset,
         },
     );
-    startup_check(&app).await?;
+    startup_check(&app, &settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!(%addr, "listening");
     #[cfg(unix)]
     reload_on_sighup(app.clone());
-    let shutdown_app = app.clone();
-    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let server =
-        axum::serve(listener, http::router(app.clone())).with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            tracing::info!("shutting down: finishing in-flight probes");
-            shutdown_app.set_not_ready();
-            let _ = signalled_tx.send(());
-        });
-    // Once the signal arrives the server drains in-flight requests; cap the wait.
-    let bounded = async move {
-        match signalled_rx.await {
-            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        result = server.into_future() => result.map_err(|e| format!("server error: {e}"))?,
-        _ = bounded => tracing::warn!("in-flight probes did not finish in {SHUTDOWN_GRACE:?}; stopping anyway"),
-    }
+    serve_until_signalled(listener, app.clone()).await?;
     app.prober
         .shutdown(tokio::time::Instant::now() + Duration::from_secs(2))
         .await;
@@ -310,12 +276,42 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
+/// Serves until SIGTERM/SIGINT, then lets in-flight requests finish for at
+/// most [`SHUTDOWN_GRACE`] while `/-/ready` answers 503.
+async fn serve_until_signalled(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+) -> Result<(), String> {
+    let shutdown_app = app.clone();
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, http::router(app)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight probes");
+        shutdown_app.set_not_ready();
+        let _ = signalled_tx.send(());
+    });
+    let bounded = async move {
+        match signalled_rx.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result.map_err(|e| format!("server error: {e}")),
+        _ = bounded => {
+            tracing::warn!("in-flight probes did not finish in {SHUTDOWN_GRACE:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let settings = ProcessSettings::from_env(&config::process_env);
     let filter = cli
         .log_level
         .clone()
-        .or_else(|| env("RUST_LOG"))
+        .or(settings.log_filter.clone())
         .unwrap_or_else(|| "info".into());
     if let Err(e) = logging::init(&filter, cli.log_format == LogFormat::Json) {
         eprintln!("invalid --log.level {filter:?}: {e}");
@@ -328,7 +324,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

@@ -1,21 +1,12 @@
 //! Every file in `tests/testdata` but `good.yml` is broken in one way; the error
 //! must say where (file, line) and what (field path, suggestion).
 
+use routeros_exporter::collect::group_names;
 use routeros_exporter::config::{
     ConfigError, ConfigSource, ConntrackKey, load_file, load_file_with_env, load_str,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-const GROUPS: &[&str] = &[
-    "system",
-    "interface",
-    "firewall",
-    "conntrack",
-    "wireguard",
-    "certificate",
-    "connectivity",
-];
 
 fn testdata(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,7 +16,7 @@ fn testdata(name: &str) -> PathBuf {
 
 /// Loads a broken file and returns its error message.
 fn error_of(name: &str) -> String {
-    match load_file(&testdata(name), GROUPS) {
+    match load_file(&testdata(name), &group_names()) {
         Ok(config) => panic!("{name} loaded but should fail: {config:?}"),
         Err(e) => e.to_string(),
     }
@@ -238,13 +229,14 @@ fn unset_env_names_variable_and_line() {
     let vars = |name: &str| {
         (name == "ROUTEROS_EXPORTER_TEST_UNSET_VARIABLE").then(|| "now-set".to_string())
     };
-    let config = load_file_with_env(&testdata("unset_env.yml"), GROUPS, &vars).expect("loads");
+    let config =
+        load_file_with_env(&testdata("unset_env.yml"), &group_names(), &vars).expect("loads");
     assert_eq!(config.auths["monitoring"].password.expose(), "now-set");
 }
 
 #[test]
 fn missing_config_file() {
-    let err = load_file(&testdata("no-such-config.yml"), GROUPS).expect_err("missing");
+    let err = load_file(&testdata("no-such-config.yml"), &group_names()).expect_err("missing");
     assert!(matches!(err, ConfigError::Read { .. }));
     assert!(
         err.to_string()
@@ -255,7 +247,7 @@ fn missing_config_file() {
 #[test]
 fn good_file_loads_everything() {
     let path = testdata("good.yml");
-    let config = load_file(&path, GROUPS).expect("good.yml loads");
+    let config = load_file(&path, &group_names()).expect("good.yml loads");
     assert_eq!(config.source, ConfigSource::File(path.clone()));
 
     let g = &config.global;
@@ -322,7 +314,7 @@ fn good_file_loads_everything() {
     let conns = &config.modules["conns"];
     assert_eq!(conns.conntrack.group_by, [ConntrackKey::DstAddress]);
     assert_eq!(conns.conntrack.top_n, 0);
-    assert_eq!(config.modules["full"].groups, GROUPS);
+    assert_eq!(config.modules["full"].groups, group_names());
     assert_eq!(config.modules["connectivity"].groups, ["connectivity"]);
 
     // The /config view shows file paths but never a password.
@@ -336,7 +328,7 @@ fn good_file_loads_everything() {
 #[test]
 fn good_file_takes_password_from_env() {
     let vars = |name: &str| (name == "GOOD_TEST_PASSWORD").then(|| "env-pass".to_string());
-    let config = load_file_with_env(&testdata("good.yml"), GROUPS, &vars).expect("loads");
+    let config = load_file_with_env(&testdata("good.yml"), &group_names(), &vars).expect("loads");
     assert_eq!(config.auths["monitoring"].password.expose(), "env-pass");
 }
 
@@ -345,9 +337,13 @@ fn example_config_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml");
     let text = std::fs::read_to_string(&path).expect("read config.example.yaml");
     let vars = |name: &str| (name == "ROUTER_PASSWORD").then(|| "example".to_string());
-    let config =
-        routeros_exporter::config::load_str_with_env(&text, "config.example.yaml", GROUPS, &vars)
-            .unwrap_or_else(|e| panic!("{e}"));
+    let config = routeros_exporter::config::load_str_with_env(
+        &text,
+        "config.example.yaml",
+        &group_names(),
+        &vars,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.targets["core1"].address, "192.168.88.1:8728");
     assert_eq!(config.targets["core1"].connectivity.len(), 2);
     assert_eq!(config.targets["branch1"].address, "[2001:db8::2]:8729");
@@ -359,9 +355,9 @@ fn example_config_loads() {
 
 #[test]
 fn empty_file_is_an_empty_config() {
-    let config = load_str("# nothing yet\n", "empty.yml", GROUPS).expect("loads");
+    let config = load_str("# nothing yet\n", "empty.yml", &group_names()).expect("loads");
     assert!(config.targets.is_empty());
     assert_eq!(config.modules.len(), 2);
-    let config = load_str("", "empty.yml", GROUPS).expect("loads");
+    let config = load_str("", "empty.yml", &group_names()).expect("loads");
     assert!(config.auths.is_empty());
 }

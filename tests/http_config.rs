@@ -158,7 +158,11 @@ async fn env_config_cannot_be_reloaded_but_probes() {
     };
     let (config, warnings) = config::from_env(&vars, &group_names());
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("COLLECTION_INTERVAL_SECONDS is ignored"));
+    assert!(
+        warnings[0]
+            .to_string()
+            .contains("COLLECTION_INTERVAL_SECONDS is ignored")
+    );
     let app = App::new(config, ProberOptions::default());
     let http = Client::new(serve(app).await, PASSWORD);
     let e = probe_exposition(&http, "target=r1&module=full").await;

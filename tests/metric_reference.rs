@@ -1,13 +1,21 @@
 //! The README's metric reference and the code must agree: every metric the code
-//! can emit is listed with its type and labels, and nothing else is.
+//! can emit is listed with its type, labels and group, and nothing else is
+//! (step 7 of the group recipe in CONTRIBUTING.md).
 
 use routeros_exporter::collect::REGISTRY;
 use routeros_exporter::collect::family::MetricDesc;
 use routeros_exporter::probe::metrics::PROBE_METRICS;
 use std::collections::BTreeMap;
 
-/// (type, labels) by metric name, from the README table.
-fn reference() -> BTreeMap<String, (String, Vec<String>)> {
+/// One row of the README table.
+struct Row {
+    kind: String,
+    labels: Vec<String>,
+    group: String,
+}
+
+/// The rows of the README table by metric name.
+fn reference() -> BTreeMap<String, Row> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let readme = std::fs::read_to_string(path).expect("README.md is readable");
     let start = readme
@@ -26,21 +34,30 @@ fn reference() -> BTreeMap<String, (String, Vec<String>)> {
                 .map(|l| l.trim().trim_matches('`').to_string())
                 .collect(),
         };
+        let row = Row {
+            kind: cells[1].to_string(),
+            labels,
+            group: cells[4].to_string(),
+        };
         assert!(
-            out.insert(name.clone(), (cells[1].to_string(), labels))
-                .is_none(),
+            out.insert(name.clone(), row).is_none(),
             "{name} is listed twice in the README"
         );
     }
     out
 }
 
-fn code() -> BTreeMap<String, &'static MetricDesc> {
+/// Every metric the code declares, with the group that emits it (`probe` for
+/// the probe's own).
+fn code() -> BTreeMap<String, (&'static MetricDesc, &'static str)> {
     let mut out = BTreeMap::new();
-    let groups = REGISTRY.iter().flat_map(|g| g.metrics().iter().copied());
-    for desc in groups.chain(PROBE_METRICS.iter().copied()) {
+    let groups = REGISTRY
+        .iter()
+        .flat_map(|g| g.metrics().iter().map(|desc| (*desc, g.name())));
+    let probe = PROBE_METRICS.iter().map(|desc| (*desc, "probe"));
+    for (desc, group) in groups.chain(probe) {
         assert!(
-            out.insert(desc.name.to_string(), desc).is_none(),
+            out.insert(desc.name.to_string(), (desc, group)).is_none(),
             "{} is declared by two groups",
             desc.name
         );
@@ -68,17 +85,22 @@ fn every_emittable_metric_is_documented_and_nothing_else() {
         phantom.is_empty(),
         "in README but never emitted: {phantom:?}"
     );
-    for (name, desc) in &code {
-        let (kind, labels) = &reference[name];
-        assert_eq!(kind, desc.kind.as_str(), "type of {name}");
+    for (name, (desc, group)) in &code {
+        let row = &reference[name];
+        assert_eq!(row.kind, desc.kind.as_str(), "type of {name}");
         let expected: Vec<String> = desc.labels.iter().map(|l| l.to_string()).collect();
-        assert_eq!(labels, &expected, "labels of {name}");
+        assert_eq!(row.labels, expected, "labels of {name}");
+        assert!(
+            row.group.split_whitespace().next() == Some(*group),
+            "{name} is emitted by {group}, the README says {:?}",
+            row.group
+        );
     }
 }
 
 #[test]
 fn counters_end_in_total_and_gauges_do_not() {
-    for (name, desc) in code() {
+    for (name, (desc, _)) in code() {
         let is_counter = desc.kind.as_str() == "counter";
         assert_eq!(name.ends_with("_total"), is_counter, "{name}");
     }

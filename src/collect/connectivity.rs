@@ -7,7 +7,7 @@
 //! bounded by the probe deadline. A port that does not answer is a `0` sample, not
 //! a group failure.
 
-use super::family::{Family, MetricDesc, Value, metric};
+use super::family::{Family, MetricDesc, Value, metric, samples_of};
 use super::{Context, Group, GroupError, GroupFuture};
 use routeros::Error;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use tokio::time::Instant;
 pub struct Connectivity;
 
 metric!(
-    UP,
+    pub UP,
     "mikrotik_connection_status_up",
     Gauge,
     "1 when a TCP connection to the port succeeded, else 0.",
@@ -40,6 +40,19 @@ const API_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The `protocol` label value: every check is a TCP connect.
 const PROTOCOL: &str = "tcp";
+
+/// The `name` of the check of the target's own API port, without and with TLS.
+const API_CHECK: &str = "api";
+const API_SSL_CHECK: &str = "api-ssl";
+
+/// Whether the target's API port answered, from a collection's families:
+/// what tells a module that does not log in whether the router is reachable.
+pub fn api_port_answered(families: &[Family]) -> bool {
+    samples_of(families, &UP).any(|s| {
+        let name = s.labels.first().map(String::as_str);
+        matches!(name, Some(API_CHECK | API_SSL_CHECK)) && s.value.as_f64() >= 1.0
+    })
+}
 
 impl Group for Connectivity {
     fn name(&self) -> &'static str {
@@ -128,7 +141,7 @@ fn plan<'a>(
     extra: impl IntoIterator<Item = (&'a str, u16, Duration)>,
 ) -> Vec<Check> {
     let api = Check {
-        name: if tls { "api-ssl" } else { "api" }.to_string(),
+        name: if tls { API_SSL_CHECK } else { API_CHECK }.to_string(),
         port: api_port,
         timeout: API_TIMEOUT,
     };

@@ -167,8 +167,16 @@ impl Family {
     }
 }
 
-/// Every sample of the families named `name` (test assertions, and the probe's
-/// look-ups of uptime and counters).
+/// Every sample of the families described by `desc`.
+pub fn samples_of<'a>(
+    families: &'a [Family],
+    desc: &'static MetricDesc,
+) -> impl Iterator<Item = &'a Sample> {
+    samples_named(families, desc.name)
+}
+
+/// Every sample of the families named `name`: for tests, which assert the
+/// exposed names; code uses [`samples_of`], so a rename is a compile error.
 pub fn samples_named<'a>(families: &'a [Family], name: &str) -> impl Iterator<Item = &'a Sample> {
     families
         .iter()

@@ -19,7 +19,7 @@ pub struct Interface;
 const IFACE: &[&str] = &["interface"];
 
 metric!(
-    RX_BYTES,
+    pub RX_BYTES,
     "mikrotik_interface_rx_bytes_total",
     Counter,
     "Bytes received on the interface.",

@@ -1,11 +1,13 @@
 //! Metric groups: one file per group, each with its API commands (always with
 //! `.proplist`), its value parsing and its metric families.
 //!
-//! Adding a group is one new file implementing [`Group`] plus one line in
-//! [`REGISTRY`]. A group reads through its [`Context`], which runs commands on the
-//! probe's pooled session under the probe deadline and records a trace for
-//! `debug=true`. A group whose menu the router lacks returns
-//! [`GroupError::Unsupported`]; one odd field costs one sample, never the group.
+//! A group is one file implementing [`Group`] plus its line in [`REGISTRY`];
+//! the whole recipe (simulator menu, fixtures, tests, documentation) is in
+//! CONTRIBUTING.md and checked by `tests/group_recipe.rs`. A group reads through
+//! its [`Context`], which runs commands on the probe's pooled session under the
+//! probe deadline and records a trace for `debug=true`. A group whose menu the
+//! router lacks returns [`GroupError::Unsupported`]; one odd field costs one
+//! sample, never the group.
 
 pub mod family;
 pub mod parse;
@@ -27,6 +29,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Families the probe reads back from a collection (reboot and counter-reset
+/// detection, reachability of modules that do not log in): referenced as
+/// descriptors, so renaming a metric cannot silently break what reads it.
+pub use connectivity::api_port_answered;
+pub use interface::RX_BYTES as INTERFACE_RX_BYTES;
+pub use system::UPTIME as SYSTEM_UPTIME;
 
 /// Every group, in the order `full` runs them. One line per group.
 pub static REGISTRY: &[&dyn Group] = &[
@@ -94,22 +103,42 @@ impl From<Error> for GroupError {
 
 /// What a group sees of the probe.
 pub struct Context {
-    /// The pooled, logged-in session (absent for groups that need none, or when
-    /// logging in failed).
-    pub session: Option<Session>,
-    /// When the probe must be done.
+    /// The pooled, logged-in session: absent for groups that need none
+    /// ([`Context::session`] says why when a group asks anyway).
+    session: Option<Session>,
+    /// When the probe must be done; every command runs against it.
     pub deadline: Instant,
-    /// The module's options.
+    /// The module the group runs for: its options.
     pub module: Arc<Module>,
-    /// The target being probed.
+    /// The target: its address, TLS settings and extra ports.
     pub target: Arc<Target>,
     /// Records commands and outcomes for `debug=true`.
     pub trace: Arc<Trace>,
-    /// Wall-clock time of the probe, seconds since the Unix epoch.
+    /// Wall-clock time of the probe, seconds since the Unix epoch (for ages
+    /// and expiries the router reports as dates).
     pub now_unix: i64,
 }
 
 impl Context {
+    /// The context of one group in one probe.
+    pub fn new(
+        session: Option<Session>,
+        deadline: Instant,
+        module: Arc<Module>,
+        target: Arc<Target>,
+        trace: Arc<Trace>,
+        now_unix: i64,
+    ) -> Self {
+        Self {
+            session,
+            deadline,
+            module,
+            target,
+            trace,
+            now_unix,
+        }
+    }
+
     /// The session, or the reason there is none.
     pub fn session(&self) -> Result<&Session, GroupError> {
         self.session
@@ -135,7 +164,7 @@ impl Context {
     ) -> Result<usize, GroupError> {
         let start = Instant::now();
         let session = self.session()?;
-        let budget = self.deadline.saturating_duration_since(start);
+        let allowed = self.deadline.saturating_duration_since(start);
         let result = tokio::time::timeout_at(self.deadline, async {
             let mut stream = session.command(&command)?;
             let mut n = 0;
@@ -146,7 +175,7 @@ impl Context {
             Ok::<usize, Error>(n)
         })
         .await
-        .unwrap_or(Err(Error::Timeout(budget, "command")));
+        .unwrap_or(Err(Error::Timeout(allowed, "command")));
         self.trace
             .command(&command, start.elapsed(), &result.as_ref().map(|n| *n));
         Ok(result?)

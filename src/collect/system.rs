@@ -33,7 +33,7 @@ metric!(
     []
 );
 metric!(
-    UPTIME,
+    pub UPTIME,
     "mikrotik_system_uptime_seconds",
     Gauge,
     "Time since the router booted, in seconds.",

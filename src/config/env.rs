@@ -1,6 +1,10 @@
-//! Environment variables: `${VAR}` expansion in the YAML text, the
-//! `ROUTERS_CONFIG` / legacy `ROUTEROS_*` contract when there is no file, and
-//! overrides that apply to every configuration.
+//! Environment variables, all read here: `${VAR}` expansion in the YAML text,
+//! the `ROUTERS_CONFIG` / legacy `ROUTEROS_*` contract when there is no file,
+//! overrides that apply to every configuration, and the process settings of
+//! the original exporter's contract ([`ProcessSettings`]).
+//!
+//! Every function takes the lookup as `vars` so tests inject their own;
+//! [`process_env`] is the real one.
 
 use crate::config::address::normalize;
 use crate::config::locate::Location;
@@ -24,6 +28,112 @@ pub const GAP_RESET_THRESHOLD_SECONDS: &str = "GAP_RESET_THRESHOLD_SECONDS";
 pub const COLLECTION_INTERVAL_SECONDS: &str = "COLLECTION_INTERVAL_SECONDS";
 /// Name of the target (and its auth) built from the legacy variables.
 pub const LEGACY_TARGET: &str = "default";
+/// Listen address when `--web.listen-address` is not given.
+pub const SERVER_ADDR: &str = "SERVER_ADDR";
+/// Log filter when `--log.level` is not given.
+pub const RUST_LOG: &str = "RUST_LOG";
+/// `1`/`true`/`yes`: log in to every target before serving.
+pub const STARTUP_CONNECTIVITY_TEST: &str = "STARTUP_CONNECTIVITY_TEST";
+/// Whole seconds each startup login may take (default 10).
+pub const STARTUP_CONNECTIVITY_TIMEOUT_SECS: &str = "STARTUP_CONNECTIVITY_TIMEOUT_SECS";
+/// `1`/`true`/`yes`: exit when a startup login fails.
+pub const STRICT_STARTUP_MODE: &str = "STRICT_STARTUP_MODE";
+
+/// The process environment, as every `vars` parameter here expects it.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Something in the environment that was not used as written. The
+/// configuration is still usable; [`EnvWarning::drops_a_router`] tells which
+/// ones lose a router (logged as errors, and `--config.check` fails on them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvWarning {
+    /// `ROUTERS_CONFIG` is not a JSON array of routers; the legacy variables
+    /// are used instead, as the original exporter did.
+    #[error(
+        "{ROUTERS_CONFIG} cannot be parsed ({0}); falling back to \
+         {ROUTEROS_ADDRESS}/{ROUTEROS_USERNAME}/{ROUTEROS_PASSWORD}"
+    )]
+    RoutersConfigUnparseable(String),
+    /// One router of `ROUTERS_CONFIG` is unusable and left out.
+    #[error("{ROUTERS_CONFIG}[{index}]: {reason}; router skipped")]
+    RouterSkipped {
+        /// Its position in the JSON array.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `ROUTEROS_ADDRESS` is unusable, so there is no target.
+    #[error("{ROUTEROS_ADDRESS}: {0}; no target configured")]
+    LegacyAddressUnusable(String),
+    /// `GAP_RESET_THRESHOLD_SECONDS` is not a positive whole number.
+    #[error(
+        "{GAP_RESET_THRESHOLD_SECONDS}={value:?} is not a positive whole number of \
+         seconds; keeping {}",
+        humantime::format_duration(*kept)
+    )]
+    GapThresholdInvalid {
+        /// The variable's value.
+        value: String,
+        /// The threshold still in force.
+        kept: Duration,
+    },
+    /// `COLLECTION_INTERVAL_SECONDS` is set; nothing here collects on an interval.
+    #[error(
+        "{COLLECTION_INTERVAL_SECONDS} is ignored: this exporter has no background \
+         collection loop; each /probe collects fresh data, so set scrape_interval in \
+         Prometheus instead"
+    )]
+    CollectionIntervalIgnored,
+}
+
+impl EnvWarning {
+    /// Whether a router of the environment contract was lost.
+    pub fn drops_a_router(&self) -> bool {
+        matches!(
+            self,
+            EnvWarning::RoutersConfigUnparseable(_)
+                | EnvWarning::RouterSkipped { .. }
+                | EnvWarning::LegacyAddressUnusable(_)
+        )
+    }
+}
+
+/// Process settings from the original exporter's environment contract that
+/// are not part of the configuration (flags override the first two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSettings {
+    /// `SERVER_ADDR`.
+    pub listen_address: Option<String>,
+    /// `RUST_LOG`.
+    pub log_filter: Option<String>,
+    /// `STARTUP_CONNECTIVITY_TEST`: log in to every target before serving.
+    pub startup_connectivity_test: bool,
+    /// `STARTUP_CONNECTIVITY_TIMEOUT_SECS` (default 10 s; unparseable = default).
+    pub startup_connectivity_timeout: Duration,
+    /// `STRICT_STARTUP_MODE`: exit if a startup login fails.
+    pub strict_startup_mode: bool,
+}
+
+impl ProcessSettings {
+    /// Reads the settings; empty variables count as unset.
+    pub fn from_env(vars: &dyn Fn(&str) -> Option<String>) -> Self {
+        let flag = |name: &str| {
+            non_empty(vars(name))
+                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+        };
+        Self {
+            listen_address: non_empty(vars(SERVER_ADDR)),
+            log_filter: non_empty(vars(RUST_LOG)),
+            startup_connectivity_test: flag(STARTUP_CONNECTIVITY_TEST),
+            startup_connectivity_timeout: non_empty(vars(STARTUP_CONNECTIVITY_TIMEOUT_SECS))
+                .and_then(|v| v.parse::<u64>().ok())
+                .map_or(Duration::from_secs(10), Duration::from_secs),
+            strict_startup_mode: flag(STRICT_STARTUP_MODE),
+        }
+    }
+}
 
 /// A problem found while expanding `${VAR}` references.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,30 +259,27 @@ fn non_empty(value: Option<String>) -> Option<String> {
 /// `ROUTEROS_ADDRESS`/`ROUTEROS_USERNAME` (default `admin`)/`ROUTEROS_PASSWORD`
 /// (default empty) give target `default` when `ROUTEROS_ADDRESS` is set;
 /// otherwise there are no targets. Empty values count as unset.
-/// [`apply_env_overrides`] is applied too. The returned messages are for the log.
+/// [`apply_env_overrides`] is applied too.
 pub fn from_env(
     vars: &dyn Fn(&str) -> Option<String>,
     known_groups: &[&str],
-) -> (Config, Vec<String>) {
+) -> (Config, Vec<EnvWarning>) {
     let mut config = Config::empty(ConfigSource::Env, known_groups);
     let mut warnings = Vec::new();
     let routers = non_empty(vars(ROUTERS_CONFIG)).and_then(|json| {
         match serde_json::from_str::<Vec<EnvRouter>>(&json) {
             Ok(routers) => Some(routers),
             Err(e) => {
-                warnings.push(format!(
-                    "{ROUTERS_CONFIG} cannot be parsed ({e}); falling back to \
-                     {ROUTEROS_ADDRESS}/{ROUTEROS_USERNAME}/{ROUTEROS_PASSWORD}"
-                ));
+                warnings.push(EnvWarning::RoutersConfigUnparseable(e.to_string()));
                 None
             }
         }
     });
     match routers {
         Some(routers) => {
-            for (i, router) in routers.into_iter().enumerate() {
-                if let Err(w) = add_router(&mut config, router) {
-                    warnings.push(format!("{ROUTERS_CONFIG}[{i}]: {w}; router skipped"));
+            for (index, router) in routers.into_iter().enumerate() {
+                if let Err(reason) = add_router(&mut config, router) {
+                    warnings.push(EnvWarning::RouterSkipped { index, reason });
                 }
             }
         }
@@ -184,8 +291,8 @@ pub fn from_env(
                     username: non_empty(vars(ROUTEROS_USERNAME)).unwrap_or_else(default_username),
                     password: Secret::new(vars(ROUTEROS_PASSWORD).unwrap_or_default()),
                 };
-                if let Err(w) = add_router(&mut config, router) {
-                    warnings.push(format!("{ROUTEROS_ADDRESS}: {w}; no target configured"));
+                if let Err(reason) = add_router(&mut config, router) {
+                    warnings.push(EnvWarning::LegacyAddressUnusable(reason));
                 }
             }
         }
@@ -229,30 +336,25 @@ fn add_router(config: &mut Config, router: EnvRouter) -> Result<(), String> {
 /// Applies the environment overrides that hold for every configuration source:
 /// `GAP_RESET_THRESHOLD_SECONDS` (whole seconds, at least 1) replaces
 /// `global.gap_reset_threshold`; `COLLECTION_INTERVAL_SECONDS` only earns a
-/// warning. Returns warnings for the log; bad values keep the current setting.
+/// warning. Bad values keep the current setting.
 pub fn apply_env_overrides(
     config: &mut Config,
     vars: &dyn Fn(&str) -> Option<String>,
-) -> Vec<String> {
+) -> Vec<EnvWarning> {
     let mut warnings = Vec::new();
     if let Some(value) = non_empty(vars(GAP_RESET_THRESHOLD_SECONDS)) {
         match value.trim().parse::<u64>() {
             Ok(secs) if secs > 0 => {
                 config.global.gap_reset_threshold = Duration::from_secs(secs);
             }
-            _ => warnings.push(format!(
-                "{GAP_RESET_THRESHOLD_SECONDS}={value:?} is not a positive whole number of \
-                 seconds; keeping {}",
-                humantime::format_duration(config.global.gap_reset_threshold)
-            )),
+            _ => warnings.push(EnvWarning::GapThresholdInvalid {
+                value,
+                kept: config.global.gap_reset_threshold,
+            }),
         }
     }
     if non_empty(vars(COLLECTION_INTERVAL_SECONDS)).is_some() {
-        warnings.push(format!(
-            "{COLLECTION_INTERVAL_SECONDS} is ignored: this exporter has no background \
-             collection loop; each /probe collects fresh data, so set scrape_interval in \
-             Prometheus instead"
-        ));
+        warnings.push(EnvWarning::CollectionIntervalIgnored);
     }
     warnings
 }
@@ -338,8 +440,9 @@ mod tests {
         let (config, warnings) = from_env(&env(&[(ROUTERS_CONFIG, json)]), GROUPS);
         assert_eq!(config.targets.keys().collect::<Vec<_>>(), ["r1"]);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].contains("duplicate name `r1`"));
-        assert!(warnings[1].contains("port 0"));
+        assert!(warnings.iter().all(EnvWarning::drops_a_router));
+        assert!(warnings[0].to_string().contains("duplicate name `r1`"));
+        assert!(warnings[1].to_string().contains("port 0"));
     }
 
     #[test]
@@ -352,8 +455,17 @@ mod tests {
         ]);
         let (config, warnings) = from_env(&vars, GROUPS);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].starts_with("ROUTERS_CONFIG cannot be parsed"));
-        assert!(warnings[0].contains("falling back"));
+        assert!(matches!(
+            warnings[0],
+            EnvWarning::RoutersConfigUnparseable(_)
+        ));
+        assert!(warnings[0].drops_a_router());
+        assert!(
+            warnings[0]
+                .to_string()
+                .starts_with("ROUTERS_CONFIG cannot be parsed")
+        );
+        assert!(warnings[0].to_string().contains("falling back"));
         let e = config.endpoint(LEGACY_TARGET).expect("legacy target");
         assert_eq!(
             (e.address.as_str(), e.username.as_str(), e.password.as_str()),
@@ -395,19 +507,50 @@ mod tests {
         );
         assert_eq!(config.global.gap_reset_threshold, Duration::from_secs(120));
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].starts_with("COLLECTION_INTERVAL_SECONDS is ignored"));
-        assert!(warnings[0].contains("set scrape_interval in Prometheus"));
+        assert_eq!(warnings[0], EnvWarning::CollectionIntervalIgnored);
+        assert!(!warnings[0].drops_a_router());
+        assert!(
+            warnings[0]
+                .to_string()
+                .starts_with("COLLECTION_INTERVAL_SECONDS is ignored")
+        );
+        assert!(
+            warnings[0]
+                .to_string()
+                .contains("set scrape_interval in Prometheus")
+        );
 
         for bad in ["abc", "0", "-5", "1.5"] {
             let (config, warnings) = from_env(&env(&[(GAP_RESET_THRESHOLD_SECONDS, bad)]), GROUPS);
             assert_eq!(config.global.gap_reset_threshold, Duration::from_secs(60));
             assert_eq!(warnings.len(), 1, "{bad}");
             assert!(
-                warnings[0].contains(GAP_RESET_THRESHOLD_SECONDS),
+                warnings[0]
+                    .to_string()
+                    .contains(GAP_RESET_THRESHOLD_SECONDS),
                 "{}",
                 warnings[0]
             );
-            assert!(warnings[0].contains(bad), "{}", warnings[0]);
+            assert!(warnings[0].to_string().contains(bad), "{}", warnings[0]);
         }
+    }
+
+    #[test]
+    fn process_settings() {
+        let s = ProcessSettings::from_env(&env(&[
+            (SERVER_ADDR, ":9999"),
+            (RUST_LOG, ""),
+            (STARTUP_CONNECTIVITY_TEST, "Yes"),
+            (STARTUP_CONNECTIVITY_TIMEOUT_SECS, "3"),
+            (STRICT_STARTUP_MODE, "0"),
+        ]));
+        assert_eq!(s.listen_address.as_deref(), Some(":9999"));
+        assert_eq!(s.log_filter, None, "empty counts as unset");
+        assert!(s.startup_connectivity_test);
+        assert_eq!(s.startup_connectivity_timeout, Duration::from_secs(3));
+        assert!(!s.strict_startup_mode);
+        let s = ProcessSettings::from_env(&env(&[(STARTUP_CONNECTIVITY_TIMEOUT_SECS, "soon")]));
+        assert_eq!(s.startup_connectivity_timeout, Duration::from_secs(10));
+        assert!(!s.startup_connectivity_test);
     }
 }

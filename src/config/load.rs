@@ -3,7 +3,7 @@
 
 use crate::config::address::normalize;
 use crate::config::de::{or_default, present, unique_map};
-use crate::config::env::expand;
+use crate::config::env::{EnvWarning, apply_env_overrides, expand, from_env, process_env};
 use crate::config::error::{ConfigError, Diagnostic, suggestion};
 use crate::config::locate::KeyPath;
 use crate::config::model::{
@@ -64,15 +64,45 @@ struct RawTls {
     insecure_skip_verify: bool,
 }
 
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// A configuration ready to use, and what the environment did not supply as
+/// written (for the log).
+#[derive(Debug)]
+pub struct Loaded {
+    /// The validated configuration, environment overrides applied.
+    pub config: Config,
+    /// Environment variables that were ignored or fell back.
+    pub warnings: Vec<EnvWarning>,
+}
+
+/// The one way the exporter loads its configuration, at startup and on every
+/// reload: the YAML `file` (with `${VAR}` expansion), or without one the
+/// original exporter's environment contract; then the environment overrides
+/// that hold for both ([`apply_env_overrides`]).
+///
+/// A broken file is an error; the environment contract never is (a bad
+/// router there is a warning that [`EnvWarning::drops_a_router`]).
+pub fn load(
+    file: Option<&Path>,
+    known_groups: &[&str],
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<Loaded, ConfigError> {
+    match file {
+        Some(path) => {
+            let mut config = load_file_with_env(path, known_groups, vars)?;
+            let warnings = apply_env_overrides(&mut config, vars);
+            Ok(Loaded { config, warnings })
+        }
+        None => {
+            let (config, warnings) = from_env(vars, known_groups);
+            Ok(Loaded { config, warnings })
+        }
+    }
 }
 
 /// Loads a YAML file, expanding `${VAR}` from the process environment.
 ///
 /// Relative `password_file` and `ca_file` paths are relative to the file's
-/// directory. [`apply_env_overrides`](crate::config::apply_env_overrides) is
-/// not applied; the caller does that.
+/// directory. [`apply_env_overrides`] is not applied: [`load`] does that.
 pub fn load_file(path: &Path, known_groups: &[&str]) -> Result<Config, ConfigError> {
     load_file_with_env(path, known_groups, &process_env)
 }

@@ -1,8 +1,9 @@
 //! Configuration: the YAML file (with `${VAR}` expansion), the environment-only
 //! contract of the original mikrotik-exporter, and demo mode.
 //!
-//! Every path ends in a validated [`Config`]; errors name the file, line, column
-//! and field ([`ConfigError`]).
+//! [`load`] is the one entry point for startup and reload; every path ends in a
+//! validated [`Config`]; errors name the file, line, column and field
+//! ([`ConfigError`]). Environment variables are read only in `env.rs`.
 
 mod address;
 mod de;
@@ -15,12 +16,13 @@ mod model;
 
 pub use address::normalize as normalize_address;
 pub use env::{
-    COLLECTION_INTERVAL_SECONDS, GAP_RESET_THRESHOLD_SECONDS, LEGACY_TARGET, ROUTEROS_ADDRESS,
-    ROUTEROS_PASSWORD, ROUTEROS_USERNAME, ROUTERS_CONFIG, apply_env_overrides, from_env,
+    COLLECTION_INTERVAL_SECONDS, EnvWarning, GAP_RESET_THRESHOLD_SECONDS, LEGACY_TARGET,
+    ProcessSettings, ROUTEROS_ADDRESS, ROUTEROS_PASSWORD, ROUTEROS_USERNAME, ROUTERS_CONFIG,
+    apply_env_overrides, from_env, process_env,
 };
 pub use error::{ConfigError, Diagnostic};
 pub use glob::Glob;
-pub use load::{demo, load_file, load_file_with_env, load_str, load_str_with_env};
+pub use load::{Loaded, demo, load, load_file, load_file_with_env, load_str, load_str_with_env};
 pub use locate::Location;
 pub use model::{
     Auth, Config, ConfigSource, ConntrackKey, ConntrackOptions, DEFAULT_API_PORT,

@@ -4,13 +4,14 @@
 mod admin;
 mod health;
 mod probe;
+pub mod self_metrics;
 
 use crate::collect;
-use crate::config::{self, Config, ConfigError, ConfigSource};
+use crate::config::{self, Config, ConfigError, ConfigSource, EnvWarning};
 use crate::probe::{ProbeObserver, Prober, ProberOptions};
-use crate::self_metrics::SelfMetrics;
 use axum::Router;
 use axum::routing::{get, post};
+use self_metrics::SelfMetrics;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,14 +23,8 @@ pub struct App {
     pub prober: Arc<Prober>,
     /// The self-metrics registry.
     pub metrics: Arc<SelfMetrics>,
-    /// Environment lookup used for `${VAR}` expansion on reload.
-    env: fn(&str) -> Option<String>,
     reload_lock: tokio::sync::Mutex<()>,
     ready: AtomicBool,
-}
-
-fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }
 
 impl App {
@@ -43,7 +38,6 @@ impl App {
         Arc::new(Self {
             prober,
             metrics,
-            env: process_env,
             reload_lock: tokio::sync::Mutex::new(()),
             ready: AtomicBool::new(true),
         })
@@ -58,27 +52,22 @@ impl App {
             return Err(ReloadError::NoFile);
         };
         let path: PathBuf = path.clone();
-        let groups = collect::group_names();
-        let env = self.env;
         let loaded = tokio::task::spawn_blocking(move || {
-            let vars = |name: &str| env(name);
-            config::load_file_with_env(&path, &groups, &vars).map(|mut c| {
-                let warnings = config::apply_env_overrides(&mut c, &vars);
-                (c, warnings)
-            })
+            config::load(Some(&path), &collect::group_names(), &config::process_env)
         })
         .await
         .map_err(|e| ReloadError::Internal(e.to_string()))?;
         match loaded {
-            Ok((config, warnings)) => {
+            Ok(loaded) => {
                 // COLLECTION_INTERVAL_SECONDS was reported at startup; once is enough.
-                for warning in warnings
+                for warning in loaded
+                    .warnings
                     .iter()
-                    .filter(|w| !w.starts_with(config::COLLECTION_INTERVAL_SECONDS))
+                    .filter(|w| **w != EnvWarning::CollectionIntervalIgnored)
                 {
                     tracing::warn!("{warning}");
                 }
-                self.prober.reload(config);
+                self.prober.reload(loaded.config);
                 self.metrics.config_loaded(true);
                 tracing::info!("configuration reloaded");
                 Ok(())

@@ -172,7 +172,7 @@ fn debug_report(output: ProbeOutput) -> String {
             "failed"
         },
         collection.duration,
-        collection.budget
+        collection.timeout
     );
     if let Some(error) = &collection.error {
         let _ = writeln!(out, "Error: {error}");

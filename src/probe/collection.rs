@@ -3,277 +3,304 @@
 
 use super::state::Observation;
 use super::*;
-use crate::collect::family::{Value, samples_named};
+use crate::collect::family::{Value, samples_of};
+use tokio::task::{Id as TaskId, JoinSet};
+
+/// What one collection runs, resolved when the probe arrived; probes that join
+/// it share it.
+#[derive(Clone)]
+pub(super) struct Job {
+    /// The configuration in force when the probe arrived.
+    pub config: Arc<Config>,
+    pub target: Arc<Target>,
+    /// Distinct modules in request order; a group takes the options of the
+    /// first module that lists it.
+    pub modules: Vec<Arc<Module>>,
+    pub deadline: Instant,
+    /// `deadline` as a duration from the probe's arrival.
+    pub timeout: Duration,
+}
+
+impl Job {
+    /// Identifies the module set regardless of order: identical probes
+    /// coalesce on (target, this key).
+    pub fn module_key(&self) -> String {
+        let mut names: Vec<&str> = self.modules.iter().map(|m| m.name.as_str()).collect();
+        names.sort_unstable();
+        names.join(",")
+    }
+}
+
+/// A group to run, its place in the plan, and the module it runs for.
+type Planned = (usize, &'static dyn Group, Arc<Module>);
+
+/// How one group's task ended: its place in the plan, its outcome and, when
+/// it succeeded, its families.
+type Finished = (usize, GroupOutcome, Vec<Family>);
 
 impl Prober {
-    /// One collection: session, groups concurrently, state update.
-    pub(super) async fn collect(
-        self: Arc<Self>,
-        config: Arc<Config>,
-        target: Target,
-        modules: Vec<Arc<Module>>,
-        deadline: Instant,
-        budget: Duration,
-        debug: bool,
-    ) -> Arc<Collection> {
+    /// One collection: waits for a per-target slot, runs the groups, records
+    /// the outcome in the target's state.
+    pub(super) async fn collect(self: Arc<Self>, job: Job, debug: bool) -> Arc<Collection> {
         let start = Instant::now();
         let trace = Arc::new(Trace::new(debug));
-        let plan = plan(&modules);
+        let plan = plan(&job.modules);
         trace.note(|| {
+            let names: Vec<&str> = plan.iter().map(|(_, g, _)| g.name()).collect();
             format!(
-                "target {} ({}), deadline {budget:?}, groups: {}",
-                target.name,
-                target.address,
-                plan.iter()
-                    .map(|(g, _)| g.name())
-                    .collect::<Vec<_>>()
-                    .join(",")
+                "target {} ({}), deadline {:?}, groups: {}",
+                job.target.name,
+                job.target.address,
+                job.timeout,
+                names.join(",")
             )
         });
-        let semaphore =
-            self.target_semaphore(&target.name, config.global.limits.max_concurrent_per_target);
-        let _permit = match tokio::time::timeout_at(deadline, semaphore.acquire_owned()).await {
-            Ok(Ok(permit)) => Some(permit),
-            _ => None,
-        };
-        let mut collection = if _permit.is_none() {
-            failed_collection(
+        let limit = job.config.global.limits.max_concurrent_per_target;
+        let semaphore = self.target_semaphore(&job.target.name, limit);
+        let permit = tokio::time::timeout_at(job.deadline, semaphore.acquire_owned()).await;
+        let mut collection = match permit {
+            Ok(Ok(_slot)) => self.run_groups(&job, plan, &trace).await,
+            _ => failed_collection(
                 "too many concurrent collections for this target; deadline passed while waiting",
-                budget,
-            )
-        } else {
-            self.run_groups(&config, &target, plan, deadline, budget, &trace)
-                .await
+                job.timeout,
+            ),
         };
         collection.duration = start.elapsed();
         collection.trace = trace.lines();
-        let observation = observe(&collection);
         self.lock_states()
-            .entry(target.name.clone())
+            .entry(job.target.name.clone())
             .or_default()
             .record(
-                observation,
+                observe(&collection),
                 SystemTime::now(),
-                config.global.gap_reset_threshold,
+                job.config.global.gap_reset_threshold,
             );
         Arc::new(collection)
     }
 
-    async fn run_groups(
-        &self,
-        config: &Config,
-        target: &Target,
-        plan: Vec<(&'static dyn Group, Arc<Module>)>,
-        deadline: Instant,
-        budget: Duration,
-        trace: &Arc<Trace>,
-    ) -> Collection {
-        let mut outcomes: Vec<GroupOutcome> = Vec::new();
-        let mut families = Vec::new();
-        let target = Arc::new(target.clone());
-        let mut tasks = tokio::task::JoinSet::new();
-        let spawn = |tasks: &mut tokio::task::JoinSet<_>,
-                     index: usize,
-                     group: &'static dyn Group,
-                     module: Arc<Module>,
-                     session: Option<Session>| {
-            let ctx = Context {
-                session,
-                deadline,
-                module,
-                target: target.clone(),
-                trace: trace.clone(),
-                now_unix: now_unix(),
-            };
-            tasks
-                .spawn(async move {
-                    let start = Instant::now();
-                    let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
-                    (index, group, result, start.elapsed())
-                })
-                .id()
+    /// Runs every planned group concurrently under the job's deadline. Groups
+    /// that need no login start at once, so a slow or hanging login does not
+    /// eat their share of the deadline; the others share the pooled session.
+    async fn run_groups(&self, job: &Job, plan: Vec<Planned>, trace: &Arc<Trace>) -> Collection {
+        let mut tasks = GroupTasks::new(job, trace);
+        let (no_login, with_login): (Vec<Planned>, Vec<Planned>) =
+            plan.into_iter().partition(|(_, g, _)| !g.needs_session());
+        for planned in no_login {
+            tasks.spawn(planned, None);
+        }
+        let login = if with_login.is_empty() {
+            None
+        } else {
+            Some(self.session(job, trace).await)
         };
-        // Which plan entry each task runs, so a panicking collector is still
-        // reported (as failed) rather than vanishing from the output.
-        let mut task_groups = HashMap::new();
-        // Groups that need no login start at once: a slow or hanging login must
-        // not eat their share of the deadline.
-        let mut needs_session = Vec::new();
-        for (index, (group, module)) in plan.into_iter().enumerate() {
-            if group.needs_session() {
-                needs_session.push((index, group, module));
-            } else {
-                let id = spawn(&mut tasks, index, group, module, None);
-                task_groups.insert(id, (index, group));
-            }
-        }
-        let mut session: Option<Session> = None;
-        let mut login_error: Option<Error> = None;
-        if !needs_session.is_empty() {
-            match config.endpoint(&target.name) {
-                Some(endpoint) => match self.pool.acquire(&endpoint, deadline).await {
-                    Ok(s) => session = Some(s),
-                    Err(e) => {
-                        trace.note(|| format!("session: {e}"));
-                        login_error = Some(e);
-                    }
-                },
-                None => {
-                    login_error = Some(Error::Auth {
-                        message: format!("target {:?} has no usable auth", target.name),
-                    })
-                }
-            }
-        }
-        let mut skipped = Vec::new();
-        for (index, group, module) in needs_session {
-            match &session {
-                Some(s) => {
-                    let id = spawn(&mut tasks, index, group, module, Some(s.clone()));
-                    task_groups.insert(id, (index, group));
-                }
-                None => {
-                    let message = login_error
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    skipped.push((index, group.name(), message));
-                }
-            }
-        }
         let mut finished = Vec::new();
-        let mut panicked = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(done) => finished.push(done),
-                Err(e) => {
-                    tracing::error!(error = %e, "collector task panicked");
-                    if let Some(&(index, group)) = task_groups.get(&e.id()) {
-                        panicked.push((index, group.name(), format!("collector panicked: {e}")));
-                    }
-                }
+        for planned in with_login {
+            match &login {
+                Some(Ok(session)) => tasks.spawn(planned, Some(session.clone())),
+                Some(Err(e)) => finished.push(not_run(&planned, e.to_string())),
+                None => {}
             }
         }
-        skipped.extend(panicked);
-        skipped.sort_by_key(|(index, ..)| *index);
+        finished.extend(tasks.join_all().await);
         finished.sort_by_key(|(index, ..)| *index);
-        let mut skipped = skipped.into_iter().peekable();
-        for (index, group, result, duration) in finished {
-            while let Some((_, name, message)) = skipped.next_if(|(i, ..)| *i < index) {
-                outcomes.push(GroupOutcome {
-                    name,
-                    status: GroupStatus::Failed(message),
-                    duration: Duration::ZERO,
-                });
-            }
-            let status = match result {
-                Ok(Ok(group_families)) => {
-                    families.extend(group_families);
-                    GroupStatus::Ok
-                }
-                Ok(Err(GroupError::Unsupported(m))) => GroupStatus::Unsupported(m),
-                Ok(Err(GroupError::Failed(e))) if matches!(e.root(), Error::Timeout(..)) => {
-                    GroupStatus::Timeout
-                }
-                Ok(Err(GroupError::Failed(e))) => GroupStatus::Failed(e.to_string()),
-                Err(_) => GroupStatus::Timeout,
-            };
-            trace.note(|| format!("collector {} -> {status:?} in {duration:?}", group.name()));
-            outcomes.push(GroupOutcome {
-                name: group.name(),
-                status,
-                duration,
-            });
-        }
-        for (_, name, message) in skipped {
-            outcomes.push(GroupOutcome {
-                name,
-                status: GroupStatus::Failed(message),
-                duration: Duration::ZERO,
-            });
+        let mut families = Vec::new();
+        let mut outcomes = Vec::with_capacity(finished.len());
+        for (_, outcome, group_families) in finished {
+            let (name, status, took) = (outcome.name, &outcome.status, outcome.duration);
+            trace.note(|| format!("collector {name} -> {status:?} in {took:?}"));
+            families.extend(group_families);
+            outcomes.push(outcome);
         }
         let families = merge(families);
-        let reachable = if session.is_some() {
-            true
-        } else {
-            login_error.is_none() && api_port_up(&families)
+        let (logged_in, login_error) = match login {
+            Some(Ok(_)) => (true, None),
+            Some(Err(e)) => (false, Some(e)),
+            None => (false, None),
         };
-        let errors: Vec<String> = outcomes
-            .iter()
-            .filter_map(|o| match &o.status {
-                GroupStatus::Failed(m) => Some(format!("{}: {m}", o.name)),
-                GroupStatus::Timeout => Some(format!("{}: timed out after {budget:?}", o.name)),
-                _ => None,
-            })
-            .collect();
-        let mut error = login_error.map(|e| e.to_string());
-        if error.is_none() && !reachable {
-            error = Some("API port unreachable".into());
-        }
-        if error.is_none() && !errors.is_empty() {
-            error = Some(errors.join("; "));
-        }
+        let reachable =
+            logged_in || (login_error.is_none() && collect::api_port_answered(&families));
+        let error = probe_error(&outcomes, login_error, reachable, job.timeout);
         Collection {
             success: error.is_none(),
             error,
             families,
             groups: outcomes,
             duration: Duration::ZERO,
-            budget,
+            timeout: job.timeout,
             trace: Vec::new(),
         }
     }
+
+    /// The target's pooled, logged-in session.
+    async fn session(&self, job: &Job, trace: &Trace) -> Result<Session, Error> {
+        let result = match job.config.endpoint(&job.target.name) {
+            Some(endpoint) => self.pool.acquire(&endpoint, job.deadline).await,
+            None => Err(Error::Auth {
+                message: format!("target {:?} has no usable auth", job.target.name),
+            }),
+        };
+        if let Err(e) = &result {
+            trace.note(|| format!("session: {e}"));
+        }
+        result
+    }
 }
 
-/// Groups to run, each with the first module that lists it (for its options).
-fn plan(modules: &[Arc<Module>]) -> Vec<(&'static dyn Group, Arc<Module>)> {
-    let mut plan: Vec<(&'static dyn Group, Arc<Module>)> = Vec::new();
+/// The groups' tasks of one collection. A task that panics is still reported
+/// (as failed), so the group does not vanish from the output.
+struct GroupTasks<'a> {
+    job: &'a Job,
+    trace: &'a Arc<Trace>,
+    set: JoinSet<Finished>,
+    /// Which planned group each task runs, to report the panicking ones.
+    running: HashMap<TaskId, (usize, &'static str)>,
+}
+
+impl<'a> GroupTasks<'a> {
+    fn new(job: &'a Job, trace: &'a Arc<Trace>) -> Self {
+        Self {
+            job,
+            trace,
+            set: JoinSet::new(),
+            running: HashMap::new(),
+        }
+    }
+
+    fn spawn(&mut self, (index, group, module): Planned, session: Option<Session>) {
+        let ctx = Context::new(
+            session,
+            self.job.deadline,
+            module,
+            self.job.target.clone(),
+            self.trace.clone(),
+            now_unix(),
+        );
+        let deadline = self.job.deadline;
+        let id = self
+            .set
+            .spawn(async move {
+                let start = Instant::now();
+                let result = tokio::time::timeout_at(deadline, group.collect(&ctx)).await;
+                let duration = start.elapsed();
+                let (status, families) = match result {
+                    Ok(Ok(families)) => (GroupStatus::Ok, families),
+                    Ok(Err(e)) => (status_of(e), Vec::new()),
+                    Err(_) => (GroupStatus::Timeout, Vec::new()),
+                };
+                let outcome = GroupOutcome {
+                    name: group.name(),
+                    status,
+                    duration,
+                };
+                (index, outcome, families)
+            })
+            .id();
+        self.running.insert(id, (index, group.name()));
+    }
+
+    /// Every task's result, panicked ones as failures.
+    async fn join_all(mut self) -> Vec<Finished> {
+        let mut finished = Vec::with_capacity(self.running.len());
+        while let Some(joined) = self.set.join_next().await {
+            match joined {
+                Ok(done) => finished.push(done),
+                Err(e) => {
+                    tracing::error!(error = %e, "collector task panicked");
+                    if let Some(&(index, name)) = self.running.get(&e.id()) {
+                        let outcome = GroupOutcome {
+                            name,
+                            status: GroupStatus::Failed(format!("collector panicked: {e}")),
+                            duration: Duration::ZERO,
+                        };
+                        finished.push((index, outcome, Vec::new()));
+                    }
+                }
+            }
+        }
+        finished
+    }
+}
+
+/// A group's error as its status: a client timeout is reported as a timeout.
+fn status_of(error: GroupError) -> GroupStatus {
+    match error {
+        GroupError::Unsupported(m) => GroupStatus::Unsupported(m),
+        GroupError::Failed(e) if matches!(e.root(), Error::Timeout(..)) => GroupStatus::Timeout,
+        GroupError::Failed(e) => GroupStatus::Failed(e.to_string()),
+    }
+}
+
+/// A group that never ran because there was no session.
+fn not_run((index, group, _): &Planned, reason: String) -> Finished {
+    let outcome = GroupOutcome {
+        name: group.name(),
+        status: GroupStatus::Failed(reason),
+        duration: Duration::ZERO,
+    };
+    (*index, outcome, Vec::new())
+}
+
+/// Why the probe failed, if it did: the login error, else an unreachable API
+/// port, else every failed or timed-out group.
+fn probe_error(
+    outcomes: &[GroupOutcome],
+    login_error: Option<Error>,
+    reachable: bool,
+    timeout: Duration,
+) -> Option<String> {
+    if let Some(e) = login_error {
+        return Some(e.to_string());
+    }
+    if !reachable {
+        return Some("API port unreachable".into());
+    }
+    let errors: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| match &o.status {
+            GroupStatus::Failed(m) => Some(format!("{}: {m}", o.name)),
+            GroupStatus::Timeout => Some(format!("{}: timed out after {timeout:?}", o.name)),
+            _ => None,
+        })
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// Groups to run in plan order, each with the first module that lists it
+/// (for its options).
+fn plan(modules: &[Arc<Module>]) -> Vec<Planned> {
+    let mut plan: Vec<Planned> = Vec::new();
     for module in modules {
         for name in &module.groups {
-            if plan.iter().any(|(g, _)| g.name() == name) {
+            if plan.iter().any(|(_, g, _)| g.name() == name) {
                 continue;
             }
             if let Some(group) = collect::group(name) {
-                plan.push((group, module.clone()));
+                plan.push((plan.len(), group, module.clone()));
             }
         }
     }
     plan
 }
 
-pub(super) fn failed_collection(reason: &str, budget: Duration) -> Collection {
+pub(super) fn failed_collection(reason: &str, timeout: Duration) -> Collection {
     Collection {
         families: Vec::new(),
         groups: Vec::new(),
         success: false,
         error: Some(reason.to_string()),
         duration: Duration::ZERO,
-        budget,
+        timeout,
         trace: Vec::new(),
     }
-}
-
-/// For connectivity-only modules: did the API port answer?
-fn api_port_up(families: &[Family]) -> bool {
-    families
-        .iter()
-        .filter(|f| f.desc.name == "mikrotik_connection_status_up")
-        .flat_map(|f| {
-            let name_index = f.desc.labels.iter().position(|l| *l == "name");
-            f.samples.iter().filter(move |s| {
-                name_index.is_some_and(|i| matches!(s.labels[i].as_str(), "api" | "api-ssl"))
-            })
-        })
-        .any(|s| s.value.as_f64() >= 1.0)
 }
 
 /// What the state tracker needs from a collection: uptime and interface counters.
 fn observe(collection: &Collection) -> Observation {
     let families = &collection.families;
-    let uptime_seconds = samples_named(families, "mikrotik_system_uptime_seconds")
+    let uptime_seconds = samples_of(families, &collect::SYSTEM_UPTIME)
         .next()
         .map(|s| s.value.as_f64());
-    let counters = samples_named(families, "mikrotik_interface_rx_bytes_total")
+    let counters = samples_of(families, &collect::INTERFACE_RX_BYTES)
         .filter_map(|s| match s.value {
             Value::Int(v) => Some((s.labels.join("\u{1f}"), v)),
             _ => None,
@@ -330,18 +357,18 @@ mod tests {
             sessions: SessionLimits::default(),
             connectivity: Vec::new(),
         };
-        let plan: Vec<(&'static dyn Group, Arc<Module>)> =
-            vec![(&PANICS, Arc::new(Module::with_groups("m", &["panics"])))];
-        let budget = Duration::from_secs(5);
+        let module = Arc::new(Module::with_groups("m", &["panics"]));
+        let plan: Vec<Planned> = vec![(0, &PANICS, module.clone())];
+        let timeout = Duration::from_secs(5);
+        let job = Job {
+            config: Arc::new(config),
+            target: Arc::new(target),
+            modules: vec![module],
+            deadline: Instant::now() + timeout,
+            timeout,
+        };
         let collection = prober
-            .run_groups(
-                &config,
-                &target,
-                plan,
-                Instant::now() + budget,
-                budget,
-                &Arc::new(Trace::new(false)),
-            )
+            .run_groups(&job, plan, &Arc::new(Trace::new(false)))
             .await;
         assert!(!collection.success);
         assert_eq!(collection.groups.len(), 1);

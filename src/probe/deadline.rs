@@ -28,9 +28,10 @@ pub fn parse_header(value: &str) -> Result<Duration, BadTimeoutHeader> {
         .ok_or_else(|| BadTimeoutHeader(value.to_string()))
 }
 
-/// The probe budget: min(module timeout, header − offset); the default when
-/// neither is given; a fraction of the header when it is ≤ the offset.
-pub fn budget(
+/// How long a probe may take: min(module timeout, header − offset); the
+/// default when neither is given; a fraction of the header when it is ≤ the
+/// offset.
+pub fn probe_timeout(
     header: Option<Duration>,
     offset: Duration,
     module_timeout: Option<Duration>,
@@ -61,25 +62,28 @@ mod tests {
     #[test]
     fn header_minus_offset_capped_by_module() {
         let h = Some(Duration::from_secs(15));
-        assert_eq!(budget(h, HALF, None, TEN), Duration::from_millis(14_500));
         assert_eq!(
-            budget(h, HALF, Some(Duration::from_secs(5)), TEN),
+            probe_timeout(h, HALF, None, TEN),
+            Duration::from_millis(14_500)
+        );
+        assert_eq!(
+            probe_timeout(h, HALF, Some(Duration::from_secs(5)), TEN),
             Duration::from_secs(5)
         );
         assert_eq!(
-            budget(None, HALF, Some(Duration::from_secs(5)), TEN),
+            probe_timeout(None, HALF, Some(Duration::from_secs(5)), TEN),
             Duration::from_secs(5)
         );
-        assert_eq!(budget(None, HALF, None, TEN), TEN);
+        assert_eq!(probe_timeout(None, HALF, None, TEN), TEN);
     }
 
     #[test]
     fn short_header_never_exceeds_what_prometheus_waits() {
         let h = Duration::from_millis(400);
-        let b = budget(Some(h), HALF, Some(TEN), TEN);
+        let b = probe_timeout(Some(h), HALF, Some(TEN), TEN);
         assert!(b < h && b > Duration::ZERO, "{b:?}");
         assert_eq!(
-            budget(Some(HALF), HALF, None, TEN),
+            probe_timeout(Some(HALF), HALF, None, TEN),
             Duration::from_millis(375)
         );
     }

@@ -9,7 +9,7 @@
 //! abort work another client is waiting for.
 
 mod collection;
-use collection::failed_collection;
+use collection::{Job, failed_collection};
 pub mod deadline;
 pub mod metrics;
 pub mod render;
@@ -100,8 +100,8 @@ pub struct Collection {
     pub error: Option<String>,
     /// How long the collection took.
     pub duration: Duration,
-    /// The deadline budget it ran under.
-    pub budget: Duration,
+    /// How long it was allowed to take.
+    pub timeout: Duration,
     /// Debug trace lines (empty unless requested).
     pub trace: Vec<String>,
 }
@@ -287,90 +287,47 @@ impl Prober {
     /// Runs (or joins) the probe described by `request`.
     pub async fn probe(self: &Arc<Self>, request: ProbeRequest) -> Result<ProbeOutput, ProbeError> {
         let config = self.config();
-        let target = config
-            .targets
-            .get(&request.target)
-            .cloned()
-            .ok_or_else(|| ProbeError::UnknownTarget {
-                name: request.target.clone(),
-                known: config
-                    .targets
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })?;
-        let module_names = if request.modules.is_empty() {
-            vec![crate::config::MODULE_FULL.to_string()]
-        } else {
-            request.modules.clone()
-        };
-        let mut modules = Vec::new();
-        for name in &module_names {
-            let module = config
-                .modules
-                .get(name)
-                .ok_or_else(|| ProbeError::UnknownModule {
-                    name: name.clone(),
-                    valid: config
-                        .modules
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })?;
-            if !modules.iter().any(|m: &Arc<Module>| m.name == module.name) {
-                modules.push(Arc::new(module.clone()));
-            }
-        }
+        let (target, modules) = resolve(&config, &request)?;
         let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
-        let budget = deadline::budget(
+        let timeout = deadline::probe_timeout(
             request.scrape_timeout,
             self.options.timeout_offset,
             module_timeout,
             config.global.default_timeout,
         );
-        let deadline = Instant::now() + budget;
-        let mut sorted: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
-        sorted.sort_unstable();
-        let module_key = sorted.join(",");
-
+        let job = Job {
+            config,
+            target,
+            modules,
+            deadline: Instant::now() + timeout,
+            timeout,
+        };
+        let module_key = job.module_key();
         let (collection, shared) = if request.debug {
-            let _permit = self.global_permit()?;
-            (
-                self.clone()
-                    .collect(
-                        config.clone(),
-                        target.clone(),
-                        modules.clone(),
-                        deadline,
-                        budget,
-                        true,
-                    )
-                    .await,
-                false,
-            )
+            // Never coalesced: the trace is this request's own.
+            let _slot = self.global_permit()?;
+            (self.clone().collect(job.clone(), true).await, false)
         } else {
-            self.coalesced(&config, &target, &modules, &module_key, deadline, budget)
-                .await?
+            self.coalesced(job.clone(), &module_key).await?
         };
         if let Some(observer) = &self.observer {
-            observer.probe_finished(&target.name, &module_key, &collection, shared);
+            observer.probe_finished(&job.target.name, &module_key, &collection, shared);
         }
         let mut families = collection.families.clone();
-        families.extend(self.probe_families(&target.name, &collection));
+        families.extend(self.probe_families(&job.target.name, &collection));
         Ok(ProbeOutput {
             families,
-            extra_labels: target
+            extra_labels: job
+                .target
                 .labels
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             collection,
-            modules,
             target: request
                 .debug
-                .then(|| serde_yaml::to_string(&target).unwrap_or_default()),
+                .then(|| serde_yaml::to_string(job.target.as_ref()).unwrap_or_default()),
+            modules: job.modules,
         })
     }
 
@@ -387,17 +344,15 @@ impl Prober {
             .map_err(|_| ProbeError::Overloaded(limit))
     }
 
-    /// Starts a collection or joins the identical one in flight.
+    /// Starts a collection of `job` or joins the identical one in flight.
+    /// Returns it and whether it was joined.
     async fn coalesced(
         self: &Arc<Self>,
-        config: &Arc<Config>,
-        target: &Target,
-        modules: &[Arc<Module>],
+        job: Job,
         module_key: &str,
-        deadline: Instant,
-        budget: Duration,
     ) -> Result<(Arc<Collection>, bool), ProbeError> {
-        let key = (target.name.clone(), module_key.to_string());
+        let (deadline, timeout) = (job.deadline, job.timeout);
+        let key = (job.target.name.clone(), module_key.to_string());
         let (mut rx, leader) = {
             let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
             match flights.get(&key) {
@@ -407,14 +362,9 @@ impl Prober {
                     let (tx, rx) = watch::channel(None);
                     flights.insert(key.clone(), rx.clone());
                     let this = self.clone();
-                    let (config, target, modules) =
-                        (config.clone(), target.clone(), modules.to_vec());
                     tokio::spawn(async move {
-                        let _permit = permit;
-                        let collection = this
-                            .clone()
-                            .collect(config, target, modules, deadline, budget, false)
-                            .await;
+                        let _slot = permit;
+                        let collection = this.clone().collect(job, false).await;
                         this.flights
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -432,15 +382,15 @@ impl Prober {
         let collection = match result {
             Ok(Ok(value)) => match value.as_ref() {
                 Some(collection) => collection.clone(),
-                None => Arc::new(failed_collection("collection vanished", budget)),
+                None => Arc::new(failed_collection("collection vanished", timeout)),
             },
             Ok(Err(_)) => Arc::new(failed_collection(
                 "collection task ended without a result",
-                budget,
+                timeout,
             )),
             Err(_) => Arc::new(failed_collection(
                 "timed out waiting for the shared collection",
-                budget,
+                timeout,
             )),
         };
         Ok((collection, !leader))
@@ -463,7 +413,7 @@ impl Prober {
         let mut out = vec![
             Family::single(&PROBE_SUCCESS, collection.success),
             Family::single(&PROBE_DURATION, collection.duration.as_secs_f64()),
-            Family::single(&PROBE_TIMEOUT, collection.budget.as_secs_f64()),
+            Family::single(&PROBE_TIMEOUT, collection.timeout.as_secs_f64()),
         ];
         let mut success = Family::new(&COLLECTOR_SUCCESS);
         let mut supported = Family::new(&COLLECTOR_SUPPORTED);
@@ -487,6 +437,46 @@ impl Prober {
         ));
         out
     }
+}
+
+/// The target and the distinct modules `request` names (`full` when none).
+fn resolve(
+    config: &Config,
+    request: &ProbeRequest,
+) -> Result<(Arc<Target>, Vec<Arc<Module>>), ProbeError> {
+    let names = |keys: Vec<&String>| {
+        keys.into_iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let target = config
+        .targets
+        .get(&request.target)
+        .ok_or_else(|| ProbeError::UnknownTarget {
+            name: request.target.clone(),
+            known: names(config.targets.keys().collect()),
+        })?;
+    let full = [crate::config::MODULE_FULL.to_string()];
+    let requested = if request.modules.is_empty() {
+        &full[..]
+    } else {
+        &request.modules[..]
+    };
+    let mut modules: Vec<Arc<Module>> = Vec::new();
+    for name in requested {
+        let module = config
+            .modules
+            .get(name)
+            .ok_or_else(|| ProbeError::UnknownModule {
+                name: name.clone(),
+                valid: names(config.modules.keys().collect()),
+            })?;
+        if !modules.iter().any(|m| m.name == module.name) {
+            modules.push(Arc::new(module.clone()));
+        }
+    }
+    Ok((Arc::new(target.clone()), modules))
 }
 
 /// Hands each target's `sessions:` settings to the pool.

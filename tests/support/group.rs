@@ -107,14 +107,14 @@ pub fn context(
     trace: Arc<Trace>,
     now_unix: i64,
 ) -> Context {
-    Context {
+    Context::new(
         session,
         deadline,
-        module: Arc::new(module),
-        target: Arc::new(target),
+        Arc::new(module),
+        Arc::new(target),
         trace,
         now_unix,
-    }
+    )
 }
 
 /// Wall-clock time, whole seconds since the Unix epoch.

@@ -84,6 +84,12 @@ enum Slot {
     Draining,
 }
 
+/// The commands in flight by tag, locked.
+type PendingGuard<'a> = std::sync::MutexGuard<'a, HashMap<u64, Slot>>;
+
+/// A reader's hand-off: the command's channel and what to send on it.
+type Delivery = (mpsc::Sender<Event>, Event);
+
 struct Shared {
     pending: Mutex<HashMap<u64, Slot>>,
     failure: OnceLock<Error>,
@@ -146,7 +152,7 @@ impl Shared {
         Ok(tag)
     }
 
-    fn lock_pending(&self) -> Result<std::sync::MutexGuard<'_, HashMap<u64, Slot>>> {
+    fn lock_pending(&self) -> Result<PendingGuard<'_>> {
         self.pending
             .lock()
             .map_err(|_| Error::SessionFailed(Arc::new(Error::Eof)))
@@ -175,7 +181,7 @@ impl Shared {
 
     /// Routes one reply. Returns the channel and event to deliver, if any; an
     /// error fails the whole session.
-    fn route(&self, reply: Reply) -> Result<Option<(mpsc::Sender<Event>, Event)>> {
+    fn route(&self, reply: Reply) -> Result<Option<Delivery>> {
         if reply.kind == ReplyKind::Fatal {
             return Err(Error::Fatal(reply.fatal_reason()));
         }
@@ -184,16 +190,13 @@ impl Shared {
             .as_deref()
             .and_then(|t| t.parse::<u64>().ok())
             .ok_or_else(|| Error::UnknownReply(format!("{:?} without a known tag", reply.kind)))?;
-        let wire_len = reply.wire_len();
         let mut pending = self.lock_pending()?;
-        let Some(slot) = pending.get_mut(&tag) else {
-            return Err(Error::UnknownReply(format!(
+        match pending.get(&tag) {
+            None => Err(Error::UnknownReply(format!(
                 "{:?} for tag {tag} that is not in flight",
                 reply.kind
-            )));
-        };
-        match slot {
-            Slot::Draining => {
+            ))),
+            Some(Slot::Draining) => {
                 if reply.kind == ReplyKind::Done {
                     pending.remove(&tag);
                     if self.draining.fetch_sub(1, Ordering::Relaxed) == 1 {
@@ -202,57 +205,65 @@ impl Shared {
                 }
                 Ok(None)
             }
-            Slot::Active {
-                tx,
-                bytes,
-                traps,
-                unknown,
-            } => {
-                *bytes += wire_len;
-                if *bytes > self.max_reply_bytes {
-                    let tx = tx.clone();
-                    let event = Event::Failed(Error::ReplyTooLarge(self.max_reply_bytes));
-                    if reply.kind == ReplyKind::Done {
-                        pending.remove(&tag);
-                        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-                    } else {
-                        drop(pending);
-                        self.abandon(tag);
-                    }
-                    return Ok(Some((tx, event)));
-                }
-                match reply.kind {
-                    ReplyKind::Re => Ok(Some((tx.clone(), Event::Row(reply.into_row())))),
-                    ReplyKind::Empty => Ok(None),
-                    ReplyKind::Trap => {
-                        let category = reply
-                            .get("category")
-                            .and_then(|c| std::str::from_utf8(c).ok().and_then(|c| c.parse().ok()));
-                        traps.push((reply.message(), category));
-                        Ok(None)
-                    }
-                    ReplyKind::Unknown(word) => {
-                        unknown.get_or_insert(word);
-                        Ok(None)
-                    }
-                    ReplyKind::Done => {
-                        let Some(Slot::Active {
-                            tx, traps, unknown, ..
-                        }) = pending.remove(&tag)
-                        else {
-                            return Ok(None);
-                        };
-                        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-                        let event = Event::Done {
-                            row: reply.into_row(),
-                            traps,
-                            unknown,
-                        };
-                        Ok(Some((tx, event)))
-                    }
-                    ReplyKind::Fatal => Ok(None),
-                }
+            Some(Slot::Active { .. }) => Ok(self.deliver(pending, tag, reply)),
+        }
+    }
+
+    /// A reply for a command whose caller still waits: counted against
+    /// `max_reply_bytes` (over it, the command fails and is cancelled), traps
+    /// and unknown reply words kept for its `!done`, rows passed on.
+    fn deliver(&self, mut pending: PendingGuard<'_>, tag: u64, reply: Reply) -> Option<Delivery> {
+        let Some(Slot::Active {
+            tx,
+            bytes,
+            traps,
+            unknown,
+        }) = pending.get_mut(&tag)
+        else {
+            return None;
+        };
+        *bytes += reply.wire_len();
+        if *bytes > self.max_reply_bytes {
+            let tx = tx.clone();
+            let event = Event::Failed(Error::ReplyTooLarge(self.max_reply_bytes));
+            if reply.kind == ReplyKind::Done {
+                pending.remove(&tag);
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            } else {
+                drop(pending);
+                self.abandon(tag);
             }
+            return Some((tx, event));
+        }
+        match reply.kind {
+            ReplyKind::Re => Some((tx.clone(), Event::Row(reply.into_row()))),
+            ReplyKind::Trap => {
+                let category = reply
+                    .get("category")
+                    .and_then(|c| std::str::from_utf8(c).ok().and_then(|c| c.parse().ok()));
+                traps.push((reply.message(), category));
+                None
+            }
+            ReplyKind::Unknown(word) => {
+                unknown.get_or_insert(word);
+                None
+            }
+            ReplyKind::Done => {
+                let Some(Slot::Active {
+                    tx, traps, unknown, ..
+                }) = pending.remove(&tag)
+                else {
+                    return None;
+                };
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                let event = Event::Done {
+                    row: reply.into_row(),
+                    traps,
+                    unknown,
+                };
+                Some((tx, event))
+            }
+            ReplyKind::Empty | ReplyKind::Fatal => None,
         }
     }
 }

@@ -44,113 +44,132 @@ enum Role {
     Server(u64),
 }
 
+impl Role {
+    /// The role of the `n`-th certificate (0-based print order).
+    fn at(n: u64) -> Self {
+        match n {
+            0 => Role::Ca,
+            1 => Role::Expired,
+            2 => Role::Template,
+            k => Role::Server(k - 3),
+        }
+    }
+
+    /// `(name, common-name)` on router `idx`.
+    fn names(self, idx: u64) -> (String, String) {
+        match self {
+            Role::Ca => ("local-ca".to_owned(), "Example CA".to_owned()),
+            Role::Expired => ("old-vpn-server".to_owned(), "vpn.example.net".to_owned()),
+            Role::Template => (
+                "server-template".to_owned(),
+                "server.example.net".to_owned(),
+            ),
+            Role::Server(k) => (
+                format!("server{}", k + 1),
+                format!("router{idx}-{k}.example.net"),
+            ),
+        }
+    }
+
+    /// `(invalid-before, invalid-after)` as Unix times, relative to `today`
+    /// (midnight of the router's day) where the role is time-relative.
+    fn validity(self, idx: u64, today: i64) -> (i64, i64) {
+        match self {
+            Role::Ca => (
+                format::unix_of(2017, 1, 2, (12, 0, 0)),
+                format::unix_of(2027, 1, 2, (12, 0, 0)),
+            ),
+            Role::Expired => {
+                let after = today - 40 * DAY + 27 * 60 + 17;
+                (after - 365 * DAY, after)
+            }
+            Role::Template => (0, 0),
+            Role::Server(k) => {
+                let after = today + (20 + 45 * k as i64 + (idx % 7) as i64) * DAY + 3_723;
+                (after - 365 * DAY, after)
+            }
+        }
+    }
+
+    /// Elliptic-curve key (the expired one and every second server), else RSA.
+    fn is_ec(self) -> bool {
+        matches!(self, Role::Expired) || matches!(self, Role::Server(k) if k % 2 == 1)
+    }
+}
+
 impl Menu for Certificates {
     fn path(&self) -> &'static str {
         "/certificate"
     }
 
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
-        let style = DateStyle::of(view.personality);
-        let idx = view.index as u64;
         let today = view.now_unix - view.now_unix.rem_euclid(DAY);
         (0..view.scale.certificates as u64)
-            .map(|n| {
-                let role = match n {
-                    0 => Role::Ca,
-                    1 => Role::Expired,
-                    2 => Role::Template,
-                    k => Role::Server(k - 3),
-                };
-                let seed = hash(&[idx, n, 0xCE27]);
-                let (name, cn) = match role {
-                    Role::Ca => ("local-ca".to_owned(), "Example CA".to_owned()),
-                    Role::Expired => ("old-vpn-server".to_owned(), "vpn.example.net".to_owned()),
-                    Role::Template => (
-                        "server-template".to_owned(),
-                        "server.example.net".to_owned(),
-                    ),
-                    Role::Server(k) => (
-                        format!("server{}", k + 1),
-                        format!("router{idx}-{k}.example.net"),
-                    ),
-                };
-                let (before, after) = match role {
-                    Role::Ca => (
-                        format::unix_of(2017, 1, 2, (12, 0, 0)),
-                        format::unix_of(2027, 1, 2, (12, 0, 0)),
-                    ),
-                    Role::Expired => {
-                        let after = today - 40 * DAY + 27 * 60 + 17;
-                        (after - 365 * DAY, after)
-                    }
-                    Role::Template => (0, 0),
-                    Role::Server(k) => {
-                        let after = today + (20 + 45 * k as i64 + (idx % 7) as i64) * DAY + 3_723;
-                        (after - 365 * DAY, after)
-                    }
-                };
-                let ec =
-                    matches!(role, Role::Expired) || matches!(role, Role::Server(k) if k % 2 == 1);
-                let signed = role != Role::Template;
-                let mut r: SimRow = Vec::with_capacity(24);
-                push(&mut r, ".id", id(n + 1));
-                push(&mut r, "name", name);
-                push(&mut r, "common-name", cn.as_str());
-                push(&mut r, "key-type", if ec { "ec" } else { "rsa" });
-                push(&mut r, "key-size", if ec { "secp384r1" } else { "2048" });
-                push(
-                    &mut r,
-                    "days-valid",
-                    if role == Role::Ca { "3650" } else { "365" },
-                );
-                push(
-                    &mut r,
-                    "digest-algorithm",
-                    if ec { "sha384" } else { "sha256" },
-                );
-                push(
-                    &mut r,
-                    "key-usage",
-                    if role == Role::Ca {
-                        "key-cert-sign,crl-sign"
-                    } else {
-                        "digital-signature,key-encipherment,tls-server"
-                    },
-                );
-                if role != Role::Ca {
-                    push(
-                        &mut r,
-                        "subject-alt-name",
-                        format!("DNS:{cn},IP:192.168.88.1"),
-                    );
-                }
-                if signed {
-                    push(&mut r, "issuer", CA_DN);
-                    push(&mut r, "serial-number", hex(seed, 16).to_uppercase());
-                    push(&mut r, "fingerprint", hex(seed ^ 0xF1, 64));
-                    push(&mut r, "akid", hex(idx ^ 0xCA, 40));
-                    push(&mut r, "skid", hex(seed ^ 0x5C, 40));
-                }
-                push(&mut r, "invalid-before", format::date(before, style));
-                push(&mut r, "invalid-after", format::date(after, style));
-                if signed {
-                    match u64::try_from(after - view.now_unix) {
-                        Ok(left) if left > 0 => push(&mut r, "expires-after", format::secs(left)),
-                        _ => push(&mut r, "expired", "true"),
-                    }
-                }
-                if role == Role::Ca {
-                    push(&mut r, "authority", "true");
-                }
-                push(&mut r, "private-key", if signed { "true" } else { "false" });
-                push(&mut r, "crl", "false");
-                push(&mut r, "smart-card-key", "false");
-                if signed {
-                    push(&mut r, "trusted", "true");
-                }
-                r
-            })
+            .map(|n| certificate(view, n, today))
             .collect()
+    }
+}
+
+/// The `n`-th certificate of the router in `view`.
+fn certificate(view: &RouterView<'_>, n: u64, today: i64) -> SimRow {
+    let idx = view.index as u64;
+    let role = Role::at(n);
+    let seed = hash(&[idx, n, 0xCE27]);
+    let (name, cn) = role.names(idx);
+    let (before, after) = role.validity(idx, today);
+    let signed = role != Role::Template;
+    let mut r: SimRow = Vec::with_capacity(24);
+    push(&mut r, ".id", id(n + 1));
+    push(&mut r, "name", name);
+    push(&mut r, "common-name", cn.as_str());
+    push_key(&mut r, role, &cn);
+    if signed {
+        push(&mut r, "issuer", CA_DN);
+        push(&mut r, "serial-number", hex(seed, 16).to_uppercase());
+        push(&mut r, "fingerprint", hex(seed ^ 0xF1, 64));
+        push(&mut r, "akid", hex(idx ^ 0xCA, 40));
+        push(&mut r, "skid", hex(seed ^ 0x5C, 40));
+    }
+    let style = DateStyle::of(view.personality);
+    push(&mut r, "invalid-before", format::date(before, style));
+    push(&mut r, "invalid-after", format::date(after, style));
+    if signed {
+        match u64::try_from(after - view.now_unix) {
+            Ok(left) if left > 0 => push(&mut r, "expires-after", format::secs(left)),
+            _ => push(&mut r, "expired", "true"),
+        }
+    }
+    if role == Role::Ca {
+        push(&mut r, "authority", "true");
+    }
+    push(&mut r, "private-key", if signed { "true" } else { "false" });
+    push(&mut r, "crl", "false");
+    push(&mut r, "smart-card-key", "false");
+    if signed {
+        push(&mut r, "trusted", "true");
+    }
+    r
+}
+
+/// Key type, size, digest, usage and (for all but the CA) the SAN.
+fn push_key(r: &mut SimRow, role: Role, cn: &str) {
+    let ec = role.is_ec();
+    push(r, "key-type", if ec { "ec" } else { "rsa" });
+    push(r, "key-size", if ec { "secp384r1" } else { "2048" });
+    push(
+        r,
+        "days-valid",
+        if role == Role::Ca { "3650" } else { "365" },
+    );
+    push(r, "digest-algorithm", if ec { "sha384" } else { "sha256" });
+    let usage = if role == Role::Ca {
+        "key-cert-sign,crl-sign"
+    } else {
+        "digital-signature,key-encipherment,tls-server"
+    };
+    push(r, "key-usage", usage);
+    if role != Role::Ca {
+        push(r, "subject-alt-name", format!("DNS:{cn},IP:192.168.88.1"));
     }
 }
 

@@ -116,10 +116,48 @@ struct Connections {
     v6: bool,
 }
 
+/// The shape of one synthetic connection, derived from its two hashes.
+struct Flow {
+    proto: &'static str,
+    /// Destination port (none for ICMP).
+    port: Option<u16>,
+    /// Source port (none for ICMP).
+    sport: Option<u16>,
+    /// Which LAN host; low numbers are the heavy hitters.
+    host: u64,
+    /// Which remote of [`REMOTES_V4`] (or its IPv6 counterpart).
+    remote: usize,
+    /// Came in through the port forward (IPv4 TCP only).
+    dstnat: bool,
+    tcp_state: &'static str,
+    /// TCP in state `established`.
+    established: bool,
+}
+
+/// `(src-address, dst-address, reply-src-address, reply-dst-address)`.
+type Addresses = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
 impl Connections {
     fn row(&self, index: u64, n: u64) -> SimRow {
         let h = hash(&[index, u64::from(self.v6), n]);
         let h2 = mix(h);
+        let flow = self.flow(h, h2);
+        let (src, dst, rsrc, rdst) = self.addresses(index, &flow);
+        let mut r: SimRow = Vec::with_capacity(21);
+        push(&mut r, ".id", id(0x0100_0000 + n));
+        push(&mut r, "protocol", flow.proto);
+        push(&mut r, "src-address", src);
+        push(&mut r, "dst-address", dst);
+        push(&mut r, "reply-src-address", rsrc);
+        push(&mut r, "reply-dst-address", rdst);
+        if flow.proto == "tcp" {
+            push(&mut r, "tcp-state", flow.tcp_state);
+        }
+        self.push_counters(&mut r, h, h2, &flow);
+        r
+    }
+
+    fn flow(&self, h: u64, h2: u64) -> Flow {
         let host = skewed(h, HOSTS, 4);
         let remote = skewed(h2, REMOTES_V4.len() as u64, 2) as usize;
         let (proto, port) = match h % 20 {
@@ -130,19 +168,40 @@ impl Connections {
         let sport = port.map(|_| 1_024 + (h2 >> 8) as u16 % 64_000);
         // A few IPv4 connections come in through the port forward (dstnat).
         let dstnat = !self.v6 && proto == "tcp" && h2.is_multiple_of(33);
+        let tcp_state = match (h2 >> 32) % 20 {
+            0 => "syn-sent",
+            1 | 2 => "time-wait",
+            3 => "fin-wait",
+            4 => "close",
+            _ => "established",
+        };
+        Flow {
+            proto,
+            port,
+            sport,
+            host,
+            remote,
+            dstnat,
+            tcp_state,
+            established: proto == "tcp" && tcp_state == "established",
+        }
+    }
+
+    fn addresses(&self, index: u64, flow: &Flow) -> Addresses {
+        let (port, sport) = (flow.port, flow.sport);
         let wan = Addr::V4([198, 51, 100, (index % 250) as u8 + 2]);
-        let lan = Addr::V4([192, 168, 88, 10 + host as u8]);
-        let far = Addr::V4(REMOTES_V4[remote]);
-        let (src, dst, rsrc, rdst) = if self.v6 {
-            let local = Addr::V6([0x2001, 0xdb8, index as u16], 0x10 + host as u16);
-            let remote6 = Addr::V6([0x2a00, 0x1450, 0x4001], remote as u16 + 1);
+        let lan = Addr::V4([192, 168, 88, 10 + flow.host as u8]);
+        let far = Addr::V4(REMOTES_V4[flow.remote]);
+        if self.v6 {
+            let local = Addr::V6([0x2001, 0xdb8, index as u16], 0x10 + flow.host as u16);
+            let remote6 = Addr::V6([0x2a00, 0x1450, 0x4001], flow.remote as u16 + 1);
             (
                 render(local, sport),
                 render(remote6, port),
                 render(remote6, port),
                 render(local, sport),
             )
-        } else if dstnat {
+        } else if flow.dstnat {
             (
                 render(far, sport),
                 render(wan, Some(8080)),
@@ -156,46 +215,31 @@ impl Connections {
                 render(far, port),
                 render(wan, sport),
             )
-        };
-        let tcp_state = match (h2 >> 32) % 20 {
-            0 => "syn-sent",
-            1 | 2 => "time-wait",
-            3 => "fin-wait",
-            4 => "close",
-            _ => "established",
-        };
-        let established = proto == "tcp" && tcp_state == "established";
-        let timeout = match proto {
-            "tcp" if established => 86_400 - (h2 >> 16) % 600,
+        }
+    }
+
+    /// `timeout`, packet/byte/rate counters and the connection flags.
+    fn push_counters(&self, r: &mut SimRow, h: u64, h2: u64, flow: &Flow) {
+        let timeout = match flow.proto {
+            "tcp" if flow.established => 86_400 - (h2 >> 16) % 600,
             "tcp" => 5 + (h2 >> 16) % 115,
             "udp" => 1 + (h2 >> 16) % 180,
             _ => 1 + (h2 >> 16) % 10,
         };
         // Heavy hosts move more data; sizes span a few orders of magnitude.
-        let scale = 1u64 << ((h >> 20) % 18 + if host < 3 { 6 } else { 0 });
+        let scale = 1u64 << ((h >> 20) % 18 + if flow.host < 3 { 6 } else { 0 });
         let orig_bytes = 60 * scale + (h2 >> 44);
-        let repl_bytes = if tcp_state == "syn-sent" {
+        let repl_bytes = if flow.tcp_state == "syn-sent" {
             0
         } else {
             orig_bytes * (1 + (h >> 8) % 12)
         };
-        let (orig_rate, repl_rate) = if established {
+        let (orig_rate, repl_rate) = if flow.established {
             ((h2 >> 24) % 40_000, (h2 >> 36) % 400_000)
         } else {
             (0, 0)
         };
-        let seen = repl_bytes > 0;
-        let mut r: SimRow = Vec::with_capacity(21);
-        push(&mut r, ".id", id(0x0100_0000 + n));
-        push(&mut r, "protocol", proto);
-        push(&mut r, "src-address", src);
-        push(&mut r, "dst-address", dst);
-        push(&mut r, "reply-src-address", rsrc);
-        push(&mut r, "reply-dst-address", rdst);
-        if proto == "tcp" {
-            push(&mut r, "tcp-state", tcp_state);
-        }
-        push(&mut r, "timeout", secs(timeout));
+        push(r, "timeout", secs(timeout));
         for (k, v) in [
             ("orig-packets", orig_bytes / 90 + 1),
             ("orig-bytes", orig_bytes),
@@ -206,21 +250,21 @@ impl Connections {
         ] {
             let mut b = Vec::with_capacity(20);
             digits(&mut b, v);
-            push(&mut r, k, b);
+            push(r, k, b);
         }
-        let fasttrack = established && !h.is_multiple_of(3);
+        let seen = repl_bytes > 0;
+        let fasttrack = flow.established && !h.is_multiple_of(3);
         for (k, v) in [
-            ("assured", seen && proto != "icmp"),
+            ("assured", seen && flow.proto != "icmp"),
             ("confirmed", true),
             ("dying", false),
             ("fasttrack", fasttrack),
             ("seen-reply", seen),
-            ("srcnat", !self.v6 && !dstnat),
-            ("dstnat", dstnat),
+            ("srcnat", !self.v6 && !flow.dstnat),
+            ("dstnat", flow.dstnat),
         ] {
-            push(&mut r, k, boolean(v));
+            push(r, k, boolean(v));
         }
-        r
     }
 }
 

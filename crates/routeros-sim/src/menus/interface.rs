@@ -137,10 +137,6 @@ fn interfaces(view: &RouterView<'_>) -> Vec<Iface> {
     let v7 = view.personality.is_v7();
     let n = view.scale.interfaces;
     let idx = view.index as u64;
-    let mac_of = |port: u64| {
-        let [_, _, _, _, _, _, a, b] = (idx << 16 | port).to_be_bytes();
-        format::mac([0xE4, 0x8D, 0x8C, a, b, 0xA0])
-    };
     let mut out = Vec::with_capacity(n + 6);
     if v7 {
         out.push(Iface {
@@ -161,120 +157,152 @@ fn interfaces(view: &RouterView<'_>) -> Vec<Iface> {
             seed: hash(&[idx, 0x10]),
         });
     }
-    for i in 0..n {
-        let role = role(i, n);
-        let seed = hash(&[idx, i as u64]);
-        let (rx_rate, tx_rate) = match role {
-            Role::Uplink => (
-                40_000_000 * (1 + idx % 3),
-                6_000_000 + pick(seed, 0, 1_000_000),
-            ),
-            Role::NeverUp | Role::Disabled => (0, 0),
-            _ => (
-                pick(seed, 20_000, 900_000),
-                pick(seed >> 20, 50_000, 4_000_000),
-            ),
-        };
-        let comment = match role {
-            Role::Uplink => Some(b"uplink=isp1".to_vec()),
-            Role::Cp1251 => Some(cp1251("апартамент 12")),
-            Role::Flappy => Some("Склад – 2 этаж".as_bytes().to_vec()),
-            _ => None,
-        };
-        out.push(Iface {
-            id: 0,
-            name: format!("ether{}", i + 1),
-            kind: Kind::Ether(role),
-            type_name: "ether",
-            mtu: "1500".to_owned(),
-            actual_mtu: 1500,
-            l2mtu: Some(1592),
-            mac: Some(mac_of(i as u64 + 1)),
-            comment,
-            dynamic: None,
-            slave: i > 0,
-            up_at: match role {
-                Role::NeverUp | Role::Disabled => None,
-                _ => Some(3 + i as u64),
-            },
-            rx_rate,
-            tx_rate,
-            seed,
-        });
+    out.extend((0..n).map(|i| ether(idx, i, n)));
+    out.extend(bridge_and_vlan(idx, v7));
+    out.push(if v7 { wireguard(idx) } else { v6_loopback(idx) });
+    out.push(pppoe(idx));
+    // Ids follow creation order; the dynamic session came much later.
+    for (i, f) in out.iter_mut().enumerate() {
+        f.id = i as u64 + 1 + if f.kind == Kind::Pppoe { 0x10 } else { 0 };
     }
-    let bridge_mac = mac_of(2);
-    out.push(Iface {
+    out
+}
+
+/// The MAC address of ethernet port `port` (1-based) of router `idx`.
+fn mac_of(idx: u64, port: u64) -> String {
+    let [_, _, _, _, _, _, a, b] = (idx << 16 | port).to_be_bytes();
+    format::mac([0xE4, 0x8D, 0x8C, a, b, 0xA0])
+}
+
+/// Ethernet port `i` (0-based) of `n` on router `idx`.
+fn ether(idx: u64, i: usize, n: usize) -> Iface {
+    let role = role(i, n);
+    let seed = hash(&[idx, i as u64]);
+    let (rx_rate, tx_rate) = match role {
+        Role::Uplink => (
+            40_000_000 * (1 + idx % 3),
+            6_000_000 + pick(seed, 0, 1_000_000),
+        ),
+        Role::NeverUp | Role::Disabled => (0, 0),
+        _ => (
+            pick(seed, 20_000, 900_000),
+            pick(seed >> 20, 50_000, 4_000_000),
+        ),
+    };
+    let comment = match role {
+        Role::Uplink => Some(b"uplink=isp1".to_vec()),
+        Role::Cp1251 => Some(cp1251("апартамент 12")),
+        Role::Flappy => Some("Склад – 2 этаж".as_bytes().to_vec()),
+        _ => None,
+    };
+    Iface {
         id: 0,
-        name: "bridge1".to_owned(),
-        kind: Kind::Bridge,
-        type_name: "bridge",
-        mtu: (if v7 { "auto" } else { "1500" }).to_owned(),
-        actual_mtu: 1500,
-        l2mtu: Some(1592),
-        mac: Some(bridge_mac.clone()),
-        comment: None,
-        dynamic: v7.then_some(false),
-        slave: false,
-        up_at: Some(5),
-        rx_rate: 1_500_000,
-        tx_rate: 9_000_000,
-        seed: hash(&[idx, 0x20]),
-    });
-    out.push(Iface {
-        id: 0,
-        name: "vlan100".to_owned(),
-        kind: Kind::Vlan,
-        type_name: "vlan",
+        name: format!("ether{}", i + 1),
+        kind: Kind::Ether(role),
+        type_name: "ether",
         mtu: "1500".to_owned(),
         actual_mtu: 1500,
-        l2mtu: Some(1588),
-        mac: Some(bridge_mac),
-        comment: Some(b"mgmt".to_vec()),
+        l2mtu: Some(1592),
+        mac: Some(mac_of(idx, i as u64 + 1)),
+        comment,
         dynamic: None,
-        slave: false,
-        up_at: Some(6),
-        rx_rate: 2_000,
-        tx_rate: 12_000,
-        seed: hash(&[idx, 0x30]),
-    });
-    if v7 {
-        out.push(Iface {
+        slave: i > 0,
+        up_at: match role {
+            Role::NeverUp | Role::Disabled => None,
+            _ => Some(3 + i as u64),
+        },
+        rx_rate,
+        tx_rate,
+        seed,
+    }
+}
+
+/// `bridge1` (MTU `auto` on v7) and `vlan100` on it, sharing its MAC.
+fn bridge_and_vlan(idx: u64, v7: bool) -> [Iface; 2] {
+    let bridge_mac = mac_of(idx, 2);
+    [
+        Iface {
             id: 0,
-            name: "wireguard1".to_owned(),
-            kind: Kind::Wg,
-            type_name: "wg",
-            mtu: "1420".to_owned(),
-            actual_mtu: 1420,
-            l2mtu: None,
-            mac: None,
-            comment: None,
-            dynamic: None,
-            slave: false,
-            up_at: Some(4),
-            rx_rate: 250_000,
-            tx_rate: 60_000,
-            seed: hash(&[idx, 0x40]),
-        });
-    } else {
-        out.push(Iface {
-            id: 0,
-            name: "loopback".to_owned(),
-            kind: Kind::Loopback,
+            name: "bridge1".to_owned(),
+            kind: Kind::Bridge,
             type_name: "bridge",
+            mtu: (if v7 { "auto" } else { "1500" }).to_owned(),
+            actual_mtu: 1500,
+            l2mtu: Some(1592),
+            mac: Some(bridge_mac.clone()),
+            comment: None,
+            dynamic: v7.then_some(false),
+            slave: false,
+            up_at: Some(5),
+            rx_rate: 1_500_000,
+            tx_rate: 9_000_000,
+            seed: hash(&[idx, 0x20]),
+        },
+        Iface {
+            id: 0,
+            name: "vlan100".to_owned(),
+            kind: Kind::Vlan,
+            type_name: "vlan",
             mtu: "1500".to_owned(),
             actual_mtu: 1500,
-            l2mtu: Some(65_535),
-            mac: Some(format::mac([0x42, 0xCB, 0x8A, 0x1D, 0xB3, idx as u8])),
-            comment: Some(b"Loopback1".to_vec()),
+            l2mtu: Some(1588),
+            mac: Some(bridge_mac),
+            comment: Some(b"mgmt".to_vec()),
             dynamic: None,
             slave: false,
-            up_at: Some(2),
-            rx_rate: 40,
-            tx_rate: 40,
-            seed: hash(&[idx, 0x10]),
-        });
+            up_at: Some(6),
+            rx_rate: 2_000,
+            tx_rate: 12_000,
+            seed: hash(&[idx, 0x30]),
+        },
+    ]
+}
+
+/// `wireguard1` (v7 only).
+fn wireguard(idx: u64) -> Iface {
+    Iface {
+        id: 0,
+        name: "wireguard1".to_owned(),
+        kind: Kind::Wg,
+        type_name: "wg",
+        mtu: "1420".to_owned(),
+        actual_mtu: 1420,
+        l2mtu: None,
+        mac: None,
+        comment: None,
+        dynamic: None,
+        slave: false,
+        up_at: Some(4),
+        rx_rate: 250_000,
+        tx_rate: 60_000,
+        seed: hash(&[idx, 0x40]),
     }
-    out.push(Iface {
+}
+
+/// The v6 habit of a loopback made from an empty bridge.
+fn v6_loopback(idx: u64) -> Iface {
+    Iface {
+        id: 0,
+        name: "loopback".to_owned(),
+        kind: Kind::Loopback,
+        type_name: "bridge",
+        mtu: "1500".to_owned(),
+        actual_mtu: 1500,
+        l2mtu: Some(65_535),
+        mac: Some(format::mac([0x42, 0xCB, 0x8A, 0x1D, 0xB3, idx as u8])),
+        comment: Some(b"Loopback1".to_vec()),
+        dynamic: None,
+        slave: false,
+        up_at: Some(2),
+        rx_rate: 40,
+        tx_rate: 40,
+        seed: hash(&[idx, 0x10]),
+    }
+}
+
+/// A dynamic PPPoE server session, `<pppoe-user1>`.
+fn pppoe(idx: u64) -> Iface {
+    Iface {
         id: 0,
         name: "<pppoe-user1>".to_owned(),
         kind: Kind::Pppoe,
@@ -290,12 +318,7 @@ fn interfaces(view: &RouterView<'_>) -> Vec<Iface> {
         rx_rate: 30_000,
         tx_rate: 350_000,
         seed: hash(&[idx, 0x50]),
-    });
-    // Ids follow creation order; the dynamic session came much later.
-    for (i, f) in out.iter_mut().enumerate() {
-        f.id = i as u64 + 1 + if f.kind == Kind::Pppoe { 0x10 } else { 0 };
     }
-    out
 }
 
 /// `/interface`: all interfaces with their counters.
@@ -304,8 +327,6 @@ struct Interfaces;
 impl Interfaces {
     fn render(view: &RouterView<'_>, f: &Iface) -> SimRow {
         let up = view.uptime.as_secs();
-        let boot = view.now_unix - up as i64;
-        let style = DateStyle::of(view.personality);
         let link = f.link(up);
         let mut r: SimRow = Vec::with_capacity(32);
         push(&mut r, ".id", id(f.id));
@@ -325,21 +346,37 @@ impl Interfaces {
         if let Some(mac) = &f.mac {
             push(&mut r, "mac-address", mac.as_str());
         }
-        if let Some(t) = link.last_down {
-            push(
-                &mut r,
-                "last-link-down-time",
-                format::date(boot + t as i64, style),
-            );
-        }
-        if let Some(t) = link.last_up {
-            push(
-                &mut r,
-                "last-link-up-time",
-                format::date(boot + t as i64, style),
-            );
+        let boot = view.now_unix - up as i64;
+        let style = DateStyle::of(view.personality);
+        for (key, at) in [
+            ("last-link-down-time", link.last_down),
+            ("last-link-up-time", link.last_up),
+        ] {
+            if let Some(t) = at {
+                push(&mut r, key, format::date(boot + t as i64, style));
+            }
         }
         push(&mut r, "link-downs", link.link_downs.to_string());
+        Self::push_counters(&mut r, view, f);
+        if !view.personality.is_v7() && matches!(f.kind, Kind::Ether(_)) {
+            push(&mut r, "fast-path", "true");
+        }
+        push(&mut r, "running", boolean(link.running));
+        if f.slave {
+            push(&mut r, "slave", "true");
+        }
+        if let Some(d) = f.dynamic {
+            push(&mut r, "dynamic", boolean(d));
+        }
+        push(&mut r, "disabled", boolean(f.disabled()));
+        if let Some(c) = &f.comment {
+            push(&mut r, "comment", c.clone());
+        }
+        r
+    }
+
+    /// Byte, packet, drop and error counters, then their fast-path shares.
+    fn push_counters(r: &mut SimRow, view: &RouterView<'_>, f: &Iface) {
         let rx = f.count(view, f.rx_rate, 1);
         let tx = f.count(view, f.tx_rate, 2);
         let (rx_size, tx_size) = if f.kind == Kind::Ether(Role::Uplink) {
@@ -362,7 +399,7 @@ impl Interfaces {
             ("rx-error", slow(1_200, flappy)),
             ("tx-error", 0),
         ] {
-            push(&mut r, k, v.to_string());
+            push(r, k, v.to_string());
         }
         let fast = matches!(f.kind, Kind::Ether(_) | Kind::Bridge | Kind::Vlan);
         let fp = |v: u64| if fast { v / 10 * 9 } else { 0 };
@@ -372,23 +409,8 @@ impl Interfaces {
             ("fp-rx-packet", fp(rxp)),
             ("fp-tx-packet", fp(txp)),
         ] {
-            push(&mut r, k, v.to_string());
+            push(r, k, v.to_string());
         }
-        if !view.personality.is_v7() && matches!(f.kind, Kind::Ether(_)) {
-            push(&mut r, "fast-path", "true");
-        }
-        push(&mut r, "running", boolean(link.running));
-        if f.slave {
-            push(&mut r, "slave", "true");
-        }
-        if let Some(d) = f.dynamic {
-            push(&mut r, "dynamic", boolean(d));
-        }
-        push(&mut r, "disabled", boolean(f.disabled()));
-        if let Some(c) = &f.comment {
-            push(&mut r, "comment", c.clone());
-        }
-        r
     }
 }
 
