@@ -5,7 +5,6 @@
 #[allow(dead_code)]
 mod support;
 
-use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::family::samples_named;
@@ -21,27 +20,8 @@ async fn collect_on(
     index: usize,
     deadline: Instant,
 ) -> (Vec<Family>, Vec<String>) {
-    let address = sim.routers()[index].addr().to_string();
-    let pool = Pool::new(PoolConfig::default());
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
-    let session = pool.acquire(&endpoint, deadline).await.expect("session");
     let trace = Arc::new(Trace::new(true));
-    let ctx = group::context(
-        Some(session),
-        group::module("health"),
-        group::target(address),
-        deadline,
-        trace.clone(),
-        group::now_unix(),
-    );
-    let families = group::collect("health", &ctx)
-        .await
-        .expect("health collects");
+    let families = group::collect_on(sim, index, "health", deadline, trace.clone()).await;
     (families, trace.lines())
 }
 

@@ -5,7 +5,6 @@
 #[allow(dead_code)]
 mod support;
 
-use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::{Family, samples_named};
 use routeros_sim::{RouterConfig, SimConfig, Simulator};
@@ -18,26 +17,7 @@ use tokio::time::Instant;
 /// Runs the group on router `index` of `sim`.
 async fn collect_on(sim: &Simulator, index: usize) -> Vec<Family> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let address = sim.routers()[index].addr().to_string();
-    let pool = Pool::new(PoolConfig::default());
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
-    let session = pool.acquire(&endpoint, deadline).await.expect("session");
-    let ctx = group::context(
-        Some(session),
-        group::module("system"),
-        group::target(address),
-        deadline,
-        Arc::new(Trace::new(false)),
-        group::now_unix(),
-    );
-    group::collect("system", &ctx)
-        .await
-        .expect("system collects")
+    group::collect_on(sim, index, "system", deadline, Arc::new(Trace::new(false))).await
 }
 
 /// A router of one kind: `RouterConfig::v7` or `RouterConfig::v6`.

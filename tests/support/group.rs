@@ -133,6 +133,38 @@ pub async fn collect(name: &str, ctx: &Context) -> Result<Vec<Family>, GroupErro
         .await
 }
 
+/// Runs the registered group `name` on router `index` of `sim` (a simulator
+/// with several routers, unlike [`Probe`]) through a pool and session of its
+/// own, logged in as `admin` with an empty password.
+pub async fn collect_on(
+    sim: &Simulator,
+    index: usize,
+    name: &str,
+    deadline: Instant,
+    trace: Arc<Trace>,
+) -> Vec<Family> {
+    let address = sim.routers()[index].addr().to_string();
+    let pool = Pool::new(PoolConfig::default());
+    let endpoint = Endpoint {
+        address: address.clone(),
+        username: "admin".into(),
+        password: String::new(),
+        tls: None,
+    };
+    let session = pool.acquire(&endpoint, deadline).await.expect("session");
+    let ctx = context(
+        Some(session),
+        module(name),
+        target(address),
+        deadline,
+        trace,
+        now_unix(),
+    );
+    collect(name, &ctx)
+        .await
+        .unwrap_or_else(|e| panic!("{name} collects: {e:?}"))
+}
+
 /// Asserts that no two samples share a metric name and label values.
 pub fn assert_no_duplicate_series(families: &[Family]) {
     let mut seen = HashSet::new();
