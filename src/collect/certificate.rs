@@ -178,6 +178,7 @@ fn build(certificates: &[Row], clock: RouterClock) -> Vec<Family> {
 mod tests {
     use super::*;
     use crate::collect::family::samples_named;
+    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
 
     /// 2026-03-01 12:00:00.
@@ -296,9 +297,8 @@ mod tests {
                 .map(Row::from_pairs)
                 .collect();
             let families = build(&certs, RouterClock::utc(SIM_NOW));
+            assert_no_duplicate_series(&families);
             for family in &families {
-                let mut seen = std::collections::HashSet::new();
-                assert!(family.samples.iter().all(|s| seen.insert(s.labels.clone())));
                 assert_eq!(family.samples.len(), certs.len() - 1, "template skipped");
             }
             let days = samples(&families, "mikrotik_certificate_days_until_expiry");

@@ -292,6 +292,7 @@ fn groups(counts: Counts, options: &ConntrackOptions) -> Vec<Family> {
 mod tests {
     use super::*;
     use crate::collect::family::samples_named;
+    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
 
     fn options(group_by: &[ConntrackKey], top_n: usize) -> ConntrackOptions {
@@ -476,9 +477,8 @@ mod tests {
                 let mut aggregator = Aggregator::new(&options.group_by);
                 table.iter().for_each(|r| aggregator.add(r));
                 let families = groups(aggregator.counts, &options);
+                assert_no_duplicate_series(&families);
                 let count = &families[0];
-                let mut seen = std::collections::HashSet::new();
-                assert!(count.samples.iter().all(|s| seen.insert(s.labels.clone())));
                 let total: f64 = count.samples.iter().map(|s| s.value.as_f64()).sum();
                 assert_eq!(total as usize, table.len());
                 assert!(count.samples.iter().all(|s| !s.labels[0].contains(':')));

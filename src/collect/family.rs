@@ -29,7 +29,7 @@ pub struct MetricDesc {
     pub name: &'static str,
     /// One-line help text.
     pub help: &'static str,
-    /// Gauge or counter.
+    /// The `# TYPE` of the family.
     pub kind: MetricKind,
     /// Label names, in the order samples give their values.
     pub labels: &'static [&'static str],
@@ -124,7 +124,7 @@ impl From<bool> for Value {
 pub struct Sample {
     /// Label values, aligned with [`MetricDesc::labels`].
     pub labels: Vec<String>,
-    /// The value.
+    /// Exact for router counters (see [`Value`]).
     pub value: Value,
 }
 
@@ -133,7 +133,7 @@ pub struct Sample {
 pub struct Family {
     /// What the family is.
     pub desc: &'static MetricDesc,
-    /// Its samples.
+    /// One per label set; [`merge`] drops repeats.
     pub samples: Vec<Sample>,
 }
 

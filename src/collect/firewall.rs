@@ -209,6 +209,7 @@ fn flag(row: &Row, key: &str) -> String {
 mod tests {
     use super::*;
     use crate::collect::family::Value;
+    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
     use routeros::Error;
     use routeros_sim::menus::testkit::Fixture;
@@ -231,20 +232,6 @@ mod tests {
             .samples
             .iter()
             .find(|s| s.labels[0] == fam && s.labels[1] == table && s.labels[3] == id)
-    }
-
-    fn assert_no_duplicate_series(f: &[Family]) {
-        let mut seen = HashSet::new();
-        for family in f {
-            for s in &family.samples {
-                assert!(
-                    seen.insert((family.desc.name, s.labels.clone())),
-                    "duplicate {} {:?}",
-                    family.desc.name,
-                    s.labels
-                );
-            }
-        }
     }
 
     /// The simulator's rows of every table this personality has.

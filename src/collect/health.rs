@@ -16,8 +16,8 @@ use super::{Context, Group, GroupFuture, parse};
 use routeros::{Command, Row};
 use std::collections::HashSet;
 
-/// The `health` group.
-pub struct Health;
+/// The `health` group: the sensors of RouterOS's `/system/health`.
+pub struct Sensors;
 
 metric!(
     TEMPERATURE,
@@ -113,7 +113,7 @@ const V6_SENSORS: &[&str] = &[
     "psu2-current",
 ];
 
-impl Group for Health {
+impl Group for Sensors {
     fn name(&self) -> &'static str {
         "health"
     }
@@ -291,6 +291,7 @@ fn build(rows: &[Row]) -> Vec<Family> {
 mod tests {
     use super::*;
     use crate::collect::family::samples_named;
+    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
     use routeros_sim::menus::testkit::Fixture;
 
@@ -308,15 +309,6 @@ mod tests {
 
     fn sample_count(families: &[Family]) -> usize {
         families.iter().map(|f| f.samples.len()).sum()
-    }
-
-    fn assert_no_duplicates(families: &[Family]) {
-        let mut seen = HashSet::new();
-        for f in families {
-            for s in &f.samples {
-                assert!(seen.insert((f.desc.name, s.labels.clone())), "{s:?}");
-            }
-        }
     }
 
     /// CRS312-4C+8XG on 7.1beta6 (reference §2.4), plus `W`/`A` rows.
@@ -366,7 +358,7 @@ mod tests {
         assert_eq!(value(&f, "mikrotik_health_ok", "psu1-state"), Some(1.0));
         assert_eq!(value(&f, "mikrotik_health_ok", "psu2-state"), Some(0.0));
         assert_eq!(sample_count(&f), 13);
-        assert_no_duplicates(&f);
+        assert_no_duplicate_series(&f);
     }
 
     #[test]
@@ -405,7 +397,7 @@ mod tests {
             ]
         );
         assert_eq!(value(&f, "mikrotik_health_ok", "psu2-state"), Some(0.0));
-        assert_no_duplicates(&f);
+        assert_no_duplicate_series(&f);
     }
 
     #[test]
@@ -451,7 +443,7 @@ mod tests {
         assert_eq!(states(&f), vec![("psu2-state".into(), "ok".into())]);
         // A number with an empty type is not a state; no unit in the name: skipped.
         assert_eq!(sample_count(&f), 4);
-        assert_no_duplicates(&f);
+        assert_no_duplicate_series(&f);
     }
 
     #[test]
@@ -513,7 +505,7 @@ mod tests {
                     })
                     .collect();
                 let f = build(&data);
-                assert_no_duplicates(&f);
+                assert_no_duplicate_series(&f);
                 let states = states(&f).len();
                 assert_eq!(sample_count(&f), sensors + states, "{index}: {f:?}");
                 if index == 3 {

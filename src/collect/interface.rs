@@ -316,6 +316,7 @@ fn number<T>(row: &Row, key: &str, parse: impl Fn(&str) -> Option<T>) -> Option<
 mod tests {
     use super::*;
     use crate::collect::family::Value;
+    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
     use crate::config::Glob;
     use routeros_sim::menus::testkit::Fixture;
@@ -508,20 +509,6 @@ mod tests {
                 "\u{e0}\u{ef}\u{e0}\u{f0}\u{f2}\u{e0}\u{ec}\u{e5}\u{ed}\u{f2} 12"
             );
             assert_no_duplicate_series(&f);
-        }
-    }
-
-    fn assert_no_duplicate_series(f: &[Family]) {
-        let mut seen = HashSet::new();
-        for family in f {
-            for s in &family.samples {
-                assert!(
-                    seen.insert((family.desc.name, s.labels.clone())),
-                    "duplicate {} {:?}",
-                    family.desc.name,
-                    s.labels
-                );
-            }
         }
     }
 

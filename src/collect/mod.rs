@@ -40,7 +40,7 @@ pub use system::UPTIME as SYSTEM_UPTIME;
 /// Every group, in the order `full` runs them. One line per group.
 pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
-    &health::Health,
+    &health::Sensors,
     &interface::Interface,
     &firewall::Firewall,
     &conntrack::Conntrack,
@@ -244,10 +244,28 @@ impl Trace {
     }
 }
 
-/// Helpers shared by the groups' unit tests: recorded reply fixtures as rows.
+/// Helpers shared by the groups' unit tests: recorded reply fixtures as rows,
+/// and the check that no two samples are the same series.
 #[cfg(test)]
 pub(crate) mod fixture {
+    use super::family::Family;
     use routeros::Row;
+    use std::collections::HashSet;
+
+    /// Panics naming the first metric and label set that appears twice.
+    pub fn assert_no_duplicate_series(families: &[Family]) {
+        let mut seen = HashSet::new();
+        for family in families {
+            for s in &family.samples {
+                assert!(
+                    seen.insert((family.desc.name, s.labels.clone())),
+                    "duplicate {} {:?}",
+                    family.desc.name,
+                    s.labels
+                );
+            }
+        }
+    }
 
     /// Parses a compact fixture: one row per line, `key=value` words separated by
     /// two spaces (so values may contain single spaces).

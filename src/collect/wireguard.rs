@@ -215,6 +215,7 @@ fn build(peers: &[Row], now_unix: i64) -> Vec<Family> {
 mod tests {
     use super::*;
     use crate::collect::family::samples_named;
+    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
 
     const NOW: i64 = 1_772_366_400;
@@ -359,14 +360,7 @@ mod tests {
                 .map(Row::from_pairs)
                 .collect();
             let families = build(&peers, NOW);
-            for family in &families {
-                let mut seen = std::collections::HashSet::new();
-                assert!(
-                    family.samples.iter().all(|s| seen.insert(s.labels.clone())),
-                    "{}",
-                    family.desc.name
-                );
-            }
+            assert_no_duplicate_series(&families);
             let hs = samples(&families, "mikrotik_wireguard_peer_latest_handshake");
             assert_eq!(hs.len(), peers.len() - 1);
         }

@@ -9,7 +9,7 @@
 use crate::config::address::normalize;
 use crate::config::locate::Location;
 use crate::config::model::Secret;
-use crate::config::model::{Auth, Config, ConfigSource, DEFAULT_API_PORT, SessionLimits, Target};
+use crate::config::model::{Auth, Config, ConfigSource, DEFAULT_API_PORT, Target, TargetSessions};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -326,7 +326,7 @@ fn add_router(config: &mut Config, router: EnvRouter) -> Result<(), String> {
             auth: name,
             tls: None,
             labels: BTreeMap::new(),
-            sessions: SessionLimits::default(),
+            sessions: TargetSessions::default(),
             connectivity: Vec::new(),
         },
     );

@@ -40,7 +40,7 @@ pub struct Diagnostic {
     pub location: Option<Location>,
     /// Dotted field path such as `targets.core1.auth`; empty for the document.
     pub path: String,
-    /// What is wrong.
+    /// What is wrong, with the closest valid name when there is one.
     pub message: String,
 }
 

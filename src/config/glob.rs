@@ -1,15 +1,18 @@
-//! A tiny glob matcher for interface names and types: `*` matches any run of
+//! Glob patterns for interface names and types: `*` matches any run of
 //! characters (including none), `?` matches exactly one character, everything
-//! else matches itself. Matching is case-sensitive, like RouterOS names.
+//! else matches itself. Matching is case-sensitive, like RouterOS names, and
+//! done by the `wildmatch` crate; this type adds the pattern as written, for
+//! `/config` and error messages.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use wildmatch::WildMatch;
 
 /// A compiled glob pattern (`ether*`, `sfp?`, `*test*`).
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Glob {
     pattern: String,
-    chars: Vec<char>,
+    matcher: WildMatch,
 }
 
 impl Glob {
@@ -17,7 +20,7 @@ impl Glob {
     pub fn new(pattern: &str) -> Self {
         Glob {
             pattern: pattern.to_string(),
-            chars: pattern.chars().collect(),
+            matcher: WildMatch::new(pattern),
         }
     }
 
@@ -28,39 +31,17 @@ impl Glob {
 
     /// Whether `text` matches the whole pattern.
     pub fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        let pat = &self.chars;
-        let (mut p, mut t) = (0, 0);
-        // Position of the last `*` seen and the text position it was tried at.
-        let mut star: Option<(usize, usize)> = None;
-        while t < text.len() {
-            match pat.get(p) {
-                Some('*') => {
-                    star = Some((p, t));
-                    p += 1;
-                }
-                Some('?') => {
-                    p += 1;
-                    t += 1;
-                }
-                Some(c) if *c == text[t] => {
-                    p += 1;
-                    t += 1;
-                }
-                _ => match star {
-                    // Let the last `*` swallow one more character and retry.
-                    Some((sp, st)) => {
-                        p = sp + 1;
-                        t = st + 1;
-                        star = Some((sp, st + 1));
-                    }
-                    None => return false,
-                },
-            }
-        }
-        pat[p..].iter().all(|c| *c == '*')
+        self.matcher.matches(text)
     }
 }
+
+impl PartialEq for Glob {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+    }
+}
+
+impl Eq for Glob {}
 
 impl fmt::Debug for Glob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,7 +8,7 @@ use crate::config::error::{ConfigError, Diagnostic, suggestion};
 use crate::config::locate::KeyPath;
 use crate::config::model::{
     Auth, Config, ConfigSource, DEFAULT_API_PORT, DEFAULT_API_SSL_PORT, ExtraPort, Global,
-    MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, SessionLimits, Target,
+    MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, Target, TargetSessions,
 };
 use routeros::tls::{TlsSettings, is_valid_server_name, parse_fingerprint};
 use serde::Deserialize;
@@ -49,7 +49,7 @@ struct RawTarget {
     #[serde(default, deserialize_with = "unique_map")]
     labels: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "or_default")]
-    sessions: SessionLimits,
+    sessions: TargetSessions,
     #[serde(default, deserialize_with = "or_default")]
     connectivity: Vec<ExtraPort>,
 }
@@ -168,7 +168,7 @@ pub fn demo(addresses: &[(String, SocketAddr)], known_groups: &[&str]) -> Config
                 auth: "demo".to_string(),
                 tls: None,
                 labels: BTreeMap::new(),
-                sessions: SessionLimits::default(),
+                sessions: TargetSessions::default(),
                 connectivity: Vec::new(),
             },
         );

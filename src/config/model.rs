@@ -25,7 +25,7 @@ pub const DEFAULT_API_SSL_PORT: u16 = 8729;
 pub struct Config {
     /// Exporter-wide settings.
     pub global: Global,
-    /// Credentials by name.
+    /// Credentials by name, referenced by `targets.NAME.auth`.
     pub auths: BTreeMap<String, Auth>,
     /// Routers by name (the `target` query parameter).
     pub targets: BTreeMap<String, Target>,
@@ -62,8 +62,8 @@ pub struct Global {
     pub default_timeout: Duration,
     /// When a target counts as degraded.
     pub health: HealthPolicy,
-    /// Concurrency limits.
-    pub limits: Limits,
+    /// How many probes and collections may run at once.
+    pub limits: ConcurrencyLimits,
 }
 
 impl Default for Global {
@@ -72,7 +72,7 @@ impl Default for Global {
             gap_reset_threshold: Duration::from_secs(60),
             default_timeout: Duration::from_secs(10),
             health: HealthPolicy::default(),
-            limits: Limits::default(),
+            limits: ConcurrencyLimits::default(),
         }
     }
 }
@@ -100,7 +100,7 @@ impl Default for HealthPolicy {
 /// Concurrency limits (`global.limits`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Limits {
+pub struct ConcurrencyLimits {
     /// Probes running at once over all targets; beyond it `/probe` answers 503.
     /// Default 64.
     pub max_concurrent_probes: usize,
@@ -108,9 +108,9 @@ pub struct Limits {
     pub max_concurrent_per_target: usize,
 }
 
-impl Default for Limits {
+impl Default for ConcurrencyLimits {
     fn default() -> Self {
-        Limits {
+        ConcurrencyLimits {
             max_concurrent_probes: 64,
             max_concurrent_per_target: 2,
         }
@@ -149,7 +149,7 @@ impl Serialize for Secret {
 /// Credentials for the RouterOS API (`auths.NAME`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Auth {
-    /// API user name.
+    /// RouterOS user (a group with policy `api,read` is enough).
     pub username: String,
     /// API password (from `password`, or read from `password_file` at load).
     pub password: Secret,
@@ -172,8 +172,8 @@ pub struct Target {
     pub tls: Option<TlsSettings>,
     /// Extra labels added to this target's metrics.
     pub labels: BTreeMap<String, String>,
-    /// Session pool settings.
-    pub sessions: SessionLimits,
+    /// How many API sessions the pool keeps to this router, and for how long.
+    pub sessions: TargetSessions,
     /// Extra TCP ports checked by the connectivity group.
     pub connectivity: Vec<ExtraPort>,
 }
@@ -202,7 +202,7 @@ fn serialize_tls<S: Serializer>(
 /// Session pool settings of a target (`targets.NAME.sessions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct SessionLimits {
+pub struct TargetSessions {
     /// Sessions kept open to the router. Default 1.
     pub max: usize,
     /// An unused session is closed after this long. Default 5m.
@@ -210,9 +210,9 @@ pub struct SessionLimits {
     pub idle_timeout: Duration,
 }
 
-impl Default for SessionLimits {
+impl Default for TargetSessions {
     fn default() -> Self {
-        SessionLimits {
+        TargetSessions {
             max: 1,
             idle_timeout: Duration::from_secs(300),
         }
@@ -416,7 +416,7 @@ mod tests {
                     ..TlsSettings::default()
                 }),
                 labels: BTreeMap::new(),
-                sessions: SessionLimits::default(),
+                sessions: TargetSessions::default(),
                 connectivity: Vec::new(),
             },
         );

@@ -6,6 +6,7 @@ use crate::probe::render::OPENMETRICS_CONTENT_TYPE;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -60,15 +61,15 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Everything but RFC 3986's unreserved characters is escaped in query values.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// `GET /`: targets and modules with probe links and each target's last status.
@@ -80,8 +81,8 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
          <p><a href=\"/metrics\">Exporter metrics</a> · <a href=\"/health\">Health</a> · <a href=\"/config\">Configuration</a></p>\
          <h2>Targets</h2><table border=\"1\" cellpadding=\"4\"><tr><th>target</th><th>address</th><th>status</th><th>last probe error</th><th>probe</th></tr>",
     );
-    let health = app.prober.health(None);
-    for (name, verdict, state) in &health {
+    let verdicts = app.prober.verdicts(None);
+    for (name, verdict, state) in &verdicts {
         let address = config
             .targets
             .get(name)
@@ -121,4 +122,18 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
     }
     page.push_str("</ul></body></html>");
     Html(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_text_are_escaped() {
+        assert_eq!(url_encode("core 1/ü-_.~&"), "core%201%2F%C3%BC-_.~%26");
+        assert_eq!(
+            escape("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
 }

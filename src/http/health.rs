@@ -5,8 +5,8 @@
 
 use super::App;
 use super::probe::parse_query;
-use crate::probe::overall;
-use crate::probe::state::{Health, TargetState};
+use crate::probe::overall_status;
+use crate::probe::state::{HealthStatus, TargetState, Verdict};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -15,84 +15,79 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// One target in the report: its verdict and everything kept about it.
 #[derive(Serialize)]
-struct TargetHealth {
+struct TargetReport {
     #[serde(flatten)]
-    health: Health,
+    verdict: Verdict,
     #[serde(flatten)]
     state: TargetState,
 }
 
 #[derive(Serialize)]
 struct Report {
-    status: crate::probe::state::HealthStatus,
+    status: HealthStatus,
     reason: String,
-    targets: BTreeMap<String, TargetHealth>,
+    targets: BTreeMap<String, TargetReport>,
+}
+
+/// The one optional `target` parameter; anything else is a 400 message.
+fn only_target(raw: Option<&str>) -> Result<Option<String>, String> {
+    let mut only = None;
+    for (key, value) in parse_query(raw.unwrap_or_default())? {
+        if key != "target" {
+            return Err(format!("unknown parameter {key:?}; valid: target"));
+        }
+        if only.is_some() {
+            return Err("target given more than once".to_string());
+        }
+        only = Some(value);
+    }
+    Ok(only)
+}
+
+/// Why the overall status is what it is.
+fn reason(verdicts: &[(String, Verdict, TargetState)]) -> String {
+    if verdicts.is_empty() {
+        return "no targets configured".to_string();
+    }
+    let degraded: Vec<&str> = verdicts
+        .iter()
+        .filter(|(_, v, _)| v.status != HealthStatus::Healthy)
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    if degraded.is_empty() {
+        "all targets healthy".to_string()
+    } else {
+        format!("not healthy: {}", degraded.join(", "))
+    }
 }
 
 /// The `/health` handler.
 pub async fn health(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
-    let mut only = None;
-    match parse_query(raw.as_deref().unwrap_or_default()) {
-        Ok(pairs) => {
-            for (key, value) in pairs {
-                if key != "target" {
-                    return (
-                        StatusCode::BAD_REQUEST,
-                        format!("unknown parameter {key:?}; valid: target\n"),
-                    )
-                        .into_response();
-                }
-                if only.is_some() {
-                    return (
-                        StatusCode::BAD_REQUEST,
-                        "target given more than once\n".to_string(),
-                    )
-                        .into_response();
-                }
-                only = Some(value);
-            }
-        }
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
-    }
-    let config = app.prober.config();
+    let only = match only_target(raw.as_deref()) {
+        Ok(only) => only,
+        Err(message) => return (StatusCode::BAD_REQUEST, format!("{message}\n")).into_response(),
+    };
     if let Some(name) = &only
-        && !config.targets.contains_key(name)
+        && !app.prober.config().targets.contains_key(name)
     {
         return (StatusCode::NOT_FOUND, format!("unknown target {name:?}\n")).into_response();
     }
-    let entries = app.prober.health(only.as_deref());
-    let status = overall(&entries);
-    let reason = if entries.is_empty() {
-        "no targets configured".to_string()
-    } else {
-        let degraded: Vec<&str> = entries
-            .iter()
-            .filter(|(_, h, _)| h.status != crate::probe::state::HealthStatus::Healthy)
-            .map(|(n, _, _)| n.as_str())
-            .collect();
-        if degraded.is_empty() {
-            "all targets healthy".to_string()
-        } else {
-            format!("not healthy: {}", degraded.join(", "))
-        }
-    };
-    let code = if status == crate::probe::state::HealthStatus::Healthy {
+    let verdicts = app.prober.verdicts(only.as_deref());
+    let status = overall_status(&verdicts);
+    let code = if status == HealthStatus::Healthy {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let targets = entries
-        .into_iter()
-        .map(|(name, health, state)| (name, TargetHealth { health, state }))
-        .collect();
-    (
-        code,
-        Json(Report {
-            status,
-            reason,
-            targets,
-        }),
-    )
-        .into_response()
+    let report = Report {
+        status,
+        reason: reason(&verdicts),
+        targets: verdicts
+            .into_iter()
+            .map(|(name, verdict, state)| (name, TargetReport { verdict, state }))
+            .collect(),
+    };
+    (code, Json(report)).into_response()
 }

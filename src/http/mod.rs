@@ -19,7 +19,7 @@ use tower_http::compression::CompressionLayer;
 
 /// Shared state of the HTTP layer.
 pub struct App {
-    /// The probe engine.
+    /// Runs probes and keeps the config and per-target state in force.
     pub prober: Arc<Prober>,
     /// The self-metrics registry.
     pub metrics: Arc<SelfMetrics>,

@@ -1,7 +1,4 @@
 //! `GET /probe?target=NAME&module=a,b&module=c&debug=true`.
-//!
-//! The raw query string is parsed here because axum's default extractor rejects
-//! repeated keys, and Prometheus' `params:` may repeat `module`.
 
 use super::App;
 use crate::probe::deadline;
@@ -15,7 +12,14 @@ use std::sync::Arc;
 
 const TIMEOUT_HEADER: &str = "x-prometheus-scrape-timeout-seconds";
 
-/// Decodes `application/x-www-form-urlencoded` pairs.
+/// Decodes `application/x-www-form-urlencoded` pairs, repeated keys kept in
+/// order (Prometheus' `params:` may repeat `module`).
+///
+/// Not axum's `Query<Vec<(String, String)>>`, which takes repeated keys too:
+/// serde_urlencoded (like `form_urlencoded` under it) passes a malformed
+/// escape such as `%zz` through as text and replaces invalid UTF-8, so a
+/// mangled target name would get a 404 naming a target nobody asked for
+/// instead of a 400 naming the bad escape. The decoding is `percent_encoding`'s.
 pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, String> {
     raw.split('&')
         .filter(|part| !part.is_empty())
@@ -28,27 +32,20 @@ pub fn parse_query(raw: &str) -> Result<Vec<(String, String)>, String> {
 
 fn decode(text: &str) -> Result<String, String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    // from_str_radix alone would accept a sign: `%+5`.
-                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad percent-encoding in {text:?}"))?;
-                out.push(hex);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
+    let malformed = text.match_indices('%').any(|(i, _)| {
+        !bytes
+            .get(i + 1..i + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if malformed {
+        return Err(format!("bad percent-encoding in {text:?}"));
     }
-    String::from_utf8(out).map_err(|_| format!("query parameter {text:?} is not UTF-8"))
+    // `+` is a space; an escaped plus (`%2B`) is decoded after this.
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| format!("query parameter {text:?} is not UTF-8"))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {

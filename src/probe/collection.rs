@@ -319,7 +319,7 @@ fn observe(collection: &Collection) -> Observation {
 mod tests {
     use super::*;
     use crate::collect::family::MetricDesc;
-    use crate::config::{ConfigSource, SessionLimits};
+    use crate::config::{ConfigSource, TargetSessions};
 
     /// A collector with a bug.
     struct Panics;
@@ -354,7 +354,7 @@ mod tests {
             auth: "a".into(),
             tls: None,
             labels: Default::default(),
-            sessions: SessionLimits::default(),
+            sessions: TargetSessions::default(),
             connectivity: Vec::new(),
         };
         let module = Arc::new(Module::with_groups("m", &["panics"]));

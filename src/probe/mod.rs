@@ -19,7 +19,7 @@ use crate::collect::family::{Family, merge};
 use crate::collect::{self, Context, Group, GroupError, Trace};
 use crate::config::{Config, Module, Target};
 use routeros::{Error, Pool, PoolConfig, PoolStats, Session};
-use state::{Health, HealthStatus, TargetState};
+use state::{HealthStatus, TargetState, Verdict};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -66,9 +66,9 @@ pub enum ProbeError {
 /// What one group produced.
 #[derive(Debug, Clone)]
 pub struct GroupOutcome {
-    /// The group's name.
+    /// The group, as the `collector` label names it.
     pub name: &'static str,
-    /// How it ended.
+    /// Ok, unsupported, failed or timed out, with the reason.
     pub status: GroupStatus,
     /// How long it took.
     pub duration: Duration,
@@ -247,8 +247,8 @@ impl Prober {
         *current = Arc::new(config);
     }
 
-    /// Health of every configured target (or one).
-    pub fn health(&self, only: Option<&str>) -> Vec<(String, Health, TargetState)> {
+    /// The health verdict and state of every configured target (or only one).
+    pub fn verdicts(&self, only: Option<&str>) -> Vec<(String, Verdict, TargetState)> {
         let config = self.config();
         let states = self.lock_states();
         let now = SystemTime::now();
@@ -260,7 +260,7 @@ impl Prober {
                 let state = states.get(name).cloned().unwrap_or_default();
                 (
                     name.clone(),
-                    state.health(&config.global.health, now),
+                    state.verdict(&config.global.health, now),
                     state,
                 )
             })
@@ -496,11 +496,11 @@ fn apply_session_limits(pool: &Pool, config: &Config) {
 
 /// Overall health: healthy only when every configured target is (and there is
 /// at least one).
-pub fn overall(health: &[(String, Health, TargetState)]) -> HealthStatus {
-    if health.is_empty()
-        || health
+pub fn overall_status(verdicts: &[(String, Verdict, TargetState)]) -> HealthStatus {
+    if verdicts.is_empty()
+        || verdicts
             .iter()
-            .any(|(_, h, _)| h.status != HealthStatus::Healthy)
+            .any(|(_, v, _)| v.status != HealthStatus::Healthy)
     {
         HealthStatus::Degraded
     } else {

@@ -34,7 +34,7 @@ impl ResetReason {
         ResetReason::CounterReset,
     ];
 
-    /// Label value.
+    /// The `reason` label value (`gap`, `reboot`, `counter_reset`).
     pub fn as_str(self) -> &'static str {
         match self {
             ResetReason::Gap => "gap",
@@ -62,9 +62,9 @@ pub struct Observation {
 /// A recorded baseline reset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResetEvent {
-    /// Why.
+    /// What reset the baseline; one probe can record a gap and a reboot.
     pub reason: ResetReason,
-    /// When (Unix seconds).
+    /// When the probe that saw it finished, in Unix seconds.
     pub at_unix: f64,
 }
 
@@ -73,7 +73,7 @@ pub struct ResetEvent {
 pub struct TargetState {
     /// When the last probe finished (Unix seconds).
     pub last_probe_unix: Option<f64>,
-    /// Whether it succeeded.
+    /// Whether the last probe succeeded; `None` before the first.
     pub last_success: Option<bool>,
     /// How long it took, in seconds.
     pub last_duration_seconds: Option<f64>,
@@ -83,9 +83,9 @@ pub struct TargetState {
     pub last_success_unix: Option<f64>,
     /// Failed probes since the last success.
     pub consecutive_errors: u64,
-    /// Successful probes.
+    /// Successful probes since the exporter started (`mikrotik_scrape_success_total`).
     pub success_total: u64,
-    /// Failed probes.
+    /// Failed probes since the exporter started (`mikrotik_scrape_errors_total`).
     pub error_total: u64,
     /// Seconds between the two most recent successful probes.
     pub gap_seconds: Option<f64>,
@@ -163,15 +163,15 @@ impl TargetState {
     }
 
     /// The health verdict under `policy` at `now`.
-    pub fn health(&self, policy: &HealthPolicy, now: SystemTime) -> Health {
+    pub fn verdict(&self, policy: &HealthPolicy, now: SystemTime) -> Verdict {
         if self.last_probe_unix.is_none() {
-            return Health {
+            return Verdict {
                 status: HealthStatus::Unknown,
                 reason: "not probed yet".into(),
             };
         }
         if self.consecutive_errors >= u64::from(policy.max_consecutive_errors) {
-            return Health {
+            return Verdict {
                 status: HealthStatus::Degraded,
                 reason: format!(
                     "{} consecutive failed probes (threshold {}): {}",
@@ -182,7 +182,7 @@ impl TargetState {
             };
         }
         let Some(last_success) = self.last_success_unix else {
-            return Health {
+            return Verdict {
                 status: HealthStatus::Degraded,
                 reason: format!(
                     "no successful probe yet: {}",
@@ -192,7 +192,7 @@ impl TargetState {
         };
         let age = (unix(now) - last_success).max(0.0);
         if age > policy.stale_after.as_secs_f64() {
-            return Health {
+            return Verdict {
                 status: HealthStatus::Degraded,
                 reason: format!(
                     "last successful probe {age:.0}s ago (stale after {}s)",
@@ -200,7 +200,7 @@ impl TargetState {
                 ),
             };
         }
-        Health {
+        Verdict {
             status: HealthStatus::Healthy,
             reason: if self.consecutive_errors > 0 {
                 format!(
@@ -214,7 +214,7 @@ impl TargetState {
     }
 }
 
-/// Health of one target.
+/// How a target is doing, as `/health` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthStatus {
@@ -226,12 +226,12 @@ pub enum HealthStatus {
     Unknown,
 }
 
-/// A verdict with its reason.
+/// A target's health status and why (`/health`, the landing page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Health {
-    /// The verdict.
+pub struct Verdict {
+    /// Healthy, degraded, or unknown before the first probe.
     pub status: HealthStatus,
-    /// Why, in words.
+    /// Why, in words; the router's message verbatim when one caused it.
     pub reason: String,
 }
 
@@ -310,22 +310,22 @@ mod tests {
             max_consecutive_errors: 3,
         };
         let mut s = TargetState::default();
-        assert_eq!(s.health(&policy, at(0)).status, HealthStatus::Unknown);
+        assert_eq!(s.verdict(&policy, at(0)).status, HealthStatus::Unknown);
         s.record(
             failed("invalid user name or password (6)"),
             at(0),
             THRESHOLD,
         );
-        let h = s.health(&policy, at(0));
+        let h = s.verdict(&policy, at(0));
         assert_eq!(h.status, HealthStatus::Degraded);
         assert!(h.reason.contains("invalid user name or password (6)"));
         s.record(ok(1.0, 1), at(10), THRESHOLD);
-        assert_eq!(s.health(&policy, at(10)).status, HealthStatus::Healthy);
-        assert_eq!(s.health(&policy, at(400)).status, HealthStatus::Degraded);
+        assert_eq!(s.verdict(&policy, at(10)).status, HealthStatus::Healthy);
+        assert_eq!(s.verdict(&policy, at(400)).status, HealthStatus::Degraded);
         for i in 0..3 {
             s.record(failed("timeout"), at(20 + i), THRESHOLD);
         }
-        let h = s.health(&policy, at(30));
+        let h = s.verdict(&policy, at(30));
         assert_eq!(h.status, HealthStatus::Degraded);
         assert!(h.reason.contains("3 consecutive"), "{}", h.reason);
     }

@@ -7,7 +7,7 @@ use routeros::Session;
 use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::family::{Family, Value, samples_named};
 use routeros_exporter::collect::{Context, GroupError, Trace, group};
-use routeros_exporter::config::{Module, SessionLimits, Target};
+use routeros_exporter::config::{Module, Target, TargetSessions};
 use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -88,7 +88,7 @@ pub fn target(address: String) -> Target {
         auth: "a".into(),
         tls: None,
         labels: BTreeMap::new(),
-        sessions: SessionLimits::default(),
+        sessions: TargetSessions::default(),
         connectivity: Vec::new(),
     }
 }

@@ -27,9 +27,9 @@ use std::sync::Arc;
 /// One entry of `GET /routers`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouterInfo {
-    /// Router name.
+    /// Router name (its `/system/identity`).
     pub name: String,
-    /// Plain API address.
+    /// Plain API address, `ip:port`.
     pub address: String,
     /// API-SSL address, if any.
     pub tls_address: Option<String>,

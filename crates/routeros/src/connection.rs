@@ -23,7 +23,7 @@ pub type BoxedTransport = Box<dyn Transport>;
 /// prepared rustls configuration.
 #[derive(Clone)]
 pub struct TlsConnect {
-    /// Verification settings.
+    /// How the router's certificate is verified.
     pub settings: TlsSettings,
     /// Built once per target from `settings`.
     pub config: Arc<ClientConfig>,

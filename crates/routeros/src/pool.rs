@@ -165,7 +165,7 @@ impl CloseReason {
         CloseReason::Shutdown,
     ];
 
-    /// Label value.
+    /// A short snake_case name for the reason (a metric label value).
     pub fn as_str(self) -> &'static str {
         match self {
             CloseReason::Failed => "failed",
