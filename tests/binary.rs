@@ -1,44 +1,27 @@
 //! The built `routeros-exporter` binary: `--config.check`, `--demo`, the
 //! original exporter's environment contract, SIGHUP reload, SIGTERM shutdown and
 //! passwords kept out of the logs. The simulator runs in this test process on
-//! 127.0.0.1; the binary connects to it.
+//! 127.0.0.1; the binary connects to it. Every answer is checked for the
+//! router's password (see `support/http.rs`).
+
+#[allow(dead_code)]
+mod support;
 
 use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use support::http::Client;
+use support::net::free_port;
 
 const BIN: &str = env!("CARGO_BIN_EXE_routeros-exporter");
 const PASSWORD: &str = "s3cr3t";
 
 fn manifest(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-static DIRS: AtomicUsize = AtomicUsize::new(0);
-
-fn temp_dir() -> PathBuf {
-    let n = DIRS.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!(
-        "routeros-exporter-binary-{}-{n}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// A command with a clean environment for the variables the exporter reads.
@@ -67,7 +50,8 @@ fn exporter() -> Command {
 /// A running exporter: killed on drop; stderr collected as it comes.
 struct Running {
     child: Child,
-    addr: SocketAddr,
+    /// A client for the exporter, checking for [`PASSWORD`].
+    http: Client,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -97,7 +81,7 @@ impl Running {
         });
         Running {
             child,
-            addr,
+            http: Client::new(addr, PASSWORD),
             stderr,
         }
     }
@@ -112,8 +96,10 @@ impl Running {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 panic!("exporter exited with {status}: {}", self.stderr());
             }
-            if let Ok(Ok((200, _))) =
-                tokio::time::timeout(Duration::from_secs(5), get(self.addr, "/-/healthy")).await
+            let healthy =
+                tokio::time::timeout(Duration::from_secs(5), self.http.try_get("/-/healthy"));
+            if let Ok(Ok(r)) = healthy.await
+                && r.status == 200
             {
                 return;
             }
@@ -157,61 +143,11 @@ impl Drop for Running {
     }
 }
 
-/// A minimal HTTP/1.1 GET: (status, body).
-async fn get(addr: SocketAddr, path: &str) -> std::io::Result<(u16, String)> {
-    let mut stream = TcpStream::connect(addr).await?;
-    stream
-        .write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no end of headers"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("bad status line"))?;
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    Ok((status, body))
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or_default();
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-    out
-}
-
-async fn must_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let (status, body) = tokio::time::timeout(Duration::from_secs(60), get(addr, path))
-        .await
-        .expect("answered within 60s")
-        .expect("HTTP exchange");
-    assert!(!body.contains(PASSWORD), "password in {path}: {body}");
-    (status, body)
-}
-
-async fn probe_succeeds(addr: SocketAddr, query: &str) -> String {
-    let (status, body) = must_get(addr, &format!("/probe?{query}")).await;
-    assert_eq!(status, 200, "{query}: {body}");
+/// GET `/probe?{query}`, which must answer 200 with a successful probe.
+async fn probe_succeeds(http: &Client, query: &str) -> String {
+    let r = http.get(&format!("/probe?{query}")).await;
+    let body = r.text();
+    assert_eq!(r.status, 200, "{query}: {body}");
     assert!(
         body.lines()
             .any(|l| l.starts_with("mikrotik_probe_success") && l.ends_with(" 1")),
@@ -220,6 +156,7 @@ async fn probe_succeeds(addr: SocketAddr, query: &str) -> String {
     body
 }
 
+/// A simulator with one RouterOS 7 router whose password is [`PASSWORD`].
 async fn sim_router() -> (Simulator, RouterHandle) {
     let sim = Simulator::start(SimConfig {
         routers: vec![RouterConfig {
@@ -233,6 +170,12 @@ async fn sim_router() -> (Simulator, RouterHandle) {
     (sim, router)
 }
 
+/// `ROUTERS_CONFIG` for one router named `r1` at `address`.
+fn routers_config(address: &str) -> String {
+    format!(r#"[{{"name":"r1","address":"{address}","username":"admin","password":"{PASSWORD}"}}]"#)
+}
+
+/// A config file with one target named `target` at `router`.
 fn file_config(router: SocketAddr, target: &str) -> String {
     format!(
         "auths:\n  a:\n    username: admin\n    password: \"{PASSWORD}\"\ntargets:\n  {target}:\n    address: \"{router}\"\n    auth: a\n"
@@ -317,9 +260,9 @@ async fn demo_serves_real_metrics() {
     command.arg("--demo");
     let mut running = Running::start(command);
     running.ready().await;
-    let body = probe_succeeds(running.addr, "target=demo&module=full").await;
+    let body = probe_succeeds(&running.http, "target=demo&module=full").await;
     assert!(body.contains("mikrotik_system_uptime_seconds"), "{body}");
-    probe_succeeds(running.addr, "target=demo-v6&module=full").await;
+    probe_succeeds(&running.http, "target=demo-v6&module=full").await;
     running.signal("TERM");
     let status = running.wait_exit(Duration::from_secs(30)).await;
     assert!(status.success(), "{status}: {}", running.stderr());
@@ -330,22 +273,15 @@ async fn routers_config_env_without_a_file() {
     let (_sim, router) = sim_router().await;
     let mut command = exporter();
     command
-        .env(
-            "ROUTERS_CONFIG",
-            format!(
-                r#"[{{"name":"r1","address":"{}","username":"admin","password":"{PASSWORD}"}}]"#,
-                router.addr()
-            ),
-        )
+        .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()))
         .arg("--log.level")
         .arg("debug");
     let mut running = Running::start(command);
     running.ready().await;
-    probe_succeeds(running.addr, "target=r1&module=full").await;
-    let (status, _) = must_get(running.addr, "/health?target=r1").await;
-    assert_eq!(status, 200);
-    let (status, body) = must_get(running.addr, "/probe?target=default").await;
-    assert_eq!(status, 404, "{body}");
+    probe_succeeds(&running.http, "target=r1&module=full").await;
+    assert_eq!(running.http.get("/health?target=r1").await.status, 200);
+    let r = running.http.get("/probe?target=default").await;
+    assert_eq!(r.status, 404, "{}", r.text());
     assert_eq!(router.stats().logins_ok, 1);
     running.signal("TERM");
     let status = running.wait_exit(Duration::from_secs(30)).await;
@@ -368,8 +304,8 @@ async fn invalid_routers_config_falls_back_to_the_legacy_variables() {
         .arg("debug");
     let mut running = Running::start(command);
     running.ready().await;
-    probe_succeeds(running.addr, "target=default&module=full").await;
-    let (_, config) = must_get(running.addr, "/config").await;
+    probe_succeeds(&running.http, "target=default&module=full").await;
+    let config = running.http.get("/config").await.text();
     assert!(config.contains("<secret>"), "{config}");
     let stderr = running.stderr();
     assert!(
@@ -393,8 +329,8 @@ async fn invalid_routers_config_falls_back_to_the_legacy_variables() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_reloads_and_sigterm_stops() {
     let (_sim, router) = sim_router().await;
-    let dir = temp_dir();
-    let path = dir.join("exporter.yml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("exporter.yml");
     std::fs::write(&path, file_config(router.addr(), "first")).unwrap();
     let mut command = exporter();
     command
@@ -405,7 +341,7 @@ async fn sighup_reloads_and_sigterm_stops() {
         .arg("debug");
     let mut running = Running::start(command);
     running.ready().await;
-    probe_succeeds(running.addr, "target=first&module=full").await;
+    probe_succeeds(&running.http, "target=first&module=full").await;
     let stderr = running.stderr();
     assert_eq!(
         stderr
@@ -419,7 +355,7 @@ async fn sighup_reloads_and_sigterm_stops() {
     running.signal("HUP");
     let mut reloaded = false;
     for _ in 0..100 {
-        let (_, config) = must_get(running.addr, "/config").await;
+        let config = running.http.get("/config").await.text();
         if config.contains("second:") {
             assert!(!config.contains("first:"), "{config}");
             reloaded = true;
@@ -428,8 +364,8 @@ async fn sighup_reloads_and_sigterm_stops() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(reloaded, "SIGHUP did not reload: {}", running.stderr());
-    probe_succeeds(running.addr, "target=second&module=full").await;
-    assert_eq!(must_get(running.addr, "/probe?target=first").await.0, 404);
+    probe_succeeds(&running.http, "target=second&module=full").await;
+    assert_eq!(running.http.get("/probe?target=first").await.status, 404);
 
     // An invalid file on SIGHUP: logged, old config kept.
     std::fs::write(&path, "targets: [\n").unwrap();
@@ -443,7 +379,7 @@ async fn sighup_reloads_and_sigterm_stops() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(logged, "{}", running.stderr());
-    probe_succeeds(running.addr, "target=second&module=full").await;
+    probe_succeeds(&running.http, "target=second&module=full").await;
 
     running.signal("TERM");
     let status = running.wait_exit(Duration::from_secs(30)).await;
@@ -479,11 +415,6 @@ async fn sighup_reloads_and_sigterm_stops() {
     assert!(quit.is_ok(), "no /quit on shutdown");
 }
 
-/// `ROUTERS_CONFIG` for one router named `r1` at `address`.
-fn routers_config(address: &str) -> String {
-    format!(r#"[{{"name":"r1","address":"{address}","username":"admin","password":"{PASSWORD}"}}]"#)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failure() {
     let (_sim, router) = sim_router().await;
@@ -495,7 +426,7 @@ async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failur
     let mut running = Running::start(command);
     running.ready().await;
     assert_eq!(router.stats().logins_ok, 1, "the startup test logged in");
-    probe_succeeds(running.addr, "target=r1&module=full").await;
+    probe_succeeds(&running.http, "target=r1&module=full").await;
     assert_eq!(router.stats().logins_ok, 1, "the probe reused the session");
     running.signal("TERM");
     assert!(running.wait_exit(Duration::from_secs(30)).await.success());
@@ -525,8 +456,9 @@ async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failur
         .env("STARTUP_CONNECTIVITY_TIMEOUT_SECS", "2");
     let mut running = Running::start(command);
     running.ready().await;
-    let (status, body) = must_get(running.addr, "/probe?target=r1&module=full").await;
-    assert_eq!(status, 200);
+    let r = running.http.get("/probe?target=r1&module=full").await;
+    let body = r.text();
+    assert_eq!(r.status, 200, "{body}");
     assert!(body.contains("mikrotik_probe_success 0"), "{body}");
     assert!(
         running
@@ -547,10 +479,12 @@ async fn server_addr_is_honoured_and_json_logs_are_json() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn exporter");
+    let http = Client::new(addr, PASSWORD);
     let mut served = false;
     for _ in 0..300 {
-        if let Ok(Ok((200, _))) =
-            tokio::time::timeout(Duration::from_secs(5), get(addr, "/-/healthy")).await
+        let healthy = tokio::time::timeout(Duration::from_secs(5), http.try_get("/-/healthy"));
+        if let Ok(Ok(r)) = healthy.await
+            && r.status == 200
         {
             served = true;
             break;

@@ -6,11 +6,10 @@ mod support;
 
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
-use routeros_exporter::collect::family::samples_named;
 use routeros_sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
-use support::Probe;
+use support::group::{self, Probe, value_by_first_label};
 use tokio::time::Instant;
 
 /// 2027-01-02 12:00:00 UTC, when the simulator's local CA expires.
@@ -19,24 +18,18 @@ const CA_AFTER: i64 = 1_798_891_200;
 async fn collect(router: RouterConfig) -> (Vec<Family>, Vec<String>, i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let probe = Probe::start(router, deadline).await;
-    let now_unix = support::now_unix();
+    let now_unix = group::now_unix();
     let trace = Arc::new(Trace::new(true));
     let ctx = probe.context(
-        support::module("certificate"),
+        group::module("certificate"),
         deadline,
         trace.clone(),
         now_unix,
     );
-    let families = support::collect("certificate", &ctx)
+    let families = group::collect("certificate", &ctx)
         .await
         .expect("certificate collects");
     (families, trace.lines(), now_unix)
-}
-
-fn value(families: &[Family], metric: &str, name: &str) -> Option<f64> {
-    samples_named(families, metric)
-        .find(|s| s.labels[0] == name)
-        .map(|s| s.value.as_f64())
 }
 
 #[tokio::test]
@@ -47,18 +40,21 @@ async fn v6_and_v7_agree_on_expiry() {
         for family in &f {
             assert_eq!(family.samples.len(), certificates - 1, "template skipped");
         }
-        support::assert_no_duplicate_series(&f);
+        group::assert_no_duplicate_series(&f);
         let days = "mikrotik_certificate_days_until_expiry";
         let stamp = "mikrotik_certificate_expiry_timestamp_seconds";
-        assert_eq!(value(&f, stamp, "local-ca"), Some(CA_AFTER as f64));
+        assert_eq!(
+            value_by_first_label(&f, stamp, "local-ca"),
+            Some(CA_AFTER as f64)
+        );
         // The router clock and the probe's clock are the same machine's, read
         // moments apart.
-        let ca_days = value(&f, days, "local-ca").expect("local-ca sample");
+        let ca_days = value_by_first_label(&f, days, "local-ca").expect("local-ca sample");
         let expected = (CA_AFTER - now) as f64 / 86_400.0;
         assert!((ca_days - expected).abs() < 60.0 / 86_400.0, "{ca_days}");
-        let old = value(&f, days, "old-vpn-server").expect("expired sample");
+        let old = value_by_first_label(&f, days, "old-vpn-server").expect("expired sample");
         assert!(old < -39.0 && old > -41.0, "{old}");
-        assert!(value(&f, days, "server-template").is_none());
+        assert!(value_by_first_label(&f, days, "server-template").is_none());
         assert!(
             trace.iter().any(|l| l.contains("/system/clock/print")),
             "{trace:?}"

@@ -5,40 +5,29 @@
 mod support;
 
 use routeros::TlsSettings;
-use routeros_exporter::collect::family::samples_named;
-use routeros_exporter::collect::family::{Family, Value};
+use routeros_exporter::collect::family::Value;
 use routeros_exporter::collect::{Context, Trace, group};
 use routeros_exporter::config::{ExtraPort, Module, Target};
 use routeros_sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
+use support::group::samples;
+use support::net::free_port;
 use tokio::time::Instant;
 
-/// A port on 127.0.0.1 that nothing listens on (bound, then released).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("local addr").port()
-}
-
 fn context(address: String, tls: Option<TlsSettings>, extra: Vec<ExtraPort>) -> Context {
-    support::context(
+    support::group::context(
         None,
         Module::with_groups("connectivity", &["connectivity"]),
         Target {
             tls,
             connectivity: extra,
-            ..support::target(address)
+            ..support::group::target(address)
         },
         Instant::now() + Duration::from_secs(10),
         Arc::new(Trace::new(true)),
         0,
     )
-}
-
-fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-    samples_named(families, name)
-        .map(|s| (s.labels.clone(), s.value))
-        .collect()
 }
 
 fn labels(name: &str, port: u16) -> Vec<String> {
@@ -49,11 +38,11 @@ fn labels(name: &str, port: u16) -> Vec<String> {
 async fn api_port_up_and_closed_port_down() {
     let mut router = RouterConfig::v7("r7");
     router.tls_port = Some(0);
-    let sim = support::simulator(router).await;
+    let sim = support::group::simulator(router).await;
     let handle = &sim.routers()[0];
     let api = handle.addr().port();
     let tls = handle.tls_addr().expect("tls listener").port();
-    let closed = closed_port();
+    let closed = free_port();
     let extra = vec![
         ExtraPort {
             port: closed,
@@ -99,7 +88,7 @@ async fn api_port_up_and_closed_port_down() {
 
 #[tokio::test]
 async fn a_closed_api_port_is_a_zero_sample() {
-    let closed = closed_port();
+    let closed = free_port();
     let ctx = context(format!("127.0.0.1:{closed}"), None, Vec::new());
     let f = group("connectivity")
         .expect("registered")

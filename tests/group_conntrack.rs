@@ -11,16 +11,16 @@ use routeros_exporter::config::{ConntrackKey, ConntrackOptions};
 use routeros_sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{Probe, assert_no_duplicate_series};
+use support::group::{self, Probe, assert_no_duplicate_series};
 use tokio::time::Instant;
 
 async fn collect(router: RouterConfig, options: ConntrackOptions) -> Vec<Family> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let probe = Probe::start(router, deadline).await;
-    let mut module = support::module("conntrack");
+    let mut module = group::module("conntrack");
     module.conntrack = options;
     let ctx = probe.context(module, deadline, Arc::new(Trace::new(true)), 1_772_366_400);
-    support::collect("conntrack", &ctx)
+    group::collect("conntrack", &ctx)
         .await
         .expect("conntrack collects")
 }

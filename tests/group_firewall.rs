@@ -13,7 +13,7 @@ use routeros_sim::RouterConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use support::Probe;
+use support::group::{self, Probe};
 use tokio::time::Instant;
 
 fn deadline() -> Instant {
@@ -27,8 +27,8 @@ async fn probe(router: RouterConfig) -> Probe {
 // Firewall-specific helpers on the shared probe.
 impl Probe {
     async fn collect(&self, trace: Arc<Trace>) -> Result<Vec<Family>, GroupError> {
-        let ctx = self.context(support::module("firewall"), deadline(), trace, 0);
-        support::collect("firewall", &ctx).await
+        let ctx = self.context(group::module("firewall"), deadline(), trace, 0);
+        group::collect("firewall", &ctx).await
     }
 
     /// `.id` → bytes of a raw print of `path`.
@@ -117,7 +117,7 @@ async fn check(router: RouterConfig, with_ipv6_nat: bool) {
         .expect("disabled rule");
     assert!(bytes.iter().any(|b| b.labels[3] == disabled.labels[3]));
 
-    support::assert_no_duplicate_series(&f);
+    group::assert_no_duplicate_series(&f);
 }
 
 #[tokio::test]

@@ -5,14 +5,13 @@
 #[allow(dead_code)]
 mod support;
 
-use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::family::samples_named;
 use routeros_sim::{Personality, RouterConfig, SimConfig, Simulator, Version};
 use std::sync::Arc;
 use std::time::Duration;
-use support::Probe;
+use support::group::{self, Probe, value_by_first_label};
 use tokio::time::Instant;
 
 /// Runs the group on router `index` of `sim`; returns the families and trace.
@@ -21,27 +20,8 @@ async fn collect_on(
     index: usize,
     deadline: Instant,
 ) -> (Vec<Family>, Vec<String>) {
-    let address = sim.routers()[index].addr().to_string();
-    let pool = Pool::new(PoolConfig::default());
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
-    let session = pool.acquire(&endpoint, deadline).await.expect("session");
     let trace = Arc::new(Trace::new(true));
-    let ctx = support::context(
-        Some(session),
-        support::module("health"),
-        support::target(address),
-        deadline,
-        trace.clone(),
-        support::now_unix(),
-    );
-    let families = support::collect("health", &ctx)
-        .await
-        .expect("health collects");
+    let families = group::collect_on(sim, index, "health", deadline, trace.clone()).await;
     (families, trace.lines())
 }
 
@@ -49,20 +29,14 @@ async fn collect(router: RouterConfig) -> Vec<Family> {
     let deadline = Instant::now() + Duration::from_secs(30);
     let probe = Probe::start(router, deadline).await;
     let ctx = probe.context(
-        support::module("health"),
+        group::module("health"),
         deadline,
         Arc::new(Trace::new(false)),
-        support::now_unix(),
+        group::now_unix(),
     );
-    support::collect("health", &ctx)
+    group::collect("health", &ctx)
         .await
         .expect("health collects")
-}
-
-fn value(families: &[Family], metric: &str, sensor: &str) -> Option<f64> {
-    samples_named(families, metric)
-        .find(|s| s.labels[0] == sensor)
-        .map(|s| s.value.as_f64())
 }
 
 fn states(families: &[Family]) -> Vec<(String, String)> {
@@ -84,19 +58,27 @@ async fn v6_flat_and_v7_rows_give_the_same_metrics() {
     for router in [RouterConfig::v6("r6"), RouterConfig::v7("r7")] {
         let v7 = router.personality.is_v7();
         let f = collect(router).await;
-        support::assert_no_duplicate_series(&f);
-        let cpu = value(&f, temperature, "cpu-temperature").expect("cpu-temperature");
+        group::assert_no_duplicate_series(&f);
+        let cpu =
+            value_by_first_label(&f, temperature, "cpu-temperature").expect("cpu-temperature");
         assert!((30.0..70.0).contains(&cpu), "{cpu}");
-        let rpm = value(&f, fan, "fan1-speed").expect("fan1-speed");
+        let rpm = value_by_first_label(&f, fan, "fan1-speed").expect("fan1-speed");
         assert!(rpm > 1000.0, "{rpm}");
-        assert!(value(&f, fan, "fan2-speed").is_some());
+        assert!(value_by_first_label(&f, fan, "fan2-speed").is_some());
         assert_eq!(states(&f), expected_states, "v7={v7}");
-        assert_eq!(value(&f, "mikrotik_health_ok", "psu1-state"), Some(1.0));
-        assert_eq!(value(&f, "mikrotik_health_ok", "psu2-state"), Some(0.0));
+        assert_eq!(
+            value_by_first_label(&f, "mikrotik_health_ok", "psu1-state"),
+            Some(1.0)
+        );
+        assert_eq!(
+            value_by_first_label(&f, "mikrotik_health_ok", "psu2-state"),
+            Some(0.0)
+        );
         if v7 {
-            assert!(value(&f, temperature, "board-temperature2").is_some());
+            assert!(value_by_first_label(&f, temperature, "board-temperature2").is_some());
         } else {
-            let volts = value(&f, "mikrotik_health_voltage_volts", "voltage").expect("voltage");
+            let volts = value_by_first_label(&f, "mikrotik_health_voltage_volts", "voltage")
+                .expect("voltage");
             assert!((20.0..30.0).contains(&volts), "{volts}");
         }
     }
@@ -134,9 +116,10 @@ async fn chr_without_sensors_succeeds_empty() {
         // A board with sensors on the same simulator (hAP: voltage, temperature).
         let (hap, _) = collect_on(&sim, 1, deadline).await;
         assert!(
-            value(&hap, "mikrotik_health_temperature_celsius", "temperature").is_some(),
+            value_by_first_label(&hap, "mikrotik_health_temperature_celsius", "temperature")
+                .is_some(),
             "{hap:?}"
         );
-        assert!(value(&hap, "mikrotik_health_voltage_volts", "voltage").is_some());
+        assert!(value_by_first_label(&hap, "mikrotik_health_voltage_volts", "voltage").is_some());
     }
 }

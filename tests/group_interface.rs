@@ -13,7 +13,7 @@ use routeros_sim::RouterConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use support::Probe;
+use support::group::{self, Probe};
 use tokio::time::Instant;
 
 const COUNTERS: [(&str, &str); 10] = [
@@ -40,10 +40,10 @@ fn deadline() -> Instant {
 // Interface-specific helpers on the shared probe.
 impl Probe {
     async fn collect(&self, options: InterfaceOptions) -> Result<Vec<Family>, GroupError> {
-        let mut module = support::module("interface");
+        let mut module = group::module("interface");
         module.interface = options;
         let ctx = self.context(module, deadline(), Arc::new(Trace::new(true)), 0);
-        support::collect("interface", &ctx).await
+        group::collect("interface", &ctx).await
     }
 
     /// A raw print of the counters, by interface name.
@@ -111,7 +111,7 @@ async fn counters_match_raw_print(router: RouterConfig) {
             );
         }
     }
-    support::assert_no_duplicate_series(&families);
+    group::assert_no_duplicate_series(&families);
     assert!(names(&families).iter().any(|n| n == "<pppoe-user1>"));
 }
 

@@ -5,38 +5,19 @@
 #[allow(dead_code)]
 mod support;
 
-use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::{Family, samples_named};
 use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use support::group;
 use tokio::time::Instant;
 
 /// Runs the group on router `index` of `sim`.
 async fn collect_on(sim: &Simulator, index: usize) -> Vec<Family> {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let address = sim.routers()[index].addr().to_string();
-    let pool = Pool::new(PoolConfig::default());
-    let endpoint = Endpoint {
-        address: address.clone(),
-        username: "admin".into(),
-        password: String::new(),
-        tls: None,
-    };
-    let session = pool.acquire(&endpoint, deadline).await.expect("session");
-    let ctx = support::context(
-        Some(session),
-        support::module("system"),
-        support::target(address),
-        deadline,
-        Arc::new(Trace::new(false)),
-        support::now_unix(),
-    );
-    support::collect("system", &ctx)
-        .await
-        .expect("system collects")
+    group::collect_on(sim, index, "system", deadline, Arc::new(Trace::new(false))).await
 }
 
 /// A router of one kind: `RouterConfig::v7` or `RouterConfig::v6`.
@@ -83,7 +64,7 @@ async fn v6_and_v7_resource_replies_give_the_same_metrics() {
     for (kind, version) in kinds {
         let sim = simulator(kind, 1, uptime).await;
         let f = collect_on(&sim, 0).await;
-        support::assert_no_duplicate_series(&f);
+        group::assert_no_duplicate_series(&f);
         let up = single(&f, "mikrotik_system_uptime_seconds");
         assert!(
             (uptime.as_secs_f64()..uptime.as_secs_f64() + 120.0).contains(&up),

@@ -4,13 +4,12 @@
 #[allow(dead_code)]
 mod support;
 
-use routeros_exporter::collect::family::samples_named;
-use routeros_exporter::collect::family::{Family, Value};
+use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::{GroupError, Trace};
 use routeros_sim::RouterConfig;
 use std::sync::Arc;
 use std::time::Duration;
-use support::Probe;
+use support::group::{self, Probe, samples};
 use tokio::time::Instant;
 
 async fn collect(
@@ -20,25 +19,19 @@ async fn collect(
     // Simulated peer `k` completes its first handshake 5 s + 3k s after boot:
     // start the router as if it had been up that long.
     router.initial_uptime = settle;
-    let sim = support::simulator(router).await;
+    let sim = group::simulator(router).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let probe = Probe::connect(sim, deadline).await;
-    let now_unix = support::now_unix();
+    let now_unix = group::now_unix();
     let trace = Arc::new(Trace::new(true));
     let ctx = probe.context(
-        support::module("wireguard"),
+        group::module("wireguard"),
         deadline,
         trace.clone(),
         now_unix,
     );
-    let result = support::collect("wireguard", &ctx).await;
+    let result = group::collect("wireguard", &ctx).await;
     (result, trace.lines(), now_unix)
-}
-
-fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], Value)> {
-    samples_named(families, name)
-        .map(|s| (s.labels.as_slice(), s.value))
-        .collect()
 }
 
 #[tokio::test]
@@ -49,7 +42,7 @@ async fn v7_peers_with_a_never_handshook_one() {
     let settle = Duration::from_secs(5 + 3 * (peers as u64 - 2) + 1);
     let (result, trace, now) = collect(router, settle).await;
     let f = result.expect("wireguard collects on v7");
-    support::assert_no_duplicate_series(&f);
+    group::assert_no_duplicate_series(&f);
     let rx = samples(&f, "mikrotik_wireguard_peer_rx_bytes");
     assert_eq!(rx.len(), peers);
     assert_eq!(rx[0].0, ["wireguard1", "peer1"]);
