@@ -14,7 +14,7 @@ use routeros_exporter::collect::group_names;
 use routeros_sim::Faults;
 use std::collections::BTreeSet;
 use std::time::Duration;
-use support::exposition::parse_exposition;
+use support::exposition::{Exposition, parse_exposition};
 use support::harness::{Harness, RESOURCE_PRINT, harness, probe, probe_exposition};
 use support::http::Response;
 
@@ -202,6 +202,23 @@ async fn modules_repeated_or_comma_separated_are_merged() {
     );
 }
 
+/// A failed probe of module `system_and_connectivity`: `system` (which logs
+/// in) failed, while `connectivity` (which does not) still reported.
+fn assert_login_groups_failed_but_connectivity_reported(e: &Exposition) {
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(
+        e.must("mikrotik_collector_success", &[("collector", "system")]),
+        0.0
+    );
+    assert_eq!(
+        e.must(
+            "mikrotik_collector_success",
+            &[("collector", "connectivity")]
+        ),
+        1.0
+    );
+}
+
 #[tokio::test]
 async fn router_down_is_still_200_with_the_reason() {
     let h = harness().await;
@@ -211,19 +228,7 @@ async fn router_down_is_still_200_with_the_reason() {
         ..Faults::default()
     });
     let e = probe_exposition(&h.http, "target=r7&module=system_and_connectivity").await;
-    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
-    assert_eq!(
-        e.must("mikrotik_collector_success", &[("collector", "system")]),
-        0.0
-    );
-    // The no-login group still reports.
-    assert_eq!(
-        e.must(
-            "mikrotik_collector_success",
-            &[("collector", "connectivity")]
-        ),
-        1.0
-    );
+    assert_login_groups_failed_but_connectivity_reported(&e);
     assert_eq!(e.must("mikrotik_scrape_errors_total", &[]), 1.0);
     assert_eq!(e.must("mikrotik_connection_consecutive_errors", &[]), 1.0);
     let debug = probe(&h.http, "target=r7&module=system_only&debug=true").await;
@@ -303,18 +308,7 @@ async fn the_deadline_cuts_a_slow_group_while_the_others_report() {
     assert!(started.elapsed() < Duration::from_secs(20));
     let e = parse_exposition(&r.text(), false);
     assert_eq!(e.must("mikrotik_probe_timeout_seconds", &[]), 1.0);
-    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
-    assert_eq!(
-        e.must("mikrotik_collector_success", &[("collector", "system")]),
-        0.0
-    );
-    assert_eq!(
-        e.must(
-            "mikrotik_collector_success",
-            &[("collector", "connectivity")]
-        ),
-        1.0
-    );
+    assert_login_groups_failed_but_connectivity_reported(&e);
     assert_eq!(
         e.must(
             "mikrotik_connection_status_up",
