@@ -3,7 +3,7 @@
 
 use routeros_exporter::collect::group_names;
 use routeros_exporter::config::{
-    ConfigError, ConfigSource, ConntrackKey, load_file, load_file_with_env, load_str,
+    ClientSeries, ConfigError, ConfigSource, ConntrackKey, load_file, load_file_with_env, load_str,
 };
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -219,6 +219,18 @@ fn bad_conntrack_key() {
 }
 
 #[test]
+fn bad_clients_mode() {
+    assert_error(
+        "bad_clients_mode.yml",
+        4,
+        &[
+            "modules.edge.clients: ",
+            "unknown value `per-client`, did you mean `per_client`?",
+        ],
+    );
+}
+
+#[test]
 fn unset_env_names_variable_and_line() {
     assert_error(
         "unset_env.yml",
@@ -351,6 +363,14 @@ fn example_config_loads() {
     assert_eq!(config.auths["monitoring"].password.expose(), "example");
     assert_eq!(config.modules["light"].groups, ["system", "interface"]);
     assert_eq!(config.modules["connections"].conntrack.top_n, 50);
+    assert_eq!(
+        config.modules["connections"].clients,
+        ClientSeries::Aggregate
+    );
+    assert_eq!(
+        config.modules["subscribers"].clients,
+        ClientSeries::PerClient
+    );
 }
 
 #[test]

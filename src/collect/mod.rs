@@ -9,6 +9,7 @@
 //! router lacks returns [`GroupError::Unsupported`]; one odd field costs one
 //! sample, never the group.
 
+pub mod facts;
 pub mod family;
 pub mod parse;
 
@@ -22,6 +23,7 @@ mod system;
 mod wireguard;
 
 use crate::config::{Module, Target};
+use facts::{Fact, RosVersion, TargetFacts};
 use family::{Family, MetricDesc};
 use routeros::{Command, Error, Row, Session};
 use std::future::Future;
@@ -117,6 +119,8 @@ pub struct Context {
     /// Wall-clock time of the probe, seconds since the Unix epoch (for ages
     /// and expiries the router reports as dates).
     pub now_unix: i64,
+    /// What earlier probes learnt about this router (version, menu variants).
+    facts: Arc<TargetFacts>,
 }
 
 impl Context {
@@ -136,7 +140,15 @@ impl Context {
             target,
             trace,
             now_unix,
+            facts: Arc::default(),
         }
+    }
+
+    /// The same context sharing the target's remembered facts (the probe
+    /// passes them; a context without them detects afresh).
+    pub fn with_facts(mut self, facts: Arc<TargetFacts>) -> Self {
+        self.facts = facts;
+        self
     }
 
     /// The session, or the reason there is none.
@@ -198,6 +210,79 @@ impl Context {
                 "count-only reply without a numeric =ret=".into(),
             ))),
         }
+    }
+}
+
+/// Per-target detection (see [`facts`]) and the batched `monitor`.
+impl Context {
+    /// The router's RouterOS version, read once per target
+    /// (`/system/resource/print =.proplist=version`) and remembered until it
+    /// reboots.
+    pub async fn ros_version(&self) -> Result<RosVersion, GroupError> {
+        const KEY: &str = "version";
+        if let Some(Fact::Version(version)) = self.facts.get(KEY) {
+            return Ok(version);
+        }
+        let command = Command::new("/system/resource/print").proplist(&["version"]);
+        let rows = self.rows(command).await?;
+        let raw = rows.first().and_then(|r| r.str("version")).unwrap_or("");
+        let version = RosVersion::parse(raw).ok_or_else(|| {
+            GroupError::Failed(Error::UnknownReply(format!(
+                "unreadable RouterOS version {raw:?}"
+            )))
+        })?;
+        self.facts.remember(KEY.into(), Fact::Version(version));
+        Ok(version)
+    }
+
+    /// Which of `candidates` (menu paths, most preferred first) this router
+    /// has: the first that holds items, else the first that exists at all,
+    /// else `None`. Found with one `<menu>/print =count-only=` per candidate
+    /// the first time, then remembered per target until the router reboots.
+    /// A candidate the user may not read (`not enough permissions`) is an
+    /// error, not an absent menu.
+    pub async fn present_menu(
+        &self,
+        candidates: &[&'static str],
+    ) -> Result<Option<&'static str>, GroupError> {
+        let key = format!("menu:{}", candidates.join(","));
+        if let Some(Fact::Menu(menu)) = self.facts.get(&key) {
+            return Ok(menu);
+        }
+        let mut existing = None;
+        for &menu in candidates {
+            match self.count(Command::new(&format!("{menu}/print"))).await {
+                Ok(0) => existing = existing.or(Some(menu)),
+                Ok(_) => {
+                    existing = Some(menu);
+                    break;
+                }
+                Err(GroupError::Unsupported(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.facts.remember(key, Fact::Menu(existing));
+        Ok(existing)
+    }
+
+    /// One `<menu>/monitor =numbers=<ids> =once=` for every item in `ids`
+    /// (their `.id`s, which never contain the commas or spaces a name may),
+    /// with `.proplist`; include `name` to tell the rows apart. Sends nothing
+    /// when `ids` is empty: a router with no such ports costs no command.
+    pub async fn monitor(
+        &self,
+        menu: &str,
+        ids: &[String],
+        proplist: &[&str],
+    ) -> Result<Vec<Row>, GroupError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let command = Command::new(&format!("{menu}/monitor"))
+            .attr("numbers", ids.join(","))
+            .flag("once")
+            .proplist(proplist);
+        self.rows(command).await
     }
 }
 

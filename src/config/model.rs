@@ -254,6 +254,25 @@ pub struct Module {
     /// How the conntrack group aggregates connections.
     #[serde(default)]
     pub conntrack: ConntrackOptions,
+    /// Whether the access groups (wireless, dhcp, ppp, hotspot) add one series
+    /// per client, lease or user to their aggregates. Default `aggregate`.
+    #[serde(default)]
+    pub clients: ClientSeries,
+}
+
+/// Per-client series of the access groups (`modules.NAME.clients`).
+///
+/// Clients come and go (a PPPoE concentrator has thousands of subscribers, a
+/// campus AP hundreds of phones), so per-client series are an opt-in: by
+/// default the groups export counts per interface, SSID, server or service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientSeries {
+    /// Only aggregates (per interface, SSID, server, service).
+    #[default]
+    Aggregate,
+    /// Aggregates plus one series per client, lease or user.
+    PerClient,
 }
 
 impl Module {
@@ -265,6 +284,7 @@ impl Module {
             timeout: None,
             interface: InterfaceOptions::default(),
             conntrack: ConntrackOptions::default(),
+            clients: ClientSeries::default(),
         }
     }
 

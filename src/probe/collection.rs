@@ -3,6 +3,7 @@
 
 use super::state::Observation;
 use super::*;
+use crate::collect::facts::TargetFacts;
 use crate::collect::family::{Value, samples_of};
 use tokio::task::{Id as TaskId, JoinSet};
 
@@ -82,7 +83,13 @@ impl Prober {
     /// that need no login start at once, so a slow or hanging login does not
     /// eat their share of the deadline; the others share the pooled session.
     async fn run_groups(&self, job: &Job, plan: Vec<Planned>, trace: &Arc<Trace>) -> Collection {
-        let mut tasks = GroupTasks::new(job, trace);
+        let facts = self
+            .lock_states()
+            .entry(job.target.name.clone())
+            .or_default()
+            .facts
+            .clone();
+        let mut tasks = GroupTasks::new(job, trace, facts);
         let (no_login, with_login): (Vec<Planned>, Vec<Planned>) =
             plan.into_iter().partition(|(_, g, _)| !g.needs_session());
         for planned in no_login {
@@ -151,16 +158,19 @@ impl Prober {
 struct GroupTasks<'a> {
     job: &'a Job,
     trace: &'a Arc<Trace>,
+    /// The target's remembered facts, shared by every group's context.
+    facts: Arc<TargetFacts>,
     set: JoinSet<Finished>,
     /// Which planned group each task runs, to report the panicking ones.
     running: HashMap<TaskId, (usize, &'static str)>,
 }
 
 impl<'a> GroupTasks<'a> {
-    fn new(job: &'a Job, trace: &'a Arc<Trace>) -> Self {
+    fn new(job: &'a Job, trace: &'a Arc<Trace>, facts: Arc<TargetFacts>) -> Self {
         Self {
             job,
             trace,
+            facts,
             set: JoinSet::new(),
             running: HashMap::new(),
         }
@@ -174,7 +184,8 @@ impl<'a> GroupTasks<'a> {
             self.job.target.clone(),
             self.trace.clone(),
             now_unix(),
-        );
+        )
+        .with_facts(self.facts.clone());
         let deadline = self.job.deadline;
         let id = self
             .set

@@ -9,9 +9,11 @@
 //! interface counter went backwards without a reboot (a counter reset). Each reset
 //! is recorded with its reason and time, in `/health` and as metrics.
 
+use crate::collect::facts::TargetFacts;
 use crate::config::HealthPolicy;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why a target's counter baseline was reset.
@@ -97,6 +99,10 @@ pub struct TargetState {
     last_uptime: Option<f64>,
     #[serde(skip)]
     last_counters: HashMap<String, u64>,
+    /// Version and menu variants the groups detected, forgotten on a reboot
+    /// or a gap (see `collect::facts`). Shared with running collections.
+    #[serde(skip)]
+    pub facts: Arc<TargetFacts>,
 }
 
 fn unix(t: SystemTime) -> f64 {
@@ -140,6 +146,14 @@ impl TargetState {
                 .is_some_and(|before| value < before)
         }) {
             reasons.push(ResetReason::CounterReset);
+        }
+        if reasons
+            .iter()
+            .any(|r| matches!(r, ResetReason::Reboot | ResetReason::Gap))
+        {
+            // A reboot (or a gap that may hide one) can change the version and
+            // the packages: detect again.
+            self.facts.forget();
         }
         for reason in reasons {
             *self.resets.entry(reason).or_default() += 1;
@@ -238,6 +252,7 @@ pub struct Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::facts::RosVersion;
 
     const THRESHOLD: Duration = Duration::from_secs(60);
 
@@ -270,6 +285,28 @@ mod tests {
         assert_eq!(s.gap_seconds, Some(15.0));
         assert!(s.resets.is_empty());
         assert_eq!(s.success_total, 2);
+    }
+
+    #[test]
+    fn facts_are_forgotten_on_a_reboot_or_a_gap_only() {
+        use crate::collect::facts::Fact;
+        let remembered = |s: &TargetState| !s.facts.is_empty();
+        let learn = |s: &TargetState| {
+            let version = Fact::Version(RosVersion::new(7, 16, 0));
+            s.facts.remember("version".into(), version);
+        };
+        let mut s = TargetState::default();
+        s.record(ok(100.0, 10), at(0), THRESHOLD);
+        learn(&s);
+        s.record(ok(115.0, 5), at(15), THRESHOLD);
+        assert!(remembered(&s), "a counter reset does not change packages");
+        s.record(failed("timeout"), at(20), THRESHOLD);
+        assert!(remembered(&s), "a failed probe alone proves nothing");
+        s.record(ok(10.0, 1), at(30), THRESHOLD);
+        assert!(!remembered(&s), "forgotten on a reboot");
+        learn(&s);
+        s.record(ok(200.0, 2), at(300), THRESHOLD);
+        assert!(!remembered(&s), "forgotten after a gap");
     }
 
     #[test]

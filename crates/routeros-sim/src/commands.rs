@@ -110,6 +110,9 @@ async fn execute(context: &CommandContext, request: &Sentence) -> Result {
     }
     let command = request.word(0).map(lossy).unwrap_or_default();
     let (path, verb) = command.rsplit_once('/').unwrap_or(("", &command));
+    if faults.denies(path) {
+        return context.trap_done(None, "not enough permissions (9)").await;
+    }
     let router = &context.router;
     let menu = router
         .menus
@@ -128,7 +131,8 @@ async fn execute(context: &CommandContext, request: &Sentence) -> Result {
     };
     match verb {
         "print" | "getall" => print(context, menu, request).await,
-        "monitor" | "monitor-traffic" => monitor(context, menu, request).await,
+        // `info` is RouterOS 6's LTE `monitor` (with `=number=`).
+        "monitor" | "monitor-traffic" | "info" => monitor(context, menu, request).await,
         _ => context.trap_done(Some(0), "no such command").await,
     }
 }
@@ -201,6 +205,7 @@ async fn print(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentenc
 
 async fn monitor(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentence) -> Result {
     let items: Vec<String> = attribute(request, "numbers")
+        .or_else(|| attribute(request, "number"))
         .or_else(|| attribute(request, "interface"))
         .unwrap_or_default()
         .split(|&b| b == b',')
@@ -452,6 +457,44 @@ mod tests {
                 vec!["!done"]
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn denied_menus_trap_not_enough_permissions() {
+        let mut table = MenuTable::new();
+        table.insert("/test/items", Arc::new(Items) as Arc<dyn Menu>);
+        let faults = Faults {
+            denied_menus: vec!["/test".into()],
+            ..Faults::default()
+        };
+        assert!(faults.denies("/test/items") && faults.denies("/test"));
+        assert!(!faults.denies("/testing") && !faults.denies("/other"));
+        let router = RouterShared::new(
+            0,
+            RouterConfig::v7("t"),
+            Arc::new(table),
+            "127.0.0.1:1".parse().unwrap(),
+            None,
+        );
+        let (tx, mut rx) = mpsc::channel(16);
+        let request = Sentence::from_words(["/test/items/print"]);
+        let context = CommandContext {
+            router: Arc::new(router),
+            tx,
+            encoder: ReplyEncoder::new(None, TagPosition::Last),
+            claimed: Arc::new(AtomicBool::new(false)),
+            faults: Arc::new(faults),
+        };
+        run(context, request).await;
+        let Some(Outgoing::Bytes(bytes)) = rx.recv().await else {
+            panic!("no reply");
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("=message=not enough permissions (9)"),
+            "{text}"
+        );
+        assert!(text.contains("!done"), "{text}");
     }
 
     #[test]

@@ -63,6 +63,20 @@ pub struct Faults {
     /// On the API-SSL port, answer the ClientHello with a handshake_failure alert
     /// (what an anonymous-DH-only RouterOS API-SSL service does to rustls).
     pub anon_dh_only: bool,
+    /// Menus the logged-in user may not read (a restricted group policy):
+    /// a command whose path starts with one of these answers
+    /// `!trap =message=not enough permissions (9)`.
+    pub denied_menus: Vec<String>,
+}
+
+impl Faults {
+    /// Whether the user may not run `path` (see [`Faults::denied_menus`]).
+    pub fn denies(&self, path: &str) -> bool {
+        self.denied_menus.iter().any(|prefix| {
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
 }
 
 /// A snapshot of a router's counters.

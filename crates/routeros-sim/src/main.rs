@@ -5,8 +5,8 @@
 //! on, then serves until Ctrl-C or SIGTERM.
 
 use clap::Parser;
-use routeros_sim::menus::Scale;
-use routeros_sim::{RouterConfig, SimConfig, Simulator, Version};
+use routeros_sim::menus::{Board, Scale};
+use routeros_sim::{Faults, RouterConfig, SimConfig, Simulator, Version};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -38,9 +38,36 @@ struct Args {
     /// Address of the HTTP control endpoint.
     #[arg(long)]
     control: Option<SocketAddr>,
+    /// The hardware every router has: lab (a little of everything), ccr,
+    /// poe-switch, lte-cpe, wireless-ap, capsman, pppoe, chr. The --scale-*
+    /// flags override its sizes.
+    #[arg(long, default_value = "lab")]
+    board: Board,
     /// Ethernet-style interfaces per router.
     #[arg(long)]
     scale_interfaces: Option<usize>,
+    /// SFP cages per router.
+    #[arg(long)]
+    scale_sfp_ports: Option<usize>,
+    /// Ethernet ports with PoE out per router.
+    #[arg(long)]
+    scale_poe_ports: Option<usize>,
+    /// Clients registered to the local radios.
+    #[arg(long)]
+    scale_wireless_clients: Option<usize>,
+    /// DHCP leases per router.
+    #[arg(long)]
+    scale_dhcp_leases: Option<usize>,
+    /// Active PPP sessions per router.
+    #[arg(long)]
+    scale_ppp_sessions: Option<usize>,
+    /// Active hotspot users per router.
+    #[arg(long)]
+    scale_hotspot_users: Option<usize>,
+    /// Menus the user may not read (repeatable, e.g. `/interface/lte`): they
+    /// answer `not enough permissions (9)`, as for a restricted user group.
+    #[arg(long = "deny-menu")]
+    deny_menus: Vec<String>,
     /// IPv4 connection-tracking rows per router.
     #[arg(long)]
     scale_conntrack: Option<usize>,
@@ -70,20 +97,31 @@ fn offset_port(base: u16, index: usize) -> Result<u16, String> {
         .map_err(|_| format!("port {base}+{index} is out of range"))
 }
 
+/// The board's scale with the `--scale-*` overrides applied.
+fn scale(args: &Args) -> Scale {
+    let mut scale = args.board.scale();
+    let overrides = [
+        (args.scale_interfaces, &mut scale.interfaces),
+        (args.scale_conntrack, &mut scale.conntrack),
+        (args.scale_firewall_rules, &mut scale.firewall_rules),
+        (args.scale_wireguard_peers, &mut scale.wireguard_peers),
+        (args.scale_sfp_ports, &mut scale.sfp_ports),
+        (args.scale_poe_ports, &mut scale.poe_ports),
+        (args.scale_wireless_clients, &mut scale.wireless_clients),
+        (args.scale_dhcp_leases, &mut scale.dhcp_leases),
+        (args.scale_ppp_sessions, &mut scale.ppp_sessions),
+        (args.scale_hotspot_users, &mut scale.hotspot_users),
+    ];
+    for (value, field) in overrides {
+        if let Some(n) = value {
+            *field = n;
+        }
+    }
+    scale
+}
+
 fn config(args: &Args) -> Result<SimConfig, String> {
-    let mut scale = Scale::default();
-    if let Some(n) = args.scale_interfaces {
-        scale.interfaces = n;
-    }
-    if let Some(n) = args.scale_conntrack {
-        scale.conntrack = n;
-    }
-    if let Some(n) = args.scale_firewall_rules {
-        scale.firewall_rules = n;
-    }
-    if let Some(n) = args.scale_wireguard_peers {
-        scale.wireguard_peers = n;
-    }
+    let scale = scale(args);
     let mut routers = Vec::with_capacity(args.routers);
     for index in 0..args.routers {
         let version = match args.versions.as_slice() {
@@ -102,6 +140,10 @@ fn config(args: &Args) -> Result<SimConfig, String> {
             .transpose()?;
         router.max_sessions = args.max_sessions;
         router.initial_uptime = args.uptime;
+        router.faults = Faults {
+            denied_menus: args.deny_menus.clone(),
+            ..Faults::default()
+        };
         routers.push(router);
     }
     Ok(SimConfig { routers })
@@ -208,6 +250,28 @@ mod tests {
         assert_eq!(versions, ["7.18", "6.42", "7.18"]);
         assert!(config.routers.iter().all(|r| r.tls_port == Some(0)));
         assert_eq!(config.routers[2].name, "r3");
+    }
+
+    #[test]
+    fn board_and_scale_flags() {
+        let args = Args::parse_from([
+            "routeros-sim",
+            "--board",
+            "pppoe",
+            "--scale-ppp-sessions",
+            "5000",
+            "--deny-menu",
+            "/interface/lte",
+        ]);
+        let config = config(&args).unwrap();
+        let router = &config.routers[0];
+        assert_eq!(router.scale.ppp_sessions, 5000);
+        assert_eq!(
+            router.scale.sfp_ports,
+            Board::PppoeConcentrator.scale().sfp_ports
+        );
+        assert!(router.faults.denies("/interface/lte"));
+        assert!(Args::try_parse_from(["routeros-sim", "--board", "nope"]).is_err());
     }
 
     #[test]

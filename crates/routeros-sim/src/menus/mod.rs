@@ -5,10 +5,12 @@
 //! personality, the scale and the time since boot), so counters and uptime advance
 //! with time and reset on a simulated reboot.
 
-use crate::personality::Personality;
+use crate::personality::{Personality, Version};
+pub use board::{Board, UnknownBoard};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod board;
 mod certificate;
 mod clock;
 mod conntrack;
@@ -23,7 +25,9 @@ mod wireguard;
 /// bytes so comments can carry non-UTF-8 code pages.
 pub type SimRow = Vec<(String, Vec<u8>)>;
 
-/// How much data a simulated router holds.
+/// How much data a simulated router holds, and which hardware it has. The
+/// default is a "lab" board with a little of everything (so `--demo` shows
+/// every group); [`Board`] presets model real boards that lack hardware.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scale {
     /// Number of ethernet-style interfaces (plus a few fixed special ones).
@@ -38,6 +42,29 @@ pub struct Scale {
     pub wireguard_peers: usize,
     /// Certificates (one of them always expired).
     pub certificates: usize,
+    /// SFP/SFP+ cages (`sfp-sfpplus1`, …): the first holds a module, the
+    /// second is empty, any further ones hold modules.
+    pub sfp_ports: usize,
+    /// Ethernet ports with PoE out: the first this many `etherN` ports.
+    pub poe_ports: usize,
+    /// LTE modems (`lte1`, …).
+    pub lte_modems: usize,
+    /// The wireless package the board runs.
+    pub wifi: WifiStack,
+    /// Local radios (`wlan1`… or `wifi1`…); none when `wifi` is `None`.
+    pub wireless_radios: usize,
+    /// Clients registered to the local radios.
+    pub wireless_clients: usize,
+    /// Access points this router manages as a CAPsMAN controller.
+    pub capsman_caps: usize,
+    /// Clients registered through those access points.
+    pub capsman_clients: usize,
+    /// DHCPv4 leases (spread over the DHCP servers).
+    pub dhcp_leases: usize,
+    /// Active PPP sessions (mostly PPPoE).
+    pub ppp_sessions: usize,
+    /// Active hotspot users.
+    pub hotspot_users: usize,
 }
 
 impl Default for Scale {
@@ -49,6 +76,48 @@ impl Default for Scale {
             conntrack_v6: 20,
             wireguard_peers: 3,
             certificates: 3,
+            sfp_ports: 2,
+            poe_ports: 2,
+            lte_modems: 1,
+            wifi: WifiStack::Auto,
+            wireless_radios: 2,
+            wireless_clients: 4,
+            capsman_caps: 0,
+            capsman_clients: 0,
+            dhcp_leases: 20,
+            ppp_sessions: 3,
+            hotspot_users: 2,
+        }
+    }
+}
+
+/// The wireless package of a simulated router: it decides which menus exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WifiStack {
+    /// No wireless package: none of the wireless menus exist (`/interface/wifi`
+    /// still exists on 7.13+, where CAPsMAN is part of the base package, but
+    /// has no local radios).
+    None,
+    /// The package a real board of this version would run: `wireless` on
+    /// RouterOS 6, `wifiwave2` on 7.1–7.12, `wifi` from 7.13.
+    Auto,
+    /// The legacy `wireless` package: `/interface/wireless`, `/caps-man`.
+    Wireless,
+    /// `wifiwave2` (7.1–7.12): `/interface/wifiwave2`.
+    Wifiwave2,
+    /// `wifi` (7.13+): `/interface/wifi`, CAPsMAN in `/interface/wifi/capsman`.
+    Wifi,
+}
+
+impl WifiStack {
+    /// The package in force for `personality` (`Auto` resolved).
+    pub fn resolve(self, personality: &Personality) -> WifiStack {
+        match self {
+            WifiStack::Auto if !personality.is_v7() => WifiStack::Wireless,
+            WifiStack::Auto if personality.version < Version::new(7, 13, 0) => WifiStack::Wifiwave2,
+            WifiStack::Auto => WifiStack::Wifi,
+            WifiStack::Wifiwave2 | WifiStack::Wifi if !personality.is_v7() => WifiStack::None,
+            other => other,
         }
     }
 }
@@ -68,6 +137,13 @@ pub struct RouterView<'a> {
     pub uptime: Duration,
     /// Current wall-clock time, seconds since the Unix epoch.
     pub now_unix: i64,
+}
+
+impl RouterView<'_> {
+    /// The wireless package in force on this router.
+    pub fn wifi(&self) -> WifiStack {
+        self.scale.wifi.resolve(self.personality)
+    }
 }
 
 /// A menu of the simulated router, e.g. `/interface`.
@@ -243,6 +319,7 @@ mod tests {
     fn every_menu_renders_deterministically_at_any_scale() {
         let scales = [
             Scale::default(),
+            Board::Chr.scale(),
             Scale {
                 interfaces: 0,
                 firewall_rules: 0,
@@ -250,6 +327,17 @@ mod tests {
                 conntrack_v6: 0,
                 wireguard_peers: 0,
                 certificates: 0,
+                sfp_ports: 0,
+                poe_ports: 0,
+                lte_modems: 0,
+                wifi: WifiStack::None,
+                wireless_radios: 0,
+                wireless_clients: 0,
+                capsman_caps: 0,
+                capsman_clients: 0,
+                dhcp_leases: 0,
+                ppp_sessions: 0,
+                hotspot_users: 0,
             },
             Scale {
                 interfaces: 2,
@@ -258,9 +346,21 @@ mod tests {
                 conntrack_v6: 1,
                 wireguard_peers: 1,
                 certificates: 1,
+                sfp_ports: 1,
+                poe_ports: 1,
+                lte_modems: 1,
+                wifi: WifiStack::Auto,
+                wireless_radios: 1,
+                wireless_clients: 1,
+                capsman_caps: 1,
+                capsman_clients: 1,
+                dhcp_leases: 1,
+                ppp_sessions: 1,
+                hotspot_users: 1,
             },
         ];
-        for scale in scales {
+        let boards = Board::ALL.iter().map(|b| b.scale());
+        for scale in scales.into_iter().chain(boards) {
             for mut f in [Fixture::v6(), Fixture::v7()] {
                 f.scale = scale.clone();
                 for index in 0..5 {
