@@ -10,7 +10,9 @@
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
 #   d. a real Prometheus scrapes the exporter; check_prometheus.py asserts
-#      through its HTTP API.
+#      through its HTTP API;
+#   e. check_boards.py: module full on every simulated board kind and on
+#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success.
 #
 # Every wait is bounded, both servers are stopped on exit, the temp dir is
 # removed. Exits non-zero on the first failed step.
@@ -25,6 +27,7 @@ export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 PROMTOOL=${PROMTOOL:-promtool}
 EXPORTER=$ROOT/target/release/routeros-exporter
+SIM=$ROOT/target/release/routeros-sim
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/routeros-e2e.XXXXXX")
 EXPORTER_PID=
@@ -101,10 +104,10 @@ done
 python3 -c 'import importlib.metadata as m, yaml, prometheus_client; print("prometheus-client", m.version("prometheus-client"), "PyYAML", yaml.__version__)'
 
 section "build"
-if [ "${E2E_SKIP_BUILD:-}" = 1 ] && [ -x "$EXPORTER" ]; then
-    echo "using existing $EXPORTER (E2E_SKIP_BUILD=1)"
+if [ "${E2E_SKIP_BUILD:-}" = 1 ] && [ -x "$EXPORTER" ] && [ -x "$SIM" ]; then
+    echo "using existing $EXPORTER and $SIM (E2E_SKIP_BUILD=1)"
 else
-    cargo build --release --locked --bin routeros-exporter
+    cargo build --release --locked --bin routeros-exporter --bin routeros-sim
 fi
 
 section "start exporter (--demo)"
@@ -195,6 +198,12 @@ if grep -iE '"level":"error"' "$WORK/exporter.log" >&2; then
 fi
 passed
 
+section "e. module full on every simulated board, RouterOS 7.16, 7.12 and 6.49"
+# Boards that lack hardware (CHR, a CCR without radios, ...) must still give
+# strictly valid, lint-clean output with every group succeeding.
+python3 "$HERE/check_boards.py" --sim "$SIM" --exporter "$EXPORTER" --promtool "$PROMTOOL"
+passed
+
 section "passed"
-# Reached only when every step passed (set -e): 4 steps (a-d).
+# Reached only when every step passed (set -e): 5 steps (a-e).
 echo "e2e: $PASSED passed, 0 failed"
