@@ -16,6 +16,7 @@ pub mod parse;
 mod certificate;
 mod connectivity;
 mod conntrack;
+mod ethernet;
 mod firewall;
 mod health;
 mod interface;
@@ -44,6 +45,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
     &health::Sensors,
     &interface::Interface,
+    &ethernet::Ethernet,
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,

@@ -167,6 +167,20 @@ pub fn rate_bps(text: &str) -> Option<f64> {
     Some(value * scale)
 }
 
+/// A number with or without its display unit: `38C` or `38`, `-4.3dBm` or
+/// `-4.3`, `54.2V`, `449mA` (unit compared without case, space allowed before
+/// it). RouterOS keeps the CLI's unit on some values over the API and drops it
+/// on others, differently across versions; the caller scales to base units.
+pub fn with_unit(text: &str, unit: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text.len().checked_sub(unit.len());
+    let number = match split.and_then(|at| Some((text.get(..at)?, text.get(at..)?))) {
+        Some((number, suffix)) if suffix.eq_ignore_ascii_case(unit) => number,
+        _ => text,
+    };
+    float(number)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +262,25 @@ mod tests {
         assert_eq!(rate_bps("2.5Gbps"), Some(2.5e9));
         assert_eq!(rate_bps("65Mbps-20MHz/1S"), Some(65e6));
         assert_eq!(rate_bps("fast"), None);
+        assert_eq!(rate_bps("10Gbps"), Some(10e9));
+        assert_eq!(rate_bps("100Gbps"), Some(100e9));
+        assert_eq!(rate_bps("10Mbps"), Some(10e6));
+    }
+
+    #[test]
+    fn numbers_with_or_without_their_unit() {
+        assert_eq!(with_unit("38C", "C"), Some(38.0));
+        assert_eq!(with_unit("38", "C"), Some(38.0));
+        assert_eq!(with_unit("-4.3dBm", "dBm"), Some(-4.3));
+        assert_eq!(with_unit("-4.3 dbm", "dBm"), Some(-4.3));
+        assert_eq!(with_unit("-4.3", "dBm"), Some(-4.3));
+        assert_eq!(with_unit("54.2V", "V"), Some(54.2));
+        assert_eq!(with_unit("449mA", "mA"), Some(449.0));
+        assert_eq!(with_unit("100%", "%"), Some(100.0));
+        for bad in ["", "C", "hot", "38F", "4.3dB", "NaN", "38CC", "\u{e9}"] {
+            assert_eq!(with_unit(bad, "C"), None, "{bad}");
+        }
+        // A multi-byte character where the unit would start is no panic.
+        assert_eq!(with_unit("3é", "mA"), None);
     }
 }

@@ -4,13 +4,16 @@
 //! `ether1` is the uplink (comment `uplink=isp1`, fast enough that its byte
 //! counters pass 2^32 within two minutes of boot), `ether2` has a CP1251
 //! comment (invalid UTF-8), `ether3` a UTF-8 comment, a 100 Mbps link and
-//! link flaps; the second-to-last port never came up and the last one is
-//! disabled. Then come `bridge1`, `vlan100`, a loopback, `wireguard1` (v7)
-//! and the dynamic PPPoE session `<pppoe-user1>`.
+//! link flaps, `ether4` a 10 Mbps half-duplex link; the second-to-last port
+//! never came up and the last one is disabled. Then come the
+//! `scale.sfp_ports` SFP+ cages `sfp-sfpplus1`, … (type `ether`, 10 Gbps,
+//! auto-negotiation off; the second cage is empty and never up, see
+//! [`sfp`](super::sfp) for their monitor fields), `bridge1`, `vlan100`, a
+//! loopback, `wireguard1` (v7) and the dynamic PPPoE session `<pppoe-user1>`.
 
 use super::format::{self, DateStyle, boolean, cp1251, id};
 use super::synth::{counter_since, hash, pick};
-use super::{Menu, RouterView, SimRow, push};
+use super::{Menu, RouterView, SimRow, push, sfp};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +31,8 @@ enum Role {
     Uplink,
     Cp1251,
     Flappy,
+    /// A 10 Mbps half-duplex link (an old device).
+    HalfDuplex,
     Normal,
     NeverUp,
     Disabled,
@@ -40,6 +45,7 @@ fn role(i: usize, n: usize) -> Role {
         _ if n >= 4 && i == n - 2 => Role::NeverUp,
         1 => Role::Cp1251,
         2 => Role::Flappy,
+        3 => Role::HalfDuplex,
         _ => Role::Normal,
     }
 }
@@ -48,11 +54,20 @@ fn role(i: usize, n: usize) -> Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Ether(Role),
+    /// SFP+ cage number `.0` (0-based).
+    Sfp(usize),
     Bridge,
     Vlan,
     Loopback,
     Wg,
     Pppoe,
+}
+
+impl Kind {
+    /// Ethernet ports and SFP cages (both in `/interface/ethernet`).
+    fn is_ethernet(self) -> bool {
+        matches!(self, Kind::Ether(_) | Kind::Sfp(_))
+    }
 }
 
 /// One simulated interface, before rendering.
@@ -158,6 +173,7 @@ fn interfaces(view: &RouterView<'_>) -> Vec<Iface> {
         });
     }
     out.extend((0..n).map(|i| ether(idx, i, n)));
+    out.extend((0..view.scale.sfp_ports).map(|c| sfp_cage(idx, c, n)));
     out.extend(bridge_and_vlan(idx, v7));
     out.push(if v7 { wireguard(idx) } else { v6_loopback(idx) });
     out.push(pppoe(idx));
@@ -211,6 +227,38 @@ fn ether(idx: u64, i: usize, n: usize) -> Iface {
             Role::NeverUp | Role::Disabled => None,
             _ => Some(3 + i as u64),
         },
+        rx_rate,
+        tx_rate,
+        seed,
+    }
+}
+
+/// SFP+ cage `c` (0-based) on router `idx`, after its `n` ethernet ports:
+/// up at 10 Gbps when it holds a module, never up when empty.
+fn sfp_cage(idx: u64, c: usize, n: usize) -> Iface {
+    let module = sfp::holds_module(c);
+    let seed = hash(&[idx, 0x60, c as u64]);
+    let (rx_rate, tx_rate) = if module {
+        (
+            pick(seed, 2_000_000, 60_000_000),
+            pick(seed >> 24, 1_000_000, 30_000_000),
+        )
+    } else {
+        (0, 0)
+    };
+    Iface {
+        id: 0,
+        name: format!("sfp-sfpplus{}", c + 1),
+        kind: Kind::Sfp(c),
+        type_name: "ether",
+        mtu: "1500".to_owned(),
+        actual_mtu: 1500,
+        l2mtu: Some(1592),
+        mac: Some(mac_of(idx, (n + c + 1) as u64)),
+        comment: None,
+        dynamic: None,
+        slave: false,
+        up_at: module.then_some(3 + (n + c) as u64),
         rx_rate,
         tx_rate,
         seed,
@@ -331,7 +379,7 @@ impl Interfaces {
         let mut r: SimRow = Vec::with_capacity(32);
         push(&mut r, ".id", id(f.id));
         push(&mut r, "name", f.name.as_str());
-        if matches!(f.kind, Kind::Ether(_)) {
+        if f.kind.is_ethernet() {
             push(&mut r, "default-name", f.name.as_str());
         }
         push(&mut r, "type", f.type_name);
@@ -340,7 +388,7 @@ impl Interfaces {
         if let Some(l2) = f.l2mtu {
             push(&mut r, "l2mtu", l2.to_string());
         }
-        if matches!(f.kind, Kind::Ether(_)) {
+        if f.kind.is_ethernet() {
             push(&mut r, "max-l2mtu", "9578");
         }
         if let Some(mac) = &f.mac {
@@ -358,7 +406,7 @@ impl Interfaces {
         }
         push(&mut r, "link-downs", link.link_downs.to_string());
         Self::push_counters(&mut r, view, f);
-        if !view.personality.is_v7() && matches!(f.kind, Kind::Ether(_)) {
+        if !view.personality.is_v7() && f.kind.is_ethernet() {
             push(&mut r, "fast-path", "true");
         }
         push(&mut r, "running", boolean(link.running));
@@ -401,7 +449,7 @@ impl Interfaces {
         ] {
             push(r, k, v.to_string());
         }
-        let fast = matches!(f.kind, Kind::Ether(_) | Kind::Bridge | Kind::Vlan);
+        let fast = f.kind.is_ethernet() || matches!(f.kind, Kind::Bridge | Kind::Vlan);
         let fp = |v: u64| if fast { v / 10 * 9 } else { 0 };
         for (k, v) in [
             ("fp-rx-byte", fp(rx)),
@@ -427,20 +475,106 @@ impl Menu for Interfaces {
     }
 }
 
-/// `/interface/ethernet`: the ethernet ports, and their `monitor`.
+/// `/interface/ethernet`: the ethernet ports and SFP cages, and their `monitor`.
 struct Ethernet;
 
-impl Ethernet {
-    /// Link modes a port supports (v6 and v7 spell them differently).
-    fn modes(v7: bool, fast_only: bool) -> &'static str {
-        match (v7, fast_only) {
-            (true, false) => {
+/// The link modes a port (or its link partner) offers.
+#[derive(Debug, Clone, Copy)]
+enum Modes {
+    /// 10/100/1000 copper.
+    Gigabit,
+    /// 10/100 copper.
+    Fast,
+    /// 10 Mbps half duplex only.
+    TenHalf,
+    /// An SFP+ cage: 1G and 10G.
+    SfpPlus,
+}
+
+impl Modes {
+    /// The modes as RouterOS lists them (v6 and v7 spell them differently).
+    fn list(self, v7: bool) -> &'static str {
+        match (self, v7) {
+            (Modes::Gigabit, true) => {
                 "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full,1G-baseT-half,1G-baseT-full"
             }
-            (true, true) => "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full",
-            (false, false) => "10M-half,10M-full,100M-half,100M-full,1000M-half,1000M-full",
-            (false, true) => "10M-half,10M-full,100M-half,100M-full",
+            (Modes::Fast, true) => "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full",
+            (Modes::TenHalf, true) => "10M-baseT-half",
+            (Modes::SfpPlus, true) => "1G-baseX,10G-baseSR-LR,10G-baseCR",
+            (Modes::Gigabit, false) => {
+                "10M-half,10M-full,100M-half,100M-full,1000M-half,1000M-full"
+            }
+            (Modes::Fast, false) => "10M-half,10M-full,100M-half,100M-full",
+            (Modes::TenHalf, false) => "10M-half",
+            (Modes::SfpPlus, false) => "1000M-full,10000M-full",
         }
+    }
+
+    /// What the port's hardware supports.
+    fn of_port(kind: Kind) -> Self {
+        match kind {
+            Kind::Sfp(_) => Modes::SfpPlus,
+            _ => Modes::Gigabit,
+        }
+    }
+}
+
+/// The link a running port negotiated: `rate`, full duplex, and the modes of
+/// its link partner.
+fn negotiated(kind: Kind) -> (&'static str, bool, Modes) {
+    match kind {
+        Kind::Sfp(_) => ("10Gbps", true, Modes::SfpPlus),
+        Kind::Ether(Role::Flappy) => ("100Mbps", true, Modes::Fast),
+        Kind::Ether(Role::HalfDuplex) => ("10Mbps", false, Modes::TenHalf),
+        _ => ("1Gbps", true, Modes::Gigabit),
+    }
+}
+
+impl Ethernet {
+    fn render(view: &RouterView<'_>, f: &Iface) -> SimRow {
+        let v7 = view.personality.is_v7();
+        let cage = matches!(f.kind, Kind::Sfp(_));
+        let link = f.link(view.uptime.as_secs());
+        let mac = f.mac.clone().unwrap_or_default();
+        let rx = f.count(view, f.rx_rate, 1);
+        let tx = f.count(view, f.tx_rate, 2);
+        let mut r: SimRow = Vec::with_capacity(24);
+        push(&mut r, ".id", id(f.id));
+        push(&mut r, "name", f.name.as_str());
+        push(&mut r, "default-name", f.name.as_str());
+        push(&mut r, "mtu", f.mtu.as_str());
+        push(&mut r, "l2mtu", "1592");
+        push(&mut r, "mac-address", mac.as_str());
+        push(&mut r, "orig-mac-address", mac);
+        push(&mut r, "arp", "enabled");
+        push(&mut r, "auto-negotiation", boolean(!cage));
+        push(&mut r, "advertise", Modes::of_port(f.kind).list(v7));
+        if !v7 {
+            push(&mut r, "speed", if cage { "10Gbps" } else { "1Gbps" });
+            push(&mut r, "full-duplex", "true");
+        }
+        push(&mut r, "loop-protect", "default");
+        for (k, v) in [
+            ("rx-bytes", rx),
+            ("tx-bytes", tx),
+            ("rx-packet", rx / 700),
+            ("tx-packet", tx / 900),
+            ("rx-broadcast", rx / 70_000),
+            ("rx-multicast", rx / 35_000),
+            ("tx-broadcast", tx / 90_000),
+            ("tx-multicast", tx / 45_000),
+        ] {
+            push(&mut r, k, v.to_string());
+        }
+        push(&mut r, "running", boolean(link.running));
+        if f.slave {
+            push(&mut r, "slave", "true");
+        }
+        push(&mut r, "disabled", boolean(f.disabled()));
+        if let Some(c) = &f.comment {
+            push(&mut r, "comment", c.clone());
+        }
+        r
     }
 }
 
@@ -450,82 +584,48 @@ impl Menu for Ethernet {
     }
 
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
-        let v7 = view.personality.is_v7();
         interfaces(view)
             .iter()
-            .filter(|f| matches!(f.kind, Kind::Ether(_)))
-            .map(|f| {
-                let link = f.link(view.uptime.as_secs());
-                let mac = f.mac.clone().unwrap_or_default();
-                let rx = f.count(view, f.rx_rate, 1);
-                let tx = f.count(view, f.tx_rate, 2);
-                let mut r: SimRow = Vec::with_capacity(24);
-                push(&mut r, ".id", id(f.id));
-                push(&mut r, "name", f.name.as_str());
-                push(&mut r, "default-name", f.name.as_str());
-                push(&mut r, "mtu", f.mtu.as_str());
-                push(&mut r, "l2mtu", "1592");
-                push(&mut r, "mac-address", mac.as_str());
-                push(&mut r, "orig-mac-address", mac);
-                push(&mut r, "arp", "enabled");
-                push(&mut r, "auto-negotiation", "true");
-                push(&mut r, "advertise", Self::modes(v7, false));
-                if !v7 {
-                    push(&mut r, "speed", "1Gbps");
-                    push(&mut r, "full-duplex", "true");
-                }
-                push(&mut r, "loop-protect", "default");
-                for (k, v) in [
-                    ("rx-bytes", rx),
-                    ("tx-bytes", tx),
-                    ("rx-packet", rx / 700),
-                    ("tx-packet", tx / 900),
-                    ("rx-broadcast", rx / 70_000),
-                    ("rx-multicast", rx / 35_000),
-                    ("tx-broadcast", tx / 90_000),
-                    ("tx-multicast", tx / 45_000),
-                ] {
-                    push(&mut r, k, v.to_string());
-                }
-                push(&mut r, "running", boolean(link.running));
-                if f.slave {
-                    push(&mut r, "slave", "true");
-                }
-                push(&mut r, "disabled", boolean(f.disabled()));
-                if let Some(c) = &f.comment {
-                    push(&mut r, "comment", c.clone());
-                }
-                r
-            })
+            .filter(|f| f.kind.is_ethernet())
+            .map(|f| Self::render(view, f))
             .collect()
     }
 
+    /// Link state of a port; SFP cages add their `sfp-*` fields.
     fn monitor(&self, view: &RouterView<'_>, item: &str) -> Option<SimRow> {
         let ifaces = interfaces(view);
         let f = ifaces
             .iter()
-            .find(|f| matches!(f.kind, Kind::Ether(_)) && f.name == item)?;
+            .find(|f| f.kind.is_ethernet() && f.name == item)?;
         let v7 = view.personality.is_v7();
-        let all = Self::modes(v7, false);
-        let mut r: SimRow = Vec::with_capacity(10);
+        let own = Modes::of_port(f.kind).list(v7);
+        let cage = match f.kind {
+            Kind::Sfp(c) => Some(c),
+            _ => None,
+        };
+        let autoneg = if cage.is_some() { "disabled" } else { "done" };
+        let mut r: SimRow = Vec::with_capacity(28);
         push(&mut r, "name", f.name.as_str());
         if f.link(view.uptime.as_secs()).running {
-            let hundred = f.kind == Kind::Ether(Role::Flappy);
+            let (rate, full, partner) = negotiated(f.kind);
             push(&mut r, "status", "link-ok");
-            push(&mut r, "auto-negotiation", "done");
-            push(&mut r, "rate", if hundred { "100Mbps" } else { "1Gbps" });
-            push(&mut r, "full-duplex", "true");
+            push(&mut r, "auto-negotiation", autoneg);
+            push(&mut r, "rate", rate);
+            push(&mut r, "full-duplex", boolean(full));
             push(&mut r, "tx-flow-control", "false");
             push(&mut r, "rx-flow-control", "false");
-            push(&mut r, "advertising", all);
-            push(&mut r, "link-partner-advertising", Self::modes(v7, hundred));
+            push(&mut r, "advertising", own);
+            push(&mut r, "link-partner-advertising", partner.list(v7));
         } else {
             push(&mut r, "status", "no-link");
-            push(&mut r, "auto-negotiation", "done");
-            push(&mut r, "advertising", all);
+            push(&mut r, "auto-negotiation", autoneg);
+            push(&mut r, "advertising", own);
             push(&mut r, "link-partner-advertising", "");
         }
-        push(&mut r, "supported", all);
+        push(&mut r, "supported", own);
+        if let Some(c) = cage {
+            sfp::push_fields(&mut r, view, c);
+        }
         Some(r)
     }
 }
@@ -539,7 +639,7 @@ mod tests {
     fn v7_interface_set() {
         let f = Fixture::v7();
         let rows = Interfaces.rows(&f.view(0, 3_600));
-        assert_eq!(rows.len(), f.scale.interfaces + 5);
+        assert_eq!(rows.len(), f.scale.interfaces + f.scale.sfp_ports + 5);
         let lo = &rows[0];
         assert_eq!(text(lo, "name"), Some("lo"));
         assert_eq!(text(lo, "type"), Some("loopback"));
@@ -566,7 +666,7 @@ mod tests {
     fn v6_interface_set() {
         let f = Fixture::v6();
         let rows = Interfaces.rows(&f.view(0, 100_000));
-        assert_eq!(rows.len(), f.scale.interfaces + 4);
+        assert_eq!(rows.len(), f.scale.interfaces + f.scale.sfp_ports + 4);
         assert!(rows.iter().all(|r| get(r, "type") != Some(b"wg")));
         assert_eq!(text(named(&rows, "bridge1"), "mtu"), Some("1500"));
         assert_eq!(text(named(&rows, "loopback"), "type"), Some("bridge"));
@@ -636,7 +736,7 @@ mod tests {
         let f = Fixture::v7();
         let view = f.view(0, 1_000);
         let rows = Ethernet.rows(&view);
-        assert_eq!(rows.len(), f.scale.interfaces);
+        assert_eq!(rows.len(), f.scale.interfaces + f.scale.sfp_ports);
         assert!(num(named(&rows, "ether1"), "rx-bytes") > 0);
         let m = Ethernet.monitor(&view, "ether1").unwrap_or_default();
         assert_eq!(m[0].0, "name");
@@ -646,6 +746,10 @@ mod tests {
         assert!(text(&m, "advertising").is_some_and(|a| a.contains("1G-baseT-full")));
         let m = Ethernet.monitor(&view, "ether3").unwrap_or_default();
         assert_eq!(text(&m, "rate"), Some("100Mbps"));
+        let m = Ethernet.monitor(&view, "ether4").unwrap_or_default();
+        assert_eq!(text(&m, "rate"), Some("10Mbps"));
+        assert_eq!(text(&m, "full-duplex"), Some("false"));
+        assert!(get(&m, "sfp-module-present").is_none());
         let m = Ethernet.monitor(&view, "ether7").unwrap_or_default();
         assert_eq!(text(&m, "status"), Some("no-link"));
         assert!(get(&m, "rate").is_none() && get(&m, "full-duplex").is_none());
@@ -656,5 +760,53 @@ mod tests {
             .monitor(&f6.view(0, 1_000), "ether1")
             .unwrap_or_default();
         assert!(text(&m, "advertising").is_some_and(|a| a.contains("1000M-full")));
+    }
+
+    #[test]
+    fn sfp_cages_follow_the_ethers_and_report_their_modules() {
+        let f = Fixture::v7();
+        let view = f.view(0, 1_000);
+        let all = Interfaces.rows(&view);
+        let names: Vec<&str> = all.iter().filter_map(|r| text(r, "name")).collect();
+        let n = f.scale.interfaces;
+        assert_eq!(names[n + 1..n + 3], ["sfp-sfpplus1", "sfp-sfpplus2"]);
+        assert_eq!(names[n + 3], "bridge1");
+        let empty = named(&all, "sfp-sfpplus2");
+        assert_eq!(text(empty, "type"), Some("ether"));
+        assert_eq!(text(empty, "running"), Some("false"));
+        assert_eq!(text(empty, "disabled"), Some("false"));
+        assert_eq!(text(named(&all, "sfp-sfpplus1"), "running"), Some("true"));
+        let ports = Ethernet.rows(&view);
+        assert_eq!(
+            text(named(&ports, "sfp-sfpplus1"), "auto-negotiation"),
+            Some("false")
+        );
+
+        let m = Ethernet.monitor(&view, "sfp-sfpplus1").unwrap_or_default();
+        assert_eq!(text(&m, "status"), Some("link-ok"));
+        assert_eq!(text(&m, "rate"), Some("10Gbps"));
+        assert_eq!(text(&m, "auto-negotiation"), Some("disabled"));
+        assert_eq!(text(&m, "sfp-module-present"), Some("true"));
+        assert!(text(&m, "sfp-rx-power").is_some());
+        let m = Ethernet.monitor(&view, "sfp-sfpplus2").unwrap_or_default();
+        assert_eq!(text(&m, "status"), Some("no-link"));
+        assert_eq!(text(&m, "sfp-module-present"), Some("false"));
+        assert!(get(&m, "sfp-temperature").is_none());
+        let m6 = Ethernet.monitor(&Fixture::v6().view(0, 1_000), "sfp-sfpplus1");
+        let temperature = m6.as_ref().and_then(|m| text(m, "sfp-temperature"));
+        assert!(
+            temperature.is_some_and(|t| t.ends_with('C')),
+            "{temperature:?}"
+        );
+
+        let mut chr = Fixture::v7();
+        chr.scale = crate::menus::Board::Chr.scale();
+        let rows = Ethernet.rows(&chr.view(0, 1_000));
+        assert_eq!(rows.len(), chr.scale.interfaces);
+        assert!(
+            Ethernet
+                .monitor(&chr.view(0, 1_000), "sfp-sfpplus1")
+                .is_none()
+        );
     }
 }

@@ -17,6 +17,7 @@ mod conntrack;
 mod firewall;
 pub mod format;
 mod interface;
+mod sfp;
 pub mod synth;
 mod system;
 mod wireguard;

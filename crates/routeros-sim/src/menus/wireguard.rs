@@ -60,8 +60,10 @@ impl Menu for Interfaces {
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
         let seed = hash(&[view.index as u64, 0x3C]);
         let mut r: SimRow = Vec::with_capacity(8);
-        // Same `.id` as in `/interface`: after lo, the ethers, bridge1 and vlan100.
-        push(&mut r, ".id", id(view.scale.interfaces as u64 + 4));
+        // Same `.id` as in `/interface`: after lo, the ethers, the SFP cages,
+        // bridge1 and vlan100.
+        let before = view.scale.interfaces + view.scale.sfp_ports;
+        push(&mut r, ".id", id(before as u64 + 4));
         push(&mut r, "name", IFACE);
         push(&mut r, "mtu", "1420");
         push(&mut r, "listen-port", "13231");
