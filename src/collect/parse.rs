@@ -167,6 +167,39 @@ pub fn rate_bps(text: &str) -> Option<f64> {
     Some(value * scale)
 }
 
+/// What a bare number (no unit suffix) is measured in, for [`measure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bare {
+    /// The unit itself (`54.2` volts).
+    Unit,
+    /// Thousandths of the unit (`449` milliamperes, as PoE currents come).
+    Milli,
+}
+
+/// A measurement that RouterOS may send with or without its unit: `54.2V` or
+/// `54.2`, `449mA` or `449`, `-67dBm` or `-67`, `-9 dB`, in `unit` (`V`, `A`,
+/// `W`, `dBm`, `dB`). A suffix of `m` or `k` plus the unit is scaled (`449mA`
+/// is 0.449 A); a bare number is read as `bare` says. Any other suffix gives
+/// `None`, so a `dBm` value is never read as `dB`.
+pub fn measure(text: &str, unit: &str, bare: Bare) -> Option<f64> {
+    let text = text.trim();
+    let number_end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && matches!(c, '-' | '+'))))
+        .map_or(text.len(), |(i, _)| i);
+    let value = float(&text[..number_end])?;
+    let milli = match text[number_end..].trim() {
+        "" => bare == Bare::Milli,
+        suffix if suffix == unit => false,
+        suffix => match suffix.strip_suffix(unit)? {
+            "m" => true,
+            "k" => return Some(value * 1e3),
+            _ => return None,
+        },
+    };
+    Some(if milli { value / 1e3 } else { value })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +281,30 @@ mod tests {
         assert_eq!(rate_bps("2.5Gbps"), Some(2.5e9));
         assert_eq!(rate_bps("65Mbps-20MHz/1S"), Some(65e6));
         assert_eq!(rate_bps("fast"), None);
+    }
+
+    #[test]
+    fn measures_with_and_without_units() {
+        assert_eq!(measure("54.2V", "V", Bare::Unit), Some(54.2));
+        assert_eq!(measure("54.2", "V", Bare::Unit), Some(54.2));
+        assert_eq!(measure("449mA", "A", Bare::Milli), Some(0.449));
+        assert_eq!(measure("449", "A", Bare::Milli), Some(0.449));
+        assert_eq!(measure("1.2A", "A", Bare::Milli), Some(1.2));
+        assert_eq!(measure("24.3W", "W", Bare::Unit), Some(24.3));
+        assert_eq!(measure("-67dBm", "dBm", Bare::Unit), Some(-67.0));
+        assert_eq!(measure(" -9 dB", "dB", Bare::Unit), Some(-9.0));
+        assert_eq!(measure("+3dB", "dB", Bare::Unit), Some(3.0));
+        assert_eq!(measure("2kW", "W", Bare::Unit), Some(2000.0));
+        for (text, unit) in [
+            ("-67dBm", "dB"),
+            ("54.2V", "A"),
+            ("", "V"),
+            ("V", "V"),
+            ("5-3", "V"),
+            ("1.2.3V", "V"),
+            ("NaN", "V"),
+        ] {
+            assert_eq!(measure(text, unit, Bare::Unit), None, "{text} in {unit}");
+        }
     }
 }
