@@ -19,6 +19,7 @@ mod conntrack;
 mod firewall;
 mod health;
 mod interface;
+mod poe;
 mod system;
 mod wireguard;
 
@@ -44,6 +45,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
     &health::Sensors,
     &interface::Interface,
+    &poe::Poe,
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,
