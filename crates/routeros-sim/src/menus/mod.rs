@@ -17,6 +17,7 @@ mod conntrack;
 mod firewall;
 pub mod format;
 mod interface;
+mod lte;
 mod poe;
 pub mod synth;
 mod system;
@@ -191,6 +192,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     let mut menus = system::menus();
     menus.extend(interface::menus());
     menus.extend(poe::menus());
+    menus.extend(lte::menus());
     menus.extend(firewall::menus());
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
