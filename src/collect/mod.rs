@@ -19,6 +19,7 @@ mod conntrack;
 mod firewall;
 mod health;
 mod interface;
+mod lte;
 mod poe;
 mod system;
 mod wireguard;
@@ -46,6 +47,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &health::Sensors,
     &interface::Interface,
     &poe::Poe,
+    &lte::Lte,
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,
