@@ -155,8 +155,10 @@ async fn series_per_group(router: routeros_sim::RouterConfig) -> BTreeMap<String
     let output = prober.probe(request).await.expect("probe");
     assert!(output.collection.success, "{:?}", output.collection.error);
     let code = code();
-    let mut counts: BTreeMap<String, usize> =
-        group_names().into_iter().map(|g| (g.to_string(), 0)).collect();
+    let mut counts: BTreeMap<String, usize> = group_names()
+        .into_iter()
+        .map(|g| (g.to_string(), 0))
+        .collect();
     for family in &output.families {
         if let Some((_, group)) = code.get(family.desc.name)
             && *group != "probe"

@@ -25,6 +25,7 @@
 //! and QSFP ports too, whatever their name), never from the name alone.
 
 use super::family::{Family, MetricDesc, metric};
+use super::parse::Bare;
 use super::{Context, Group, GroupFuture, parse};
 use routeros::{Command, Row};
 use std::collections::{HashMap, HashSet};
@@ -347,18 +348,8 @@ impl Families {
             self.full_duplex.push(labels(), full);
         }
         let state = row.text("auto-negotiation").unwrap_or_default();
-        let state = state.trim();
-        if state.is_empty() {
-            return;
-        }
-        for known in AUTO_NEGOTIATION_STATES {
-            let labels = vec![port.name.clone(), known.to_owned()];
-            self.auto_negotiation.push(labels, known == state);
-        }
-        if !AUTO_NEGOTIATION_STATES.contains(&state) {
-            let labels = vec![port.name.clone(), state.to_owned()];
-            self.auto_negotiation.push(labels, true);
-        }
+        self.auto_negotiation
+            .push_state_set(&labels(), &AUTO_NEGOTIATION_STATES, &state);
     }
 
     /// The optics of a port whose monitor row carries `sfp-*` fields. A row
@@ -386,7 +377,7 @@ impl Families {
             }
         }
         for ((field, _, unit, factor), family) in READINGS.iter().zip(&mut self.readings) {
-            if let Some(v) = value(row, field, |t| parse::with_unit(t, unit)) {
+            if let Some(v) = value(row, field, |t| parse::measure(t, unit, Bare::Unit)) {
                 family.push(labels(), v * factor);
             }
         }
@@ -430,7 +421,7 @@ impl Families {
 /// A wavelength label in nanometres without unit or trailing zeros (`1310nm`,
 /// `1310` and `1310.00` all give `1310`); text that is no number is kept.
 fn nanometres(text: &str) -> String {
-    match parse::with_unit(text, "nm") {
+    match parse::measure(text, "nm", Bare::Unit) {
         Some(nm) => nm.to_string(),
         None => text.to_owned(),
     }

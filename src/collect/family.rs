@@ -159,6 +159,29 @@ impl Family {
         }
     }
 
+    /// Adds a state set for one item: a sample for every state in `known`
+    /// (its name appended to `labels`), 1 for `current` and 0 for the others,
+    /// plus a sample of value 1 for `current` when it is not in `known`, so a
+    /// state the router reports that this exporter does not know yet is kept.
+    /// An empty `current` (the router said nothing) adds nothing.
+    pub fn push_state_set(&mut self, labels: &[String], known: &[&str], current: &str) {
+        let current = current.trim();
+        if current.is_empty() {
+            return;
+        }
+        let with = |state: &str| {
+            let mut all = labels.to_vec();
+            all.push(state.to_owned());
+            all
+        };
+        for state in known {
+            self.push(with(state), *state == current);
+        }
+        if !known.contains(&current) {
+            self.push(with(current), 1u64);
+        }
+    }
+
     /// A family holding one unlabelled sample.
     pub fn single<V: Into<Value>>(desc: &'static MetricDesc, value: V) -> Self {
         let mut family = Self::new(desc);
@@ -221,5 +244,28 @@ mod tests {
         assert_eq!(merged[0].samples.len(), 2);
         assert_eq!(merged[0].samples[0].value, Value::Float(1.0));
         assert_eq!(merged[1].desc.name, "b_total");
+    }
+
+    #[test]
+    fn state_sets_keep_unknown_states() {
+        metric!(S, "s", Gauge, "s", ["item", "state"]);
+        let mut f = Family::new(&S);
+        let item = vec!["p1".to_string()];
+        f.push_state_set(&item, &["on", "off"], "off");
+        f.push_state_set(&["p2".to_string()], &["on", "off"], " blinking ");
+        f.push_state_set(&["p3".to_string()], &["on", "off"], "");
+        let got: Vec<(String, String, f64)> = f
+            .samples
+            .iter()
+            .map(|s| (s.labels[0].clone(), s.labels[1].clone(), s.value.as_f64()))
+            .collect();
+        let want = [
+            ("p1", "on", 0.0),
+            ("p1", "off", 1.0),
+            ("p2", "on", 0.0),
+            ("p2", "off", 0.0),
+            ("p2", "blinking", 1.0),
+        ];
+        assert_eq!(got, want.map(|(a, b, v)| (a.to_string(), b.to_string(), v)));
     }
 }

@@ -20,6 +20,8 @@ mod ethernet;
 mod firewall;
 mod health;
 mod interface;
+mod lte;
+mod poe;
 mod system;
 mod wireguard;
 
@@ -46,6 +48,8 @@ pub static REGISTRY: &[&dyn Group] = &[
     &health::Sensors,
     &interface::Interface,
     &ethernet::Ethernet,
+    &poe::Poe,
+    &lte::Lte,
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,

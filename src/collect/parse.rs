@@ -167,18 +167,39 @@ pub fn rate_bps(text: &str) -> Option<f64> {
     Some(value * scale)
 }
 
-/// A number with or without its display unit: `38C` or `38`, `-4.3dBm` or
-/// `-4.3`, `54.2V`, `449mA` (unit compared without case, space allowed before
-/// it). RouterOS keeps the CLI's unit on some values over the API and drops it
-/// on others, differently across versions; the caller scales to base units.
-pub fn with_unit(text: &str, unit: &str) -> Option<f64> {
+/// What a bare number (no unit suffix) is measured in, for [`measure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bare {
+    /// The unit itself (`54.2` volts).
+    Unit,
+    /// Thousandths of the unit (`449` milliamperes, as PoE currents come).
+    Milli,
+}
+
+/// A measurement that RouterOS may send with or without its unit: `54.2V` or
+/// `54.2`, `449mA` or `449`, `-67dBm` or `-67`, `-9 dB`, in `unit` (`V`, `A`,
+/// `W`, `dBm`, `dB`, `C`, `nm`; compared without case). A suffix of `m` or `k`
+/// plus the unit is scaled (`449mA` is 0.449 A); a bare number is read as
+/// `bare` says. Any other suffix gives `None`, so a `dBm` value is never read
+/// as `dB`. RouterOS keeps the CLI's unit on some values over the API and drops
+/// it on others, differently across versions.
+pub fn measure(text: &str, unit: &str, bare: Bare) -> Option<f64> {
     let text = text.trim();
-    let split = text.len().checked_sub(unit.len());
-    let number = match split.and_then(|at| Some((text.get(..at)?, text.get(at..)?))) {
-        Some((number, suffix)) if suffix.eq_ignore_ascii_case(unit) => number,
-        _ => text,
+    let number_end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && matches!(c, '-' | '+'))))
+        .map_or(text.len(), |(i, _)| i);
+    let value = float(&text[..number_end])?;
+    let milli = match text[number_end..].trim() {
+        "" => bare == Bare::Milli,
+        suffix if suffix.eq_ignore_ascii_case(unit) => false,
+        suffix => match suffix.strip_suffix(unit)? {
+            "m" => true,
+            "k" => return Some(value * 1e3),
+            _ => return None,
+        },
     };
-    float(number)
+    Some(if milli { value / 1e3 } else { value })
 }
 
 #[cfg(test)]
@@ -268,19 +289,36 @@ mod tests {
     }
 
     #[test]
-    fn numbers_with_or_without_their_unit() {
-        assert_eq!(with_unit("38C", "C"), Some(38.0));
-        assert_eq!(with_unit("38", "C"), Some(38.0));
-        assert_eq!(with_unit("-4.3dBm", "dBm"), Some(-4.3));
-        assert_eq!(with_unit("-4.3 dbm", "dBm"), Some(-4.3));
-        assert_eq!(with_unit("-4.3", "dBm"), Some(-4.3));
-        assert_eq!(with_unit("54.2V", "V"), Some(54.2));
-        assert_eq!(with_unit("449mA", "mA"), Some(449.0));
-        assert_eq!(with_unit("100%", "%"), Some(100.0));
-        for bad in ["", "C", "hot", "38F", "4.3dB", "NaN", "38CC", "\u{e9}"] {
-            assert_eq!(with_unit(bad, "C"), None, "{bad}");
-        }
+    fn measures_with_and_without_units() {
+        assert_eq!(measure("54.2V", "V", Bare::Unit), Some(54.2));
+        assert_eq!(measure("54.2", "V", Bare::Unit), Some(54.2));
+        assert_eq!(measure("449mA", "A", Bare::Milli), Some(0.449));
+        assert_eq!(measure("449", "A", Bare::Milli), Some(0.449));
+        assert_eq!(measure("1.2A", "A", Bare::Milli), Some(1.2));
+        assert_eq!(measure("24.3W", "W", Bare::Unit), Some(24.3));
+        assert_eq!(measure("-67dBm", "dBm", Bare::Unit), Some(-67.0));
+        assert_eq!(measure(" -9 dB", "dB", Bare::Unit), Some(-9.0));
+        assert_eq!(measure("+3dB", "dB", Bare::Unit), Some(3.0));
+        assert_eq!(measure("2kW", "W", Bare::Unit), Some(2000.0));
+        assert_eq!(measure("38C", "C", Bare::Unit), Some(38.0));
+        assert_eq!(measure("-4.3 dbm", "dBm", Bare::Unit), Some(-4.3));
+        assert_eq!(measure("1310nm", "nm", Bare::Unit), Some(1310.0));
+        assert_eq!(measure("100%", "%", Bare::Unit), Some(100.0));
         // A multi-byte character where the unit would start is no panic.
-        assert_eq!(with_unit("3é", "mA"), None);
+        assert_eq!(measure("3é", "mA", Bare::Unit), None);
+        for (text, unit) in [
+            ("-67dBm", "dB"),
+            ("54.2V", "A"),
+            ("", "V"),
+            ("V", "V"),
+            ("5-3", "V"),
+            ("1.2.3V", "V"),
+            ("NaN", "V"),
+            ("38F", "C"),
+            ("38CC", "C"),
+            ("hot", "C"),
+        ] {
+            assert_eq!(measure(text, unit, Bare::Unit), None, "{text} in {unit}");
+        }
     }
 }

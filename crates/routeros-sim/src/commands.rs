@@ -110,7 +110,7 @@ async fn execute(context: &CommandContext, request: &Sentence) -> Result {
     }
     let command = request.word(0).map(lossy).unwrap_or_default();
     let (path, verb) = command.rsplit_once('/').unwrap_or(("", &command));
-    if faults.denies(path) {
+    if faults.denies(&command) {
         return context.trap_done(None, "not enough permissions (9)").await;
     }
     let router = &context.router;
@@ -132,7 +132,11 @@ async fn execute(context: &CommandContext, request: &Sentence) -> Result {
     match verb {
         "print" | "getall" => print(context, menu, request).await,
         // `info` is RouterOS 6's LTE `monitor` (with `=number=`).
-        "monitor" | "monitor-traffic" | "info" => monitor(context, menu, request).await,
+        "monitor" | "monitor-traffic" | "info"
+            if menu.has_monitor_verb(verb, &router.config.personality) =>
+        {
+            monitor(context, menu, request).await
+        }
         _ => context.trap_done(Some(0), "no such command").await,
     }
 }
@@ -446,6 +450,14 @@ mod tests {
             ]
         );
         assert_eq!(replies("7.16", &["/test/nothing/print"]).await.len(), 3);
+        // `info` is only RouterOS 6's LTE verb.
+        assert_eq!(
+            replies("6.49", &["/test/items/info", "=number=a", "=once="]).await,
+            vec![
+                vec!["!trap", "=category=0", "=message=no such command"],
+                vec!["!done"]
+            ]
+        );
         assert_eq!(
             replies("7.16", &["/test/items/monitor", "=numbers=", "=once="]).await,
             vec![

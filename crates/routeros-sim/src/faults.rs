@@ -65,12 +65,15 @@ pub struct Faults {
     pub anon_dh_only: bool,
     /// Menus the logged-in user may not read (a restricted group policy):
     /// a command whose path starts with one of these answers
-    /// `!trap =message=not enough permissions (9)`.
+    /// `!trap =message=not enough permissions (9)`. An entry may also name one
+    /// command (`/interface/lte/info`, which RouterOS 6 allows only with the
+    /// `test` policy) and deny just that.
     pub denied_menus: Vec<String>,
 }
 
 impl Faults {
-    /// Whether the user may not run `path` (see [`Faults::denied_menus`]).
+    /// Whether the user may not run `path`, a menu or a command (see
+    /// [`Faults::denied_menus`]).
     pub fn denies(&self, path: &str) -> bool {
         self.denied_menus.iter().any(|prefix| {
             path.strip_prefix(prefix.as_str())
@@ -173,6 +176,18 @@ mod tests {
         assert_eq!(f.over_limit, Some(OverLimit::Close));
         let f: Faults = serde_json::from_str(r#"{"over_limit": {"fatal": "x"}}"#).unwrap();
         assert_eq!(f.over_limit, Some(OverLimit::Fatal("x".into())));
+    }
+
+    #[test]
+    fn a_denied_entry_names_a_menu_or_one_command() {
+        let f = Faults {
+            denied_menus: vec!["/interface/lte/info".into(), "/ppp".into()],
+            ..Faults::default()
+        };
+        assert!(f.denies("/interface/lte/info"));
+        assert!(!f.denies("/interface/lte/print") && !f.denies("/interface/lte"));
+        assert!(f.denies("/ppp/active/print") && f.denies("/ppp"));
+        assert!(!f.denies("/pppoe/print"));
     }
 
     #[test]

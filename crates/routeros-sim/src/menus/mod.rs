@@ -17,6 +17,8 @@ mod conntrack;
 mod firewall;
 pub mod format;
 mod interface;
+mod lte;
+mod poe;
 mod sfp;
 pub mod synth;
 mod system;
@@ -175,12 +177,23 @@ pub trait Menu: Send + Sync {
         let _ = (view, item);
         None
     }
+
+    /// Whether this personality's menu has the monitor-style `verb`
+    /// (`monitor`, `monitor-traffic`, or RouterOS 6's LTE `info`), all of which
+    /// [`Menu::monitor`] answers; a verb it lacks traps `no such command`.
+    /// By default every menu has `monitor` and `monitor-traffic` but not `info`.
+    fn has_monitor_verb(&self, verb: &str, personality: &Personality) -> bool {
+        let _ = personality;
+        verb != "info"
+    }
 }
 
 /// Every menu the simulator serves.
 pub fn registry() -> Vec<Arc<dyn Menu>> {
     let mut menus = system::menus();
     menus.extend(interface::menus());
+    menus.extend(poe::menus());
+    menus.extend(lte::menus());
     menus.extend(firewall::menus());
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
