@@ -140,6 +140,13 @@ pub fn float(text: &str) -> Option<f64> {
     text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// A number written with or without its unit (`-51dBm` or `-51` for unit
+/// `dBm`, `91%` or `91` for `%`); another suffix gives `None`.
+pub fn number_with_unit(text: &str, unit: &str) -> Option<f64> {
+    let text = text.trim();
+    float(text.strip_suffix(unit).unwrap_or(text))
+}
+
 /// An MTU: a number, or `None` for `auto`.
 pub fn mtu(text: &str) -> Option<u64> {
     match text.trim() {
@@ -248,5 +255,16 @@ mod tests {
         assert_eq!(rate_bps("2.5Gbps"), Some(2.5e9));
         assert_eq!(rate_bps("65Mbps-20MHz/1S"), Some(65e6));
         assert_eq!(rate_bps("fast"), None);
+    }
+
+    #[test]
+    fn numbers_with_or_without_their_unit() {
+        assert_eq!(number_with_unit("-51dBm", "dBm"), Some(-51.0));
+        assert_eq!(number_with_unit(" -51 ", "dBm"), Some(-51.0));
+        assert_eq!(number_with_unit("91%", "%"), Some(91.0));
+        assert_eq!(number_with_unit("-4.3dBm", "dBm"), Some(-4.3));
+        assert_eq!(number_with_unit("-51dB", "dBm"), None);
+        assert_eq!(number_with_unit("-51dBm", "dB"), None);
+        assert_eq!(number_with_unit("dBm", "dBm"), None);
     }
 }
