@@ -21,6 +21,7 @@ mod health;
 mod interface;
 mod system;
 mod wireguard;
+mod wireless;
 
 use crate::config::{Module, Target};
 use facts::{Fact, RosVersion, TargetFacts};
@@ -44,6 +45,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &system::System,
     &health::Sensors,
     &interface::Interface,
+    &wireless::Wireless,
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,

@@ -81,7 +81,11 @@ impl Radio {
 /// (`salt` [`LOCAL`]) the last one is disabled; CAP interfaces all run.
 fn radio(view: &RouterView<'_>, prefix: &str, i: usize, n: usize, salt: u64) -> Radio {
     let seed = hash(&[view.index as u64, i as u64, salt]);
-    let band = if i.is_multiple_of(2) { Band::Ghz2 } else { Band::Ghz5 };
+    let band = if i.is_multiple_of(2) {
+        Band::Ghz2
+    } else {
+        Band::Ghz5
+    };
     let frequency = match band {
         Band::Ghz2 => [2412, 2437, 2462][(seed % 3) as usize],
         Band::Ghz5 => [5180, 5220, 5500, 5745][(seed % 4) as usize],
