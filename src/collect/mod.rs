@@ -24,6 +24,7 @@ mod lte;
 mod poe;
 mod system;
 mod wireguard;
+mod wireless;
 
 use crate::config::{Module, Target};
 use facts::{Fact, RosVersion, TargetFacts};
@@ -49,6 +50,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &interface::Interface,
     &ethernet::Ethernet,
     &poe::Poe,
+    &wireless::Wireless,
     &lte::Lte,
     &firewall::Firewall,
     &conntrack::Conntrack,

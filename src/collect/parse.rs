@@ -304,6 +304,8 @@ mod tests {
         assert_eq!(measure("-4.3 dbm", "dBm", Bare::Unit), Some(-4.3));
         assert_eq!(measure("1310nm", "nm", Bare::Unit), Some(1310.0));
         assert_eq!(measure("100%", "%", Bare::Unit), Some(100.0));
+        assert_eq!(measure("91", "%", Bare::Unit), Some(91.0));
+        assert_eq!(measure("-51dB", "dBm", Bare::Unit), None);
         // A multi-byte character where the unit would start is no panic.
         assert_eq!(measure("3é", "mA", Bare::Unit), None);
         for (text, unit) in [

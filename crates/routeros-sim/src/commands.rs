@@ -117,7 +117,7 @@ async fn execute(context: &CommandContext, request: &Sentence) -> Result {
     let menu = router
         .menus
         .get(path)
-        .filter(|m| m.available(&router.config.personality));
+        .filter(|m| m.available(&router.config.personality) && m.installed(&router.view()));
     let Some(menu) = menu else {
         let segment = path.rsplit('/').next().unwrap_or(path);
         let mut out = Vec::new();

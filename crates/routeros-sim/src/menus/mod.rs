@@ -23,6 +23,7 @@ mod sfp;
 pub mod synth;
 mod system;
 mod wireguard;
+mod wireless;
 
 /// One simulated item: `(property, raw value)` pairs in print order. Values are
 /// bytes so comments can carry non-UTF-8 code pages.
@@ -161,6 +162,14 @@ pub trait Menu: Send + Sync {
         true
     }
 
+    /// False when this router lacks the menu although its version has it: a
+    /// package its board does not run (the wireless packages follow
+    /// [`RouterView::wifi`]). The router then traps as for [`Menu::available`].
+    fn installed(&self, view: &RouterView<'_>) -> bool {
+        let _ = view;
+        true
+    }
+
     /// The items `print` returns, in print order.
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow>;
 
@@ -194,6 +203,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(interface::menus());
     menus.extend(poe::menus());
     menus.extend(lte::menus());
+    menus.extend(wireless::menus());
     menus.extend(firewall::menus());
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
@@ -313,6 +323,12 @@ mod tests {
         assert_eq!(
             missing,
             [
+                "/interface/wifi",
+                "/interface/wifi/registration-table",
+                "/interface/wifi/capsman/remote-cap",
+                "/interface/wifiwave2",
+                "/interface/wifiwave2/registration-table",
+                "/interface/wifiwave2/capsman/remote-cap",
                 "/ipv6/firewall/nat",
                 "/interface/wireguard",
                 "/interface/wireguard/peers"
