@@ -14,9 +14,11 @@ mod board;
 mod certificate;
 mod clock;
 mod conntrack;
+mod dhcp;
 mod firewall;
 pub mod format;
 mod interface;
+mod pool;
 pub mod synth;
 mod system;
 mod wireguard;
@@ -183,6 +185,8 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(firewall::menus());
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
+    menus.extend(dhcp::menus());
+    menus.extend(pool::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
