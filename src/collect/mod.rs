@@ -16,6 +16,7 @@ pub mod parse;
 mod certificate;
 mod connectivity;
 mod conntrack;
+mod dhcp;
 mod firewall;
 mod health;
 mod interface;
@@ -47,6 +48,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,
+    &dhcp::Dhcp,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
