@@ -13,7 +13,8 @@
 //!   documents);
 //! * `/ip/pool/print =.proplist=name,ranges` when a DHCPv4 server has an
 //!   address pool (not `static-only`), `/ipv6/pool/print
-//!   =.proplist=name,prefix,prefix-length` when a DHCPv6 server has one;
+//!   =.proplist=name,prefix,prefix-length` when a DHCPv6 server has one
+//!   (sized by the `pool` group's helpers, but sent by this group);
 //! * with `clients: per_client` only, one streamed
 //!   `/ip/dhcp-server/lease/print` with `.proplist` of the eight fields a
 //!   lease series needs.
@@ -47,7 +48,7 @@
 //! DHCPv4; without either menu the group is unsupported.
 
 use super::family::{Family, MetricDesc, Value, metric};
-use super::{Context, Group, GroupError, GroupFuture, parse};
+use super::{Context, Group, GroupError, GroupFuture, parse, pool};
 use crate::config::ClientSeries;
 use routeros::{Command, Row};
 use std::collections::{HashMap, HashSet};
@@ -142,8 +143,8 @@ const V4: Protocol = Protocol {
     leases: "/ip/dhcp-server/lease/print",
     statuses: &["bound", "waiting", "offered", "busy"],
     pools: "/ip/pool/print",
-    pool_proplist: &["name", "ranges"],
-    pool_size: v4_pool_size,
+    pool_proplist: pool::V4_PROPLIST,
+    pool_size: pool::v4_size,
 };
 
 const V6: Protocol = Protocol {
@@ -152,19 +153,9 @@ const V6: Protocol = Protocol {
     leases: "/ipv6/dhcp-server/binding/print",
     statuses: &["bound", "waiting", "offered"],
     pools: "/ipv6/pool/print",
-    pool_proplist: &["name", "prefix", "prefix-length"],
-    pool_size: v6_pool_size,
+    pool_proplist: pool::V6_PROPLIST,
+    pool_size: pool::v6_size,
 };
-
-/// Addresses in an `/ip/pool` row.
-fn v4_pool_size(row: &Row) -> Option<Value> {
-    parse::ipv4_ranges_size(row.str("ranges")?).map(Value::Int)
-}
-
-/// Delegated prefixes in an `/ipv6/pool` row.
-fn v6_pool_size(row: &Row) -> Option<Value> {
-    parse::ipv6_pool_prefixes(row.str("prefix")?, row.str("prefix-length")?).map(Value::Float)
-}
 
 impl Group for Dhcp {
     fn name(&self) -> &'static str {

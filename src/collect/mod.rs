@@ -20,6 +20,7 @@ mod dhcp;
 mod firewall;
 mod health;
 mod interface;
+mod pool;
 mod system;
 mod wireguard;
 
@@ -49,6 +50,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &conntrack::Conntrack,
     &wireguard::Wireguard,
     &dhcp::Dhcp,
+    &pool::Pool,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
