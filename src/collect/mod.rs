@@ -16,12 +16,14 @@ pub mod parse;
 mod certificate;
 mod connectivity;
 mod conntrack;
+mod dhcp;
 mod ethernet;
 mod firewall;
 mod health;
 mod interface;
 mod lte;
 mod poe;
+mod pool;
 mod system;
 mod wireguard;
 mod wireless;
@@ -55,6 +57,8 @@ pub static REGISTRY: &[&dyn Group] = &[
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,
+    &dhcp::Dhcp,
+    &pool::Pool,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
@@ -219,6 +223,56 @@ impl Context {
             ))),
         }
     }
+
+    /// Runs [`Context::count`] for every command, [`COUNTS_IN_FLIGHT`] at a
+    /// time on the session (tagged, so the router answers them concurrently),
+    /// and returns the counts in the order of `commands`. The first failure
+    /// fails the whole batch.
+    pub async fn counts(&self, commands: Vec<Command>) -> Result<Vec<u64>, GroupError> {
+        let mut counts = Vec::with_capacity(commands.len());
+        let mut commands = commands.into_iter().peekable();
+        while commands.peek().is_some() {
+            let batch = commands
+                .by_ref()
+                .take(COUNTS_IN_FLIGHT)
+                .map(|c| self.count(c));
+            for count in join_all(batch).await {
+                counts.push(count?);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// How many `=count-only=` commands [`Context::counts`] keeps in flight at once:
+/// enough to hide the round trips of a router with a few dozen DHCP servers or
+/// pools, few enough not to queue a burst of commands on a small router's CPU.
+pub const COUNTS_IN_FLIGHT: usize = 16;
+
+/// Polls every future until all are ready and returns their outputs in order
+/// (the workspace has no `futures` crate; batches here are small, so polling
+/// every pending future on each wake-up costs nothing that matters).
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// Per-target detection (see [`facts`]) and the batched `monitor`.
@@ -373,5 +427,27 @@ pub(crate) mod fixture {
                 }))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_all;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn join_all_keeps_the_order_of_its_futures() {
+        let delays = [30u64, 0, 10];
+        let outputs = join_all(delays.iter().map(|&ms| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            ms
+        }))
+        .await;
+        assert_eq!(outputs, delays);
+        assert!(
+            join_all(Vec::<std::future::Ready<u8>>::new())
+                .await
+                .is_empty()
+        );
     }
 }

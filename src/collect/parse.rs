@@ -3,9 +3,12 @@
 //! Every API value is a string, and formats drift across versions: durations come
 //! as `1w2d3h4m5s`, `53m10s720ms`, `9ms445us` or v6 clock style `1d22:36:21`;
 //! dates as `2027-01-02 12:00:00` (7.10+) or `jan/02/2027 12:00:00` (older);
-//! booleans as `true`/`false` or `yes`/`no`. Each parser returns `None` on anything
-//! odd so a caller drops one sample, never the group.
+//! booleans as `true`/`false` or `yes`/`no`; IP pools as address ranges
+//! (`10.0.0.10-10.0.0.250,10.0.1.0/24`) or an IPv6 prefix cut into delegated
+//! prefixes. Each parser returns `None` on anything odd so a caller drops one
+//! sample, never the group.
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// Parses a RouterOS duration. `never`, `infinity` and empty give `None`.
@@ -202,6 +205,52 @@ pub fn measure(text: &str, unit: &str, bare: Bare) -> Option<f64> {
     Some(if milli { value / 1e3 } else { value })
 }
 
+/// The number of addresses in an IPv4 pool's `ranges`: a comma-separated list
+/// of inclusive ranges (`10.0.0.10-10.0.0.250`), prefixes (`10.0.1.0/24`, every
+/// address of it, as RouterOS hands them all out) and single addresses. `None`
+/// when the list is empty or any part is odd (a reversed range, a non-address):
+/// a size that leaves out a part would understate the pool.
+pub fn ipv4_ranges_size(text: &str) -> Option<u64> {
+    let mut total: u64 = 0;
+    let mut any = false;
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        total = total.checked_add(ipv4_range_size(part)?)?;
+        any = true;
+    }
+    any.then_some(total)
+}
+
+/// The size of one part of [`ipv4_ranges_size`].
+fn ipv4_range_size(part: &str) -> Option<u64> {
+    let address = |text: &str| text.trim().parse::<Ipv4Addr>().ok().map(u32::from);
+    if let Some((first, last)) = part.split_once('-') {
+        let (first, last) = (address(first)?, address(last)?);
+        return (last >= first).then(|| u64::from(last - first) + 1);
+    }
+    if let Some((network, length)) = part.split_once('/') {
+        address(network)?;
+        let length: u32 = length.trim().parse().ok()?;
+        return (length <= 32).then(|| 1u64 << (32 - length));
+    }
+    address(part).map(|_| 1)
+}
+
+/// The number of prefixes an IPv6 pool hands out: its `prefix`
+/// (`2001:db8:100::/48`) cut into prefixes of `prefix-length` (`56`), i.e.
+/// 2^(56 − 48). A float, exact for every power of two, because a pool can hold
+/// more than 2^64 prefixes. `None` when either value is odd or the pool's
+/// prefix is longer than the prefixes it hands out.
+pub fn ipv6_pool_prefixes(prefix: &str, prefix_length: &str) -> Option<f64> {
+    let (network, length) = prefix.trim().split_once('/')?;
+    network.trim().parse::<Ipv6Addr>().ok()?;
+    let length: i32 = length.trim().parse().ok()?;
+    let handed_out: i32 = prefix_length.trim().parse().ok()?;
+    if !(0..=128).contains(&length) || !(length..=128).contains(&handed_out) {
+        return None;
+    }
+    Some(2f64.powi(handed_out - length))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +370,54 @@ mod tests {
             ("hot", "C"),
         ] {
             assert_eq!(measure(text, unit, Bare::Unit), None, "{text} in {unit}");
+        }
+    }
+
+    #[test]
+    fn ipv4_pool_ranges() {
+        assert_eq!(ipv4_ranges_size("10.0.0.10-10.0.0.250"), Some(241));
+        assert_eq!(
+            ipv4_ranges_size("10.0.0.10-10.0.0.250,10.0.1.0/24"),
+            Some(241 + 256)
+        );
+        assert_eq!(ipv4_ranges_size("192.168.88.5"), Some(1));
+        assert_eq!(
+            ipv4_ranges_size(" 10.0.0.1 - 10.0.0.2 , 10.1.0.0/31 "),
+            Some(4)
+        );
+        assert_eq!(ipv4_ranges_size("0.0.0.0/0"), Some(1 << 32));
+        assert_eq!(ipv4_ranges_size("10.0.0.0/32"), Some(1));
+        for odd in [
+            "",
+            "10.0.0.250-10.0.0.10",
+            "10.0.0.1-",
+            "pool",
+            "10.0.0.0/33",
+            "10.0.0.0/x",
+            "10.0.0.1-10.0.0.5,garbage",
+            "2001:db8::1-2001:db8::5",
+        ] {
+            assert_eq!(ipv4_ranges_size(odd), None, "{odd}");
+        }
+    }
+
+    #[test]
+    fn ipv6_pool_sizes_in_prefixes() {
+        assert_eq!(ipv6_pool_prefixes("2001:db8:100::/48", "56"), Some(256.0));
+        assert_eq!(ipv6_pool_prefixes("2001:db8::/64", "64"), Some(1.0));
+        assert_eq!(ipv6_pool_prefixes("::/0", "128"), Some(2f64.powi(128)));
+        for (prefix, length) in [
+            ("2001:db8::/64", "48"),
+            ("2001:db8::", "64"),
+            ("2001:db8::/129", "130"),
+            ("garbage/48", "64"),
+            ("2001:db8::/48", ""),
+        ] {
+            assert_eq!(
+                ipv6_pool_prefixes(prefix, length),
+                None,
+                "{prefix} {length}"
+            );
         }
     }
 }

@@ -48,11 +48,13 @@ impl Command {
     }
 
     /// Adds a query word; `word` is given without the leading `?`
-    /// (`"type=ether"`, `">comment="`, `"#|"`).
-    pub fn query(mut self, word: &str) -> Self {
+    /// (`"type=ether"`, `">comment="`, `"#|"`). Bytes are accepted because a
+    /// value compared against may be a name stored in a non-UTF-8 code page.
+    pub fn query(mut self, word: impl AsRef<[u8]>) -> Self {
+        let word = word.as_ref();
         let mut w = Vec::with_capacity(word.len() + 1);
         w.push(b'?');
-        w.extend_from_slice(word.as_bytes());
+        w.extend_from_slice(word);
         self.words.push(w);
         self
     }
@@ -102,6 +104,7 @@ mod tests {
         let cmd = Command::new("/interface/print")
             .proplist(&["name", "rx-byte"])
             .query("type=ether")
+            .query(b"server=\xe3\xee\xf1\xf2\xe8")
             .flag("count-only");
         assert_eq!(cmd.path(), "/interface/print");
         let words: Vec<&[u8]> = cmd.words().iter().map(Vec::as_slice).collect();
@@ -111,6 +114,7 @@ mod tests {
                 &b"/interface/print"[..],
                 b"=.proplist=name,rx-byte",
                 b"?type=ether",
+                b"?server=\xe3\xee\xf1\xf2\xe8",
                 b"=count-only="
             ]
         );

@@ -14,11 +14,13 @@ mod board;
 mod certificate;
 mod clock;
 mod conntrack;
+mod dhcp;
 mod firewall;
 pub mod format;
 mod interface;
 mod lte;
 mod poe;
+mod pool;
 mod sfp;
 pub mod synth;
 mod system;
@@ -207,6 +209,8 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(firewall::menus());
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
+    menus.extend(dhcp::menus());
+    menus.extend(pool::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
