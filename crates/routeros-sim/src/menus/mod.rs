@@ -17,6 +17,7 @@ mod conntrack;
 mod firewall;
 pub mod format;
 mod interface;
+mod ppp;
 pub mod synth;
 mod system;
 mod wireguard;
@@ -183,6 +184,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(firewall::menus());
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
+    menus.extend(ppp::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
