@@ -19,6 +19,7 @@ mod conntrack;
 mod firewall;
 mod health;
 mod interface;
+mod ppp;
 mod system;
 mod wireguard;
 
@@ -47,6 +48,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &firewall::Firewall,
     &conntrack::Conntrack,
     &wireguard::Wireguard,
+    &ppp::Ppp,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
