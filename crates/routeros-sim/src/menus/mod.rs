@@ -16,6 +16,7 @@ mod clock;
 mod conntrack;
 mod firewall;
 pub mod format;
+mod hotspot;
 mod interface;
 mod ppp;
 pub mod synth;
@@ -185,6 +186,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(conntrack::menus());
     menus.extend(wireguard::menus());
     menus.extend(ppp::menus());
+    menus.extend(hotspot::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
