@@ -18,6 +18,7 @@ mod connectivity;
 mod conntrack;
 mod firewall;
 mod health;
+mod hotspot;
 mod interface;
 mod ppp;
 mod system;
@@ -49,6 +50,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &conntrack::Conntrack,
     &wireguard::Wireguard,
     &ppp::Ppp,
+    &hotspot::Hotspot,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
