@@ -21,6 +21,7 @@ mod interface;
 mod ppp;
 pub mod synth;
 mod system;
+mod users;
 mod wireguard;
 
 /// One simulated item: `(property, raw value)` pairs in print order. Values are
@@ -139,6 +140,9 @@ pub struct RouterView<'a> {
     pub uptime: Duration,
     /// Current wall-clock time, seconds since the Unix epoch.
     pub now_unix: i64,
+    /// API connections open to the router right now (the one asking included),
+    /// each an `api` row of `/user/active`.
+    pub api_sessions: usize,
 }
 
 impl RouterView<'_> {
@@ -187,6 +191,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(wireguard::menus());
     menus.extend(ppp::menus());
     menus.extend(hotspot::menus());
+    menus.extend(users::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
@@ -243,7 +248,8 @@ pub mod testkit {
             }
         }
 
-        /// Router `index` at `uptime_secs` after boot, at [`NOW`].
+        /// Router `index` at `uptime_secs` after boot, at [`NOW`], asked
+        /// over one API connection.
         pub fn view(&self, index: usize, uptime_secs: u64) -> RouterView<'_> {
             RouterView {
                 name: "sim-router",
@@ -252,6 +258,7 @@ pub mod testkit {
                 scale: &self.scale,
                 uptime: Duration::from_secs(uptime_secs),
                 now_unix: NOW,
+                api_sessions: 1,
             }
         }
     }
