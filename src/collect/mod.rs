@@ -22,6 +22,7 @@ mod hotspot;
 mod interface;
 mod ppp;
 mod system;
+mod users;
 mod wireguard;
 
 use crate::config::{Module, Target};
@@ -51,6 +52,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &wireguard::Wireguard,
     &ppp::Ppp,
     &hotspot::Hotspot,
+    &users::Users,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
