@@ -20,11 +20,14 @@ mod dhcp;
 mod ethernet;
 mod firewall;
 mod health;
+mod hotspot;
 mod interface;
 mod lte;
 mod poe;
 mod pool;
+mod ppp;
 mod system;
+mod users;
 mod wireguard;
 mod wireless;
 
@@ -59,6 +62,9 @@ pub static REGISTRY: &[&dyn Group] = &[
     &wireguard::Wireguard,
     &dhcp::Dhcp,
     &pool::Pool,
+    &ppp::Ppp,
+    &hotspot::Hotspot,
+    &users::Users,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
@@ -236,7 +242,7 @@ impl Context {
                 .by_ref()
                 .take(COUNTS_IN_FLIGHT)
                 .map(|c| self.count(c));
-            for count in join_all(batch).await {
+            for count in futures_util::future::join_all(batch).await {
                 counts.push(count?);
             }
         }
@@ -248,32 +254,6 @@ impl Context {
 /// enough to hide the round trips of a router with a few dozen DHCP servers or
 /// pools, few enough not to queue a burst of commands on a small router's CPU.
 pub const COUNTS_IN_FLIGHT: usize = 16;
-
-/// Polls every future until all are ready and returns their outputs in order
-/// (the workspace has no `futures` crate; batches here are small, so polling
-/// every pending future on each wake-up costs nothing that matters).
-async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
-}
 
 /// Per-target detection (see [`facts`]) and the batched `monitor`.
 impl Context {
@@ -427,27 +407,5 @@ pub(crate) mod fixture {
                 }))
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::join_all;
-    use std::time::Duration;
-
-    #[tokio::test]
-    async fn join_all_keeps_the_order_of_its_futures() {
-        let delays = [30u64, 0, 10];
-        let outputs = join_all(delays.iter().map(|&ms| async move {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            ms
-        }))
-        .await;
-        assert_eq!(outputs, delays);
-        assert!(
-            join_all(Vec::<std::future::Ready<u8>>::new())
-                .await
-                .is_empty()
-        );
     }
 }

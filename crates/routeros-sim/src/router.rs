@@ -127,6 +127,7 @@ impl RouterShared {
             scale: &self.config.scale,
             uptime: self.uptime(),
             now_unix,
+            api_sessions: self.stats.connections_open.load(Ordering::Relaxed) as usize,
         }
     }
 

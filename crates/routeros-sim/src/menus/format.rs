@@ -38,6 +38,27 @@ pub fn secs(s: u64) -> String {
     duration(Duration::from_secs(s))
 }
 
+/// Whole seconds in the clock style some RouterOS 6 durations use: `14:40:26`
+/// under a day, `1d02:15:30` from a day on (days never grow into weeks).
+pub fn clock(s: u64) -> String {
+    let (days, h, m, sec) = (s / 86_400, s / 3_600 % 24, s / 60 % 60, s % 60);
+    if days > 0 {
+        format!("{days}d{h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("{h:02}:{m:02}:{sec:02}")
+    }
+}
+
+/// A session's uptime in the style of `personality`: clock style on
+/// RouterOS 6 (`1d02:15:30`), units on 7 (`44m55s`).
+pub fn session_uptime(s: u64, personality: &Personality) -> String {
+    if personality.is_v7() {
+        secs(s)
+    } else {
+        clock(s)
+    }
+}
+
 /// How a date is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateStyle {
@@ -175,6 +196,16 @@ mod tests {
         assert_eq!(secs(15 * 604_800 + 3 * 86_400), "15w3d");
         assert_eq!(duration(Duration::from_millis(3_190_720)), "53m10s720ms");
         assert_eq!(duration(Duration::from_millis(9)), "9ms");
+    }
+
+    #[test]
+    fn clock_durations_and_session_uptimes() {
+        assert_eq!(clock(0), "00:00:00");
+        assert_eq!(clock(14 * 3_600 + 40 * 60 + 26), "14:40:26");
+        assert_eq!(clock(86_400 + 2 * 3_600 + 15 * 60 + 30), "1d02:15:30");
+        assert_eq!(clock(15 * 86_400), "15d00:00:00");
+        assert_eq!(session_uptime(2_695, &Personality::v7()), "44m55s");
+        assert_eq!(session_uptime(2_695, &Personality::v6()), "00:44:55");
     }
 
     #[test]

@@ -17,13 +17,16 @@ mod conntrack;
 mod dhcp;
 mod firewall;
 pub mod format;
+mod hotspot;
 mod interface;
 mod lte;
 mod poe;
 mod pool;
+mod ppp;
 mod sfp;
 pub mod synth;
 mod system;
+mod users;
 mod wireguard;
 mod wireless;
 
@@ -143,6 +146,9 @@ pub struct RouterView<'a> {
     pub uptime: Duration,
     /// Current wall-clock time, seconds since the Unix epoch.
     pub now_unix: i64,
+    /// API connections open to the router right now (the one asking included),
+    /// each an `api` row of `/user/active`.
+    pub api_sessions: usize,
 }
 
 impl RouterView<'_> {
@@ -211,6 +217,9 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(wireguard::menus());
     menus.extend(dhcp::menus());
     menus.extend(pool::menus());
+    menus.extend(ppp::menus());
+    menus.extend(hotspot::menus());
+    menus.extend(users::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
@@ -267,7 +276,8 @@ pub mod testkit {
             }
         }
 
-        /// Router `index` at `uptime_secs` after boot, at [`NOW`].
+        /// Router `index` at `uptime_secs` after boot, at [`NOW`], asked
+        /// over one API connection.
         pub fn view(&self, index: usize, uptime_secs: u64) -> RouterView<'_> {
             RouterView {
                 name: "sim-router",
@@ -276,6 +286,7 @@ pub mod testkit {
                 scale: &self.scale,
                 uptime: Duration::from_secs(uptime_secs),
                 now_unix: NOW,
+                api_sessions: 1,
             }
         }
     }

@@ -44,6 +44,17 @@ pub fn counter_since(rate: u64, uptime: Duration, start: Duration, phase: u64) -
     v.max(0.0) as u64
 }
 
+/// A session that reconnects every `period` seconds (a forced daily PPPoE
+/// reconnect, a hotspot session timeout), its cycle shifted by `phase`: its
+/// uptime now (never more than the router's) and which connection it is
+/// (0 for the first since boot, +1 per reconnect).
+pub fn session(uptime: Duration, period: u64, phase: u64) -> (u64, u64) {
+    let up = uptime.as_secs();
+    let period = period.max(1);
+    let shifted = up + phase % period;
+    ((shifted % period).min(up), shifted / period)
+}
+
 /// A gauge that wanders deterministically around `base` by up to `spread`
 /// as uptime passes, changing every `step` seconds.
 pub fn wander(base: u64, spread: u64, uptime: Duration, step: u64, seed: u64) -> u64 {
@@ -74,6 +85,18 @@ mod tests {
         let start = Duration::from_secs(30);
         assert_eq!(counter_since(100, Duration::from_secs(10), start, 0), 0);
         assert!(counter_since(100, Duration::from_secs(40), start, 0) > 0);
+    }
+
+    #[test]
+    fn sessions_reconnect_every_period() {
+        let at = |s| session(Duration::from_secs(s), 100, 30);
+        assert_eq!(at(0), (0, 0));
+        assert_eq!(at(50), (50, 0));
+        assert_eq!(at(69), (69, 0));
+        assert_eq!(at(70), (0, 1));
+        assert_eq!(at(75), (5, 1));
+        assert_eq!(at(170), (0, 2));
+        assert_eq!(session(Duration::from_secs(7), 0, 0), (0, 7));
     }
 
     #[test]
