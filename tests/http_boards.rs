@@ -30,9 +30,8 @@ const DENIED: &[&str] = &["/ip/dhcp-server", "/ppp", "/interface/ethernet/poe"];
 
 /// A config naming every router of `sim` as a target of the same name.
 fn config_for(sim: &Simulator) -> String {
-    let mut text = format!(
-        "auths:\n  main:\n    username: admin\n    password: \"{PASSWORD}\"\ntargets:\n"
-    );
+    let mut text =
+        format!("auths:\n  main:\n    username: admin\n    password: \"{PASSWORD}\"\ntargets:\n");
     for router in sim.routers() {
         let _ = write!(
             text,
@@ -151,5 +150,9 @@ async fn menu_detection_is_remembered_until_the_router_reboots() {
         unreachable!()
     };
     assert!(first > second, "{per_probe:?}");
-    assert_eq!((third, fourth, fifth), (second, first, second), "{per_probe:?}");
+    assert_eq!(
+        (third, fourth, fifth),
+        (second, first, second),
+        "{per_probe:?}"
+    );
 }

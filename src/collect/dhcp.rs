@@ -374,13 +374,8 @@ impl LeaseSeries {
 mod tests {
     use super::*;
     use crate::collect::family::samples_named;
+    use crate::collect::fixture::samples;
     use crate::collect::fixture::{assert_no_duplicate_series, rows};
-
-    fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-        samples_named(families, name)
-            .map(|s| (s.labels.clone(), s.value))
-            .collect()
-    }
 
     /// The value of `name` whose labels are exactly `labels`.
     fn value(families: &[Family], name: &str, labels: &[&str]) -> Option<f64> {

@@ -197,14 +197,9 @@ fn build_users(servers: &[String], users: &[Row]) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::family::{Value, samples_named};
+    use crate::collect::family::Value;
+    use crate::collect::fixture::samples;
     use crate::collect::fixture::{assert_no_duplicate_series, rows};
-
-    fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-        samples_named(families, name)
-            .map(|s| (s.labels.clone(), s.value))
-            .collect()
-    }
 
     fn servers(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| (*s).to_owned()).collect()

@@ -375,9 +375,16 @@ impl Trace {
 /// and the check that no two samples are the same series.
 #[cfg(test)]
 pub(crate) mod fixture {
-    use super::family::Family;
+    use super::family::{Family, Value};
     use routeros::Row;
     use std::collections::HashSet;
+
+    /// Every sample of `name` as `(labels, value)`, in emission order.
+    pub fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
+        super::family::samples_named(families, name)
+            .map(|s| (s.labels.clone(), s.value))
+            .collect()
+    }
 
     /// Panics naming the first metric and label set that appears twice.
     pub fn assert_no_duplicate_series(families: &[Family]) {

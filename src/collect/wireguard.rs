@@ -214,17 +214,11 @@ fn build(peers: &[Row], now_unix: i64) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::family::samples_named;
     use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
+    use crate::collect::fixture::samples;
 
     const NOW: i64 = 1_772_366_400;
-
-    fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-        samples_named(families, name)
-            .map(|s| (s.labels.clone(), s.value))
-            .collect()
-    }
 
     fn peers_of(families: &[Family], name: &str) -> Vec<String> {
         samples(families, name)

@@ -657,13 +657,8 @@ fn pair(text: &str, index: usize) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::collect::family::{Value, samples_named};
+    use crate::collect::fixture::samples;
     use crate::collect::fixture::{assert_no_duplicate_series, rows};
-
-    fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
-        samples_named(families, name)
-            .map(|s| (s.labels.clone(), s.value))
-            .collect()
-    }
 
     /// The value of `name` whose labels start with `first`.
     fn value_of(families: &[Family], name: &str, first: &[&str]) -> Option<f64> {
