@@ -17,7 +17,7 @@ Every exporter build runs at once (config file mode, 127.0.0.1 only) and is
 probed in alternating rounds, so machine noise hits all builds alike. Per
 probe: wall time from sending the HTTP request to the last body byte, with the
 OpenMetrics `Accept` header and `Accept-Encoding: gzip` Prometheus sends; the
-exporter's CPU time (utime+stime of its process from /proc); the commands and
+exporter's and the simulator's CPU time (utime+stime from /proc); the commands and
 bytes the router sent (the simulator's control endpoint); series in the body
 and its gzip size. Printed as a Markdown table of medians, with each build's
 ratio to the first.
@@ -124,20 +124,22 @@ def probe(base, target):
     return wall, series, len(body)
 
 
-def measure(builds, targets, stats_urls, rounds, per_round):
-    results = {(b, t): {"wall": [], "cpu": [], "cmd": [], "bytes": [], "series": 0, "gz": 0}
+def measure(builds, targets, sims, stats_urls, rounds, per_round):
+    results = {(b, t): {"wall": [], "cpu": [], "sim": [], "cmd": [], "bytes": [], "series": 0,
+                        "gz": 0}
                for b in builds for t in targets}
     for _ in range(rounds):
         for name, (proc, base) in builds.items():
             for target in targets:
                 r = results[(name, target)]
-                cpu0 = cpu_seconds(proc.pid)
+                cpu0, sim0 = cpu_seconds(proc.pid), cpu_seconds(sims[target].pid)
                 cmd0, bytes0, _ = router_totals(stats_urls[target])
                 for _ in range(per_round):
                     wall, r["series"], r["gz"] = probe(base, target)
                     r["wall"].append(wall)
                 cmd1, bytes1, _ = router_totals(stats_urls[target])
                 r["cpu"].append((cpu_seconds(proc.pid) - cpu0) / per_round)
+                r["sim"].append((cpu_seconds(sims[target].pid) - sim0) / per_round)
                 r["cmd"].append((cmd1 - cmd0) / per_round)
                 r["bytes"].append((bytes1 - bytes0) / per_round)
     return results
@@ -146,9 +148,9 @@ def measure(builds, targets, stats_urls, rounds, per_round):
 def report(builds, targets, results, rounds, per_round):
     first = next(iter(builds))
     print(f"{rounds} alternating rounds x {per_round} probes per build and router; medians.\n")
-    print("| router | build | wall p50 | ratio | CPU/probe | ratio | commands/probe | "
-          "router bytes sent/probe | series | gzip body |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| router | build | wall p50 | ratio | exporter CPU/probe | ratio | simulator CPU/probe | "
+          "commands/probe | router bytes sent/probe | series | gzip body |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for target in targets:
         base = results[(first, target)]
         base_wall = statistics.median(base["wall"])
@@ -158,6 +160,7 @@ def report(builds, targets, results, rounds, per_round):
             wall, cpu = statistics.median(r["wall"]), statistics.median(r["cpu"])
             print(f"| {target} | {name} | {wall * 1e3:.2f} ms | {wall / base_wall:.2f}x | "
                   f"{cpu * 1e3:.2f} ms | {cpu / max(base_cpu, 1e-9):.2f}x | "
+                  f"{statistics.median(r['sim']) * 1e3:.2f} ms | "
                   f"{statistics.median(r['cmd']):.0f} | {statistics.median(r['bytes']):,.0f} | "
                   f"{r['series']:,} | {r['gz']:,} B |")
 
@@ -173,10 +176,10 @@ def main():
     procs = []
     work = tempfile.mkdtemp(prefix="compare-probes.")
     try:
-        addresses, stats_urls = {}, {}
+        addresses, stats_urls, sims = {}, {}, {}
         for target, flags in ROUTERS.items():
-            proc, addresses[target], stats_urls[target] = start_sim(args.sim, flags)
-            procs.append(proc)
+            sims[target], addresses[target], stats_urls[target] = start_sim(args.sim, flags)
+            procs.append(sims[target])
         config = os.path.join(work, "config.yml")
         with open(config, "w", encoding="utf-8") as out:
             out.write(f"auths:\n  sim:\n    username: admin\n    password: {PASSWORD}\ntargets:\n")
@@ -191,7 +194,7 @@ def main():
             for target in ROUTERS:
                 for _ in range(5):
                     probe(base, target)
-        results = measure(builds, list(ROUTERS), stats_urls, args.rounds, args.per_round)
+        results = measure(builds, list(ROUTERS), sims, stats_urls, args.rounds, args.per_round)
         report(builds, list(ROUTERS), results, args.rounds, args.per_round)
     finally:
         for proc in procs:

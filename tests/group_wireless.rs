@@ -160,8 +160,8 @@ async fn per_client_series_only_when_the_module_asks() {
         assert_eq!(total_clients(&on), 20.0);
         for name in [
             "mikrotik_wireless_client_signal_dbm",
-            "mikrotik_wireless_client_tx_rate_bytes_per_second",
-            "mikrotik_wireless_client_rx_rate_bytes_per_second",
+            "mikrotik_wireless_client_tx_rate_bps",
+            "mikrotik_wireless_client_rx_rate_bps",
             "mikrotik_wireless_client_tx_bytes_total",
             "mikrotik_wireless_client_rx_bytes_total",
             "mikrotik_wireless_client_uptime_seconds",

@@ -108,16 +108,16 @@ metric!(
 );
 metric!(
     CLIENT_TX_RATE,
-    "mikrotik_wireless_client_tx_rate_bytes_per_second",
+    "mikrotik_wireless_client_tx_rate_bps",
     Gauge,
-    "Data rate the access point sends to the client at, in bytes per second (the PHY rate / 8).",
+    "PHY data rate the access point sends to the client at, in bits per second.",
     CLIENT
 );
 metric!(
     CLIENT_RX_RATE,
-    "mikrotik_wireless_client_rx_rate_bytes_per_second",
+    "mikrotik_wireless_client_rx_rate_bps",
     Gauge,
-    "Data rate the access point receives from the client at, in bytes per second (the PHY rate / 8).",
+    "PHY data rate the access point receives from the client at, in bits per second.",
     CLIENT
 );
 metric!(
@@ -418,8 +418,8 @@ impl PerClient {
             (&mut self.signal, value(row, shape.signal, signal_dbm)),
             (&mut self.snr, value(row, "signal-to-noise", decibels)),
             (&mut self.tx_ccq, value(row, "tx-ccq", percent_ratio)),
-            (&mut self.tx_rate, value(row, "tx-rate", bytes_per_second)),
-            (&mut self.rx_rate, value(row, "rx-rate", bytes_per_second)),
+            (&mut self.tx_rate, value(row, "tx-rate", parse::rate_bps)),
+            (&mut self.rx_rate, value(row, "rx-rate", parse::rate_bps)),
             (&mut self.uptime, value(row, "uptime", seconds)),
         ];
         for (family, sample) in gauges {
@@ -632,12 +632,6 @@ fn percent_ratio(text: &str) -> Option<f64> {
     parse::measure(text, "%", Bare::Unit).map(|p| p / 100.0)
 }
 
-/// A PHY rate (`866.6Mbps-80MHz/2S/SGI`, `54Mbps`) in bytes per second, the
-/// base unit Prometheus wants.
-fn bytes_per_second(text: &str) -> Option<f64> {
-    parse::rate_bps(text).map(|bits| bits / 8.0)
-}
-
 /// A duration in seconds.
 fn seconds(text: &str) -> Option<f64> {
     parse::duration(text).map(|d| d.as_secs_f64())
@@ -790,10 +784,10 @@ mod tests {
             v("mikrotik_wireless_client_tx_ccq_ratio", &second),
             Some(0.96)
         );
-        let tx_rate = "mikrotik_wireless_client_tx_rate_bytes_per_second";
-        assert_eq!(v(tx_rate, &first), Some(6e6));
-        let rx_rate = "mikrotik_wireless_client_rx_rate_bytes_per_second";
-        assert_eq!(v(rx_rate, &first), Some(65e6 / 8.0));
+        let tx_rate = "mikrotik_wireless_client_tx_rate_bps";
+        assert_eq!(v(tx_rate, &first), Some(48e6));
+        let rx_rate = "mikrotik_wireless_client_rx_rate_bps";
+        assert_eq!(v(rx_rate, &first), Some(65e6));
         let tx = samples(&f, "mikrotik_wireless_client_tx_bytes_total");
         assert_eq!(tx[0].1, Value::Int(6_689_896));
         let rx = samples(&f, "mikrotik_wireless_client_rx_bytes_total");
@@ -874,8 +868,8 @@ mod tests {
         );
         let dbm = ["cap-wifi1", "3C:22:FB:00:00:02"];
         assert_eq!(v("mikrotik_wireless_client_signal_dbm", &dbm), Some(-60.0));
-        let tx_rate = "mikrotik_wireless_client_tx_rate_bytes_per_second";
-        assert_eq!(v(tx_rate, &client), Some(150e6));
+        let tx_rate = "mikrotik_wireless_client_tx_rate_bps";
+        assert_eq!(v(tx_rate, &client), Some(1.2e9));
         assert_eq!(
             v("mikrotik_wireless_client_uptime_seconds", &client),
             Some(3_723.0)
@@ -989,11 +983,8 @@ mod tests {
             1
         );
         assert!(samples(&f, "mikrotik_wireless_client_rx_bytes_total").is_empty());
-        assert!(samples(&f, "mikrotik_wireless_client_tx_rate_bytes_per_second").is_empty());
-        assert_eq!(
-            samples(&f, "mikrotik_wireless_client_rx_rate_bytes_per_second").len(),
-            1
-        );
+        assert!(samples(&f, "mikrotik_wireless_client_tx_rate_bps").is_empty());
+        assert_eq!(samples(&f, "mikrotik_wireless_client_rx_rate_bps").len(), 1);
         assert_eq!(
             samples(&f, "mikrotik_wireless_client_uptime_seconds").len(),
             1
