@@ -6,9 +6,9 @@
 //! failed command per variant per scrape, so a group asks its [`Context`]
 //! (`ros_version`, `present_menu`) and the answer is kept per target. The probe
 //! forgets a target's facts when it sees the router reboot (uptime going
-//! backwards) or after a gap between successful probes: installing or removing
-//! a package or upgrading RouterOS takes a reboot, and during a gap anything may
-//! have happened. The probe that first sees the reboot may still use the old
+//! backwards, also across a gap between probes), or after a gap when the module
+//! reads no uptime: installing or removing a package or upgrading RouterOS
+//! takes a reboot. The probe that first sees the reboot may still use the old
 //! answer (the groups run concurrently with the uptime read); the next one does
 //! not.
 //!

@@ -147,12 +147,11 @@ impl TargetState {
         }) {
             reasons.push(ResetReason::CounterReset);
         }
-        if reasons
-            .iter()
-            .any(|r| matches!(r, ResetReason::Reboot | ResetReason::Gap))
-        {
-            // A reboot (or a gap that may hide one) can change the version and
-            // the packages: detect again.
+        // A reboot can change the version and the packages: detect again. A
+        // gap hides a reboot only when no uptime tells (a module without the
+        // system group); with an uptime, a reboot in the gap shows as one.
+        let blind_gap = reasons.contains(&ResetReason::Gap) && observation.uptime_seconds.is_none();
+        if rebooted || blind_gap {
             self.facts.forget();
         }
         for reason in reasons {
@@ -288,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn facts_are_forgotten_on_a_reboot_or_a_gap_only() {
+    fn facts_are_forgotten_on_a_reboot_or_a_gap_without_uptime() {
         use crate::collect::facts::Fact;
         let remembered = |s: &TargetState| !s.facts.is_empty();
         let learn = |s: &TargetState| {
@@ -305,8 +304,14 @@ mod tests {
         s.record(ok(10.0, 1), at(30), THRESHOLD);
         assert!(!remembered(&s), "forgotten on a reboot");
         learn(&s);
-        s.record(ok(200.0, 2), at(300), THRESHOLD);
-        assert!(!remembered(&s), "forgotten after a gap");
+        s.record(ok(300.0, 2), at(300), THRESHOLD);
+        assert!(remembered(&s), "a gap whose uptime shows no reboot");
+        let blind = Observation {
+            success: true,
+            ..Observation::default()
+        };
+        s.record(blind, at(600), THRESHOLD);
+        assert!(!remembered(&s), "forgotten after a gap without an uptime");
     }
 
     #[test]
