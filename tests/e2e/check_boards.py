@@ -26,7 +26,9 @@ import tempfile
 import time
 import urllib.request
 
-BOARDS = ["lab", "ccr", "poe-switch", "lte-cpe", "wireless-ap", "capsman", "pppoe", "chr"]
+BOARDS = [
+    "lab", "ccr", "poe-switch", "lte-cpe", "wireless-ap", "capsman", "pppoe", "chr", "core", "edge",
+]
 VERSIONS = {"v7": "7.16", "v712": "7.12.1", "v6": "6.49.10"}
 PASSWORD = "e2e-boards"
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -155,8 +155,13 @@ async fn print(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentenc
     let encoder = &context.encoder;
     let mut out = Vec::new();
     if attribute(request, "count-only").is_some() {
-        let rows = rows_of(router, menu).await?;
-        let count = rows.iter().filter(|row| query.matches(row)).count();
+        let count = match menu.count(&router.view(), &query) {
+            Some(count) => count,
+            None => {
+                let rows = rows_of(router, menu).await?;
+                rows.iter().filter(|row| query.matches(row)).count()
+            }
+        };
         encoder.sentence(&mut out, "!done", &[("ret", count.to_string().as_bytes())])?;
         return context.finish(out).await;
     }
@@ -411,6 +416,63 @@ mod tests {
             .await,
             vec![vec!["!done", "=ret=1", ".tag=q"]]
         );
+    }
+
+    /// A table too large to render: it counts itself.
+    struct Huge;
+
+    impl Menu for Huge {
+        fn path(&self) -> &'static str {
+            "/test/items"
+        }
+
+        fn rows(&self, _view: &RouterView<'_>) -> Vec<SimRow> {
+            panic!("a count-only print must not render a huge table")
+        }
+
+        fn count(&self, _view: &RouterView<'_>, query: &Query) -> Option<usize> {
+            Some(if query.is_empty() { 1_000_000 } else { 7 })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_menu_that_counts_itself_is_never_rendered_for_count_only() {
+        let mut table = MenuTable::new();
+        table.insert("/test/items", Arc::new(Huge) as Arc<dyn Menu>);
+        let router = RouterShared::new(
+            0,
+            RouterConfig::v7("t"),
+            Arc::new(table),
+            "127.0.0.1:1".parse().unwrap(),
+            None,
+        );
+        for (words, expect) in [
+            (vec!["/test/items/print", "=count-only="], "=ret=1000000"),
+            (
+                vec!["/test/items/print", "=count-only=", "?active=true"],
+                "=ret=7",
+            ),
+        ] {
+            let (tx, mut rx) = mpsc::channel(16);
+            let context = CommandContext {
+                router: Arc::new(RouterShared::new(
+                    0,
+                    RouterConfig::v7("t"),
+                    router.menus.clone(),
+                    "127.0.0.1:1".parse().unwrap(),
+                    None,
+                )),
+                tx,
+                encoder: ReplyEncoder::new(None, TagPosition::Last),
+                claimed: Arc::new(AtomicBool::new(false)),
+                faults: Arc::new(Faults::default()),
+            };
+            run(context, Sentence::from_words(words)).await;
+            let Some(Outgoing::Bytes(bytes)) = rx.recv().await else {
+                panic!("no reply");
+            };
+            assert!(String::from_utf8_lossy(&bytes).contains(expect));
+        }
     }
 
     #[tokio::test]

@@ -64,6 +64,24 @@ struct Args {
     /// Active hotspot users per router.
     #[arg(long)]
     scale_hotspot_users: Option<usize>,
+    /// BGP sessions per router.
+    #[arg(long)]
+    scale_bgp_sessions: Option<usize>,
+    /// OSPF neighbours per router.
+    #[arg(long)]
+    scale_ospf_neighbors: Option<usize>,
+    /// IPv4 routes per router (counted lazily: a million is cheap).
+    #[arg(long)]
+    scale_routes: Option<usize>,
+    /// Simple queues per router.
+    #[arg(long)]
+    scale_simple_queues: Option<usize>,
+    /// Netwatch hosts per router.
+    #[arg(long)]
+    scale_netwatch_hosts: Option<usize>,
+    /// IPsec peers per router.
+    #[arg(long)]
+    scale_ipsec_peers: Option<usize>,
     /// Menus the user may not read (repeatable, e.g. `/interface/lte`): they
     /// answer `not enough permissions (9)`, as for a restricted user group.
     #[arg(long = "deny-menu")]
@@ -111,6 +129,12 @@ fn scale(args: &Args) -> Scale {
         (args.scale_dhcp_leases, &mut scale.dhcp_leases),
         (args.scale_ppp_sessions, &mut scale.ppp_sessions),
         (args.scale_hotspot_users, &mut scale.hotspot_users),
+        (args.scale_bgp_sessions, &mut scale.bgp_sessions),
+        (args.scale_ospf_neighbors, &mut scale.ospf_neighbors),
+        (args.scale_routes, &mut scale.routes),
+        (args.scale_simple_queues, &mut scale.simple_queues),
+        (args.scale_netwatch_hosts, &mut scale.netwatch_hosts),
+        (args.scale_ipsec_peers, &mut scale.ipsec_peers),
     ];
     for (value, field) in overrides {
         if let Some(n) = value {

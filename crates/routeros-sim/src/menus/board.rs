@@ -29,11 +29,18 @@ pub enum Board {
     PppoeConcentrator,
     /// A cloud router (CHR): ethernet only, no sensors, SFP, PoE, LTE or radio.
     Chr,
+    /// A core router: two full BGP tables (2,000,000 routes), 50 BGP
+    /// sessions, 20 OSPF neighbours, 500 simple queues, 50 netwatch hosts,
+    /// 20 IPsec peers, four SFP+ cages; no PoE, LTE or radio.
+    Core,
+    /// A branch edge router: an LTE uplink, a few IPsec peers and netwatch
+    /// hosts, a default route per uplink, no BGP or OSPF.
+    Edge,
 }
 
 impl Board {
     /// Every board, in documentation order.
-    pub const ALL: [Board; 8] = [
+    pub const ALL: [Board; 10] = [
         Board::Lab,
         Board::Ccr,
         Board::PoeSwitch,
@@ -42,6 +49,8 @@ impl Board {
         Board::CapsmanController,
         Board::PppoeConcentrator,
         Board::Chr,
+        Board::Core,
+        Board::Edge,
     ];
 
     /// The board's name on the command line (`poe-switch`).
@@ -55,25 +64,14 @@ impl Board {
             Board::CapsmanController => "capsman",
             Board::PppoeConcentrator => "pppoe",
             Board::Chr => "chr",
+            Board::Core => "core",
+            Board::Edge => "edge",
         }
     }
 
     /// The board's hardware and data sizes.
     pub fn scale(self) -> Scale {
-        let bare = Scale {
-            sfp_ports: 0,
-            poe_ports: 0,
-            lte_modems: 0,
-            wifi: WifiStack::None,
-            wireless_radios: 0,
-            wireless_clients: 0,
-            capsman_caps: 0,
-            capsman_clients: 0,
-            dhcp_leases: 0,
-            ppp_sessions: 0,
-            hotspot_users: 0,
-            ..Scale::default()
-        };
+        let bare = bare();
         match self {
             Board::Lab => Scale::default(),
             Board::Ccr => Scale {
@@ -122,7 +120,68 @@ impl Board {
                 interfaces: 2,
                 ..bare
             },
+            Board::Core => core(bare),
+            Board::Edge => edge(bare),
         }
+    }
+}
+
+/// A board with none of the optional hardware and small tables.
+fn bare() -> Scale {
+    Scale {
+        sfp_ports: 0,
+        poe_ports: 0,
+        lte_modems: 0,
+        wifi: WifiStack::None,
+        wireless_radios: 0,
+        wireless_clients: 0,
+        capsman_caps: 0,
+        capsman_clients: 0,
+        dhcp_leases: 0,
+        ppp_sessions: 0,
+        hotspot_users: 0,
+        bgp_sessions: 0,
+        ospf_neighbors: 0,
+        routes: 20,
+        routes_v6: 5,
+        vrrp_instances: 0,
+        netwatch_hosts: 0,
+        simple_queues: 0,
+        queue_tree: 0,
+        ipsec_peers: 0,
+        containers: 0,
+        ..Scale::default()
+    }
+}
+
+/// [`Board::Core`].
+fn core(bare: Scale) -> Scale {
+    Scale {
+        sfp_ports: 4,
+        bgp_sessions: 50,
+        ospf_neighbors: 20,
+        routes: 2_000_000,
+        routes_v6: 400_000,
+        vrrp_instances: 4,
+        netwatch_hosts: 50,
+        simple_queues: 500,
+        queue_tree: 20,
+        ipsec_peers: 20,
+        ..bare
+    }
+}
+
+/// [`Board::Edge`].
+fn edge(bare: Scale) -> Scale {
+    Scale {
+        interfaces: 5,
+        lte_modems: 1,
+        dhcp_leases: 30,
+        netwatch_hosts: 4,
+        simple_queues: 10,
+        ipsec_peers: 2,
+        containers: 1,
+        ..bare
     }
 }
 
@@ -135,7 +194,8 @@ impl fmt::Display for Board {
 /// A `--board` value that names no board.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown board {0:?}; boards: lab, ccr, poe-switch, lte-cpe, wireless-ap, capsman, pppoe, chr"
+    "unknown board {0:?}; boards: lab, ccr, poe-switch, lte-cpe, wireless-ap, capsman, pppoe, chr, core, \
+     edge"
 )]
 pub struct UnknownBoard(pub String);
 
