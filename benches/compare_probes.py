@@ -11,7 +11,12 @@ for 3 days):
 
 * default      the simulator's default board (a little of every hardware);
 * access-edge   48 ports with PoE, 4 SFP cages, 200 DHCP leases, 2,000 PPP
-                sessions, 100 wireless clients.
+                sessions, 100 wireless clients;
+* core          the `core` board: two full BGP tables (2,000,000 routes), 50
+                BGP sessions, 20 OSPF neighbours, 500 simple queues, 50
+                netwatch hosts, 20 IPsec peers.
+
+`--routers default,core` picks some of them (default: all).
 
 Every exporter build runs at once (config file mode, 127.0.0.1 only) and is
 probed in alternating rounds, so machine noise hits all builds alike. Per
@@ -45,6 +50,7 @@ ROUTERS = {
         "--scale-dhcp-leases", "200", "--scale-ppp-sessions", "2000",
         "--scale-wireless-clients", "100",
     ],
+    "core": ["--board", "core"],
 }
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -171,13 +177,16 @@ def main():
     parser.add_argument("--exporter", action="append", required=True, metavar="NAME=PATH")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--per-round", type=int, default=20)
+    parser.add_argument("--routers", default=",".join(ROUTERS),
+                        help="comma-separated: " + ", ".join(ROUTERS))
     args = parser.parse_args()
 
     procs = []
     work = tempfile.mkdtemp(prefix="compare-probes.")
     try:
         addresses, stats_urls, sims = {}, {}, {}
-        for target, flags in ROUTERS.items():
+        chosen = {name: ROUTERS[name] for name in args.routers.split(",")}
+        for target, flags in chosen.items():
             sims[target], addresses[target], stats_urls[target] = start_sim(args.sim, flags)
             procs.append(sims[target])
         config = os.path.join(work, "config.yml")
@@ -191,11 +200,11 @@ def main():
             builds[name] = start_exporter(path, config)
             procs.append(builds[name][0])
         for _, base in builds.values():  # warm-up: sessions, detection, caches
-            for target in ROUTERS:
+            for target in chosen:
                 for _ in range(5):
                     probe(base, target)
-        results = measure(builds, list(ROUTERS), sims, stats_urls, args.rounds, args.per_round)
-        report(builds, list(ROUTERS), results, args.rounds, args.per_round)
+        results = measure(builds, list(chosen), sims, stats_urls, args.rounds, args.per_round)
+        report(builds, list(chosen), results, args.rounds, args.per_round)
     finally:
         for proc in procs:
             proc.kill()
