@@ -11,6 +11,7 @@
 use super::format::{self, boolean, id, mac};
 use super::synth::{hash, session};
 use super::{Menu, RouterView, SimRow, push};
+use crate::query::{Query, QueryWord};
 use std::sync::Arc;
 
 /// The PPP menus.
@@ -51,6 +52,21 @@ impl Menu for Active {
         (0..n)
             .map(|i| session_row(view, i, service(i, n)))
             .collect()
+    }
+
+    /// Counts by service without rendering a row: a concentrator's sessions
+    /// are counted on every probe, once per service.
+    fn count(&self, view: &RouterView<'_>, query: &Query) -> Option<usize> {
+        let n = view.scale.ppp_sessions;
+        match query.words() {
+            [] => Some(n),
+            [QueryWord::Equals(key, value)] if key == b"service" => Some(
+                (0..n)
+                    .filter(|&i| service(i, n).as_bytes() == value)
+                    .count(),
+            ),
+            _ => None,
+        }
     }
 }
 
@@ -139,6 +155,23 @@ mod tests {
         assert!(text(&rows[1], "caller-id").is_some_and(|c| c.starts_with("198.51.100.")));
         let sid = text(first, "session-id").unwrap_or_default();
         assert!(sid.starts_with("0x81") && sid.len() == 10, "{sid}");
+    }
+
+    #[test]
+    fn counts_by_service_match_the_rendered_rows() {
+        let mut f = Fixture::v7();
+        f.scale.ppp_sessions = 2_000;
+        let view = f.view(0, 3_600);
+        let rows = Active.rows(&view);
+        for service in ["pppoe", "l2tp", "sstp", "ovpn", "pptp", "async", "x"] {
+            let word = format!("?service={service}");
+            let query = Query::parse([word.as_bytes()]).expect("query");
+            let rendered = rows.iter().filter(|r| query.matches(r)).count();
+            assert_eq!(Active.count(&view, &query), Some(rendered), "{service}");
+        }
+        assert_eq!(Active.count(&view, &Query::default()), Some(2_000));
+        let other = Query::parse([b"?name=x".as_slice()]).expect("query");
+        assert_eq!(Active.count(&view, &other), None);
     }
 
     #[test]
