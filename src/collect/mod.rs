@@ -23,6 +23,7 @@ mod health;
 mod hotspot;
 mod interface;
 mod lte;
+mod ospf;
 mod poe;
 mod pool;
 mod ppp;
@@ -65,6 +66,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &ppp::Ppp,
     &hotspot::Hotspot,
     &users::Users,
+    &ospf::Ospf,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
