@@ -29,6 +29,7 @@ mod pool;
 mod ppp;
 mod system;
 mod users;
+mod vrrp;
 mod wireguard;
 mod wireless;
 
@@ -67,6 +68,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &hotspot::Hotspot,
     &users::Users,
     &ospf::Ospf,
+    &vrrp::Vrrp,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
