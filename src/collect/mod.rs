@@ -23,11 +23,13 @@ mod health;
 mod hotspot;
 mod interface;
 mod lte;
+mod ospf;
 mod poe;
 mod pool;
 mod ppp;
 mod system;
 mod users;
+mod vrrp;
 mod wireguard;
 mod wireless;
 
@@ -65,6 +67,8 @@ pub static REGISTRY: &[&dyn Group] = &[
     &ppp::Ppp,
     &hotspot::Hotspot,
     &users::Users,
+    &ospf::Ospf,
+    &vrrp::Vrrp,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];

@@ -20,6 +20,7 @@ pub mod format;
 mod hotspot;
 mod interface;
 mod lte;
+mod ospf;
 mod poe;
 mod pool;
 mod ppp;
@@ -27,6 +28,7 @@ mod sfp;
 pub mod synth;
 mod system;
 mod users;
+mod vrrp;
 mod wireguard;
 mod wireless;
 
@@ -260,6 +262,8 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(ppp::menus());
     menus.extend(hotspot::menus());
     menus.extend(users::menus());
+    menus.extend(ospf::menus());
+    menus.extend(vrrp::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
