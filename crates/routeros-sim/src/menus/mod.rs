@@ -19,10 +19,12 @@ mod firewall;
 pub mod format;
 mod hotspot;
 mod interface;
+mod ipsec;
 mod lte;
 mod poe;
 mod pool;
 mod ppp;
+mod queue;
 mod sfp;
 pub mod synth;
 mod system;
@@ -260,6 +262,8 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(ppp::menus());
     menus.extend(hotspot::menus());
     menus.extend(users::menus());
+    menus.extend(queue::menus());
+    menus.extend(ipsec::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
