@@ -90,7 +90,11 @@ fn peer_row(
     push(&mut r, "local-address", LOCAL);
     push(&mut r, "remote-address", remote);
     push(&mut r, "state", "established");
-    push(&mut r, "side", if responder { "responder" } else { "initiator" });
+    push(
+        &mut r,
+        "side",
+        if responder { "responder" } else { "initiator" },
+    );
     push(&mut r, "uptime", session_uptime(up, view.personality));
     push(&mut r, "last-seen", "1s");
     push(&mut r, "ph2-total", "1");
@@ -122,8 +126,16 @@ impl Menu for Policies {
                 false,
             );
             push(&mut r, "sa-src-address", LOCAL);
-            push(&mut r, "sa-dst-address", format!("203.0.113.{}", i % 240 + 11));
-            push(&mut r, "ph2-state", if up { "established" } else { "no-phase2" });
+            push(
+                &mut r,
+                "sa-dst-address",
+                format!("203.0.113.{}", i % 240 + 11),
+            );
+            push(
+                &mut r,
+                "ph2-state",
+                if up { "established" } else { "no-phase2" },
+            );
             push(&mut r, "active", boolean(up));
             if i == 0 {
                 push(&mut r, "comment", "head office");

@@ -95,7 +95,10 @@ fn simple_row(view: &RouterView<'_>, i: usize) -> SimRow {
     let disabled = i == 2;
     let (up_limit, down_limit) = match i {
         0 => (0, 0),
-        _ => (5_000_000 * (i as u64 % 4 + 1), 25_000_000 * (i as u64 % 4 + 1)),
+        _ => (
+            5_000_000 * (i as u64 % 4 + 1),
+            25_000_000 * (i as u64 % 4 + 1),
+        ),
     };
     let mut r: SimRow = Vec::with_capacity(24);
     push(&mut r, ".id", id(i as u64 + 1));
@@ -172,7 +175,12 @@ fn tree_row(view: &RouterView<'_>, i: usize) -> SimRow {
     let mut r: SimRow = Vec::with_capacity(18);
     push(&mut r, ".id", id(0x0100_0000 + i as u64));
     let (name, parent, mark, max) = match i {
-        0 => ("download".to_owned(), "global", String::new(), 1_000_000_000),
+        0 => (
+            "download".to_owned(),
+            "global",
+            String::new(),
+            1_000_000_000,
+        ),
         _ => (
             format!("class-{i}"),
             "download",
