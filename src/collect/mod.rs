@@ -22,6 +22,7 @@ mod firewall;
 mod health;
 mod hotspot;
 mod interface;
+mod ipsec;
 mod lte;
 mod poe;
 mod pool;
@@ -67,6 +68,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &hotspot::Hotspot,
     &users::Users,
     &queue::Queue,
+    &ipsec::Ipsec,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
