@@ -22,11 +22,13 @@ mod firewall;
 mod health;
 mod hotspot;
 mod interface;
+mod ipsec;
 mod lte;
 mod ospf;
 mod poe;
 mod pool;
 mod ppp;
+mod queue;
 mod system;
 mod users;
 mod vrrp;
@@ -69,6 +71,8 @@ pub static REGISTRY: &[&dyn Group] = &[
     &users::Users,
     &ospf::Ospf,
     &vrrp::Vrrp,
+    &queue::Queue,
+    &ipsec::Ipsec,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];

@@ -152,7 +152,8 @@ pub fn mtu(text: &str) -> Option<u64> {
 }
 
 /// A rate such as `1Gbps`, `2.5Gbps`, `100Mbps`, `65Mbps-20MHz/1S` in bits per
-/// second (the part before any `-` qualifier).
+/// second (the part before any `-` qualifier); also a queue limit written
+/// with a bare suffix (`512k`, `10M`, `1G`) or as plain bits per second.
 pub fn rate_bps(text: &str) -> Option<f64> {
     let head = text.trim().split(['-', '@']).next()?;
     let number_end = head
@@ -161,10 +162,10 @@ pub fn rate_bps(text: &str) -> Option<f64> {
     let value: f64 = head[..number_end].parse().ok()?;
     let scale = match &head[number_end..] {
         "" | "bps" => 1.0,
-        "kbps" | "Kbps" => 1e3,
-        "Mbps" => 1e6,
-        "Gbps" => 1e9,
-        "Tbps" => 1e12,
+        "k" | "K" | "kbps" | "Kbps" => 1e3,
+        "M" | "Mbps" => 1e6,
+        "G" | "Gbps" => 1e9,
+        "T" | "Tbps" => 1e12,
         _ => return None,
     };
     Some(value * scale)
@@ -254,6 +255,18 @@ pub fn ipv6_pool_prefixes(prefix: &str, prefix_length: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn queue_limits_with_and_without_a_suffix() {
+        assert_eq!(rate_bps("10M"), Some(10e6));
+        assert_eq!(rate_bps("1G"), Some(1e9));
+        assert_eq!(rate_bps("512k"), Some(512e3));
+        assert_eq!(rate_bps("1.5M"), Some(1.5e6));
+        assert_eq!(rate_bps("10000000"), Some(10e6));
+        assert_eq!(rate_bps("0"), Some(0.0));
+        assert_eq!(rate_bps("10X"), None);
+        assert_eq!(rate_bps(""), None);
+    }
 
     fn secs(text: &str) -> Option<f64> {
         duration(text).map(|d| d.as_secs_f64())

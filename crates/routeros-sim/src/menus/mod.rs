@@ -19,11 +19,13 @@ mod firewall;
 pub mod format;
 mod hotspot;
 mod interface;
+mod ipsec;
 mod lte;
 mod ospf;
 mod poe;
 mod pool;
 mod ppp;
+mod queue;
 mod sfp;
 pub mod synth;
 mod system;
@@ -264,6 +266,8 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(users::menus());
     menus.extend(ospf::menus());
     menus.extend(vrrp::menus());
+    menus.extend(queue::menus());
+    menus.extend(ipsec::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
