@@ -13,6 +13,7 @@ pub mod facts;
 pub mod family;
 pub mod parse;
 
+mod bgp;
 mod certificate;
 mod connectivity;
 mod conntrack;
@@ -65,6 +66,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &ppp::Ppp,
     &hotspot::Hotspot,
     &users::Users,
+    &bgp::Bgp,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];

@@ -65,7 +65,11 @@ impl Menu for Sessions {
                     0
                 };
                 push(&mut r, "packets-rx", rx.to_string());
-                push(&mut r, "packets-tx", counter(5, view.uptime, !seed).to_string());
+                push(
+                    &mut r,
+                    "packets-tx",
+                    counter(5, view.uptime, !seed).to_string(),
+                );
                 r
             })
             .collect()
@@ -100,7 +104,10 @@ mod tests {
     #[test]
     fn packets_grow_with_uptime() {
         let f = Fixture::v7();
-        let (a, b) = (Sessions.rows(&f.view(2, 600)), Sessions.rows(&f.view(2, 6_000)));
+        let (a, b) = (
+            Sessions.rows(&f.view(2, 600)),
+            Sessions.rows(&f.view(2, 6_000)),
+        );
         for key in ["packets-rx", "packets-tx"] {
             assert!(num(&b[0], key) > num(&a[0], key), "{key}");
         }

@@ -119,9 +119,17 @@ impl Menu for Peers {
                     push(&mut r, "prefix-count", "0");
                 }
                 push(&mut r, "updates-sent", p.counter(view, 2, 1).to_string());
-                push(&mut r, "updates-received", p.counter(view, 40, 2).to_string());
+                push(
+                    &mut r,
+                    "updates-received",
+                    p.counter(view, 40, 2).to_string(),
+                );
                 push(&mut r, "withdrawn-sent", p.counter(view, 1, 3).to_string());
-                push(&mut r, "withdrawn-received", p.counter(view, 8, 4).to_string());
+                push(
+                    &mut r,
+                    "withdrawn-received",
+                    p.counter(view, 8, 4).to_string(),
+                );
                 push(&mut r, "hold-time", "3m");
                 push(&mut r, "keepalive-time", "1m");
                 push(&mut r, "address-families", "ip");
@@ -270,7 +278,10 @@ mod tests {
     #[test]
     fn counters_grow_with_uptime() {
         let f = Fixture::v7();
-        let (a, b) = (Sessions.rows(&f.view(1, 600)), Sessions.rows(&f.view(1, 6_000)));
+        let (a, b) = (
+            Sessions.rows(&f.view(1, 600)),
+            Sessions.rows(&f.view(1, 6_000)),
+        );
         for key in ["remote.messages", "local.messages", "remote.bytes"] {
             assert!(num(&b[0], key) > num(&a[0], key), "{key}");
         }
