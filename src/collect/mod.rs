@@ -13,6 +13,7 @@ pub mod facts;
 pub mod family;
 pub mod parse;
 
+mod bfd;
 mod bgp;
 mod certificate;
 mod connectivity;
@@ -67,6 +68,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &hotspot::Hotspot,
     &users::Users,
     &bgp::Bgp,
+    &bfd::Bfd,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
