@@ -13,6 +13,8 @@ pub mod facts;
 pub mod family;
 pub mod parse;
 
+mod bfd;
+mod bgp;
 mod certificate;
 mod connectivity;
 mod conntrack;
@@ -69,7 +71,9 @@ pub static REGISTRY: &[&dyn Group] = &[
     &ppp::Ppp,
     &hotspot::Hotspot,
     &users::Users,
+    &bgp::Bgp,
     &ospf::Ospf,
+    &bfd::Bfd,
     &vrrp::Vrrp,
     &queue::Queue,
     &ipsec::Ipsec,

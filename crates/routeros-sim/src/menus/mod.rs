@@ -10,6 +10,8 @@ pub use board::{Board, UnknownBoard};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod bfd;
+mod bgp;
 mod board;
 mod certificate;
 mod clock;
@@ -264,7 +266,9 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(ppp::menus());
     menus.extend(hotspot::menus());
     menus.extend(users::menus());
+    menus.extend(bgp::menus());
     menus.extend(ospf::menus());
+    menus.extend(bfd::menus());
     menus.extend(vrrp::menus());
     menus.extend(queue::menus());
     menus.extend(ipsec::menus());
@@ -394,7 +398,10 @@ mod tests {
                 "/interface/wifiwave2/capsman/remote-cap",
                 "/ipv6/firewall/nat",
                 "/interface/wireguard",
-                "/interface/wireguard/peers"
+                "/interface/wireguard/peers",
+                "/routing/bgp/connection",
+                "/routing/bgp/session",
+                "/routing/bfd/session"
             ]
         );
         let statics: Vec<&str> = menus
