@@ -13,13 +13,16 @@ use std::time::Duration;
 mod board;
 mod certificate;
 mod clock;
+mod container;
 mod conntrack;
 mod dhcp;
+mod dns;
 mod firewall;
 pub mod format;
 mod hotspot;
 mod interface;
 mod lte;
+mod ntp;
 mod poe;
 mod pool;
 mod ppp;
@@ -260,6 +263,9 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(ppp::menus());
     menus.extend(hotspot::menus());
     menus.extend(users::menus());
+    menus.extend(container::menus());
+    menus.extend(ntp::menus());
+    menus.extend(dns::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
@@ -386,7 +392,8 @@ mod tests {
                 "/interface/wifiwave2/capsman/remote-cap",
                 "/ipv6/firewall/nat",
                 "/interface/wireguard",
-                "/interface/wireguard/peers"
+                "/interface/wireguard/peers",
+                "/container"
             ]
         );
         let statics: Vec<&str> = menus
