@@ -16,6 +16,7 @@ pub mod parse;
 mod certificate;
 mod connectivity;
 mod conntrack;
+mod container;
 mod dhcp;
 mod ethernet;
 mod firewall;
@@ -65,6 +66,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &ppp::Ppp,
     &hotspot::Hotspot,
     &users::Users,
+    &container::Container,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
