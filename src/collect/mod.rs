@@ -24,6 +24,7 @@ mod health;
 mod hotspot;
 mod interface;
 mod lte;
+mod ntp;
 mod poe;
 mod pool;
 mod ppp;
@@ -67,6 +68,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &hotspot::Hotspot,
     &users::Users,
     &container::Container,
+    &ntp::Ntp,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
