@@ -18,6 +18,7 @@ mod connectivity;
 mod conntrack;
 mod container;
 mod dhcp;
+mod dns;
 mod ethernet;
 mod firewall;
 mod health;
@@ -69,6 +70,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &users::Users,
     &container::Container,
     &ntp::Ntp,
+    &dns::Dns,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
