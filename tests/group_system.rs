@@ -1,6 +1,7 @@
 //! The `system` group against the simulator: RouterOS 7 and 6 resource
 //! replies give the same metric set; routers 4k+1 have a RouterBOOT upgrade
-//! pending; CHR/x86 (index 3) has no RouterBOARD, so no firmware metric.
+//! pending; CHR/x86 (index 3) has no RouterBOARD, so no firmware metric;
+//! routers 4k+2 have a RouterOS update available, 4k+3 never checked.
 
 #[allow(dead_code)]
 mod support;
@@ -106,4 +107,34 @@ async fn firmware_upgrade_pending_and_chr_without_routerboard() {
     assert_eq!(info(&chr)["board"], "CHR");
     assert_eq!(info(&chr)["firmware"], "");
     assert!(single(&chr, "mikrotik_system_uptime_seconds") >= 0.0);
+}
+
+/// Router 4k+2 has a newer RouterOS available, 4k+3 never checked (no
+/// sample), the others are up to date; the group never asks the router to
+/// check for updates.
+#[tokio::test]
+async fn package_update_available_only_from_what_the_router_knows() {
+    for kind in [RouterConfig::v7 as Kind, RouterConfig::v6] {
+        let sim = simulator(kind, 4, Duration::ZERO).await;
+        let update = |f: &[Family]| -> Vec<(Vec<String>, f64)> {
+            samples_named(f, "mikrotik_system_package_update_available")
+                .map(|s| (s.labels.clone(), s.value.as_f64()))
+                .collect()
+        };
+        let current = update(&collect_on(&sim, 0).await);
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0].0[0], current[0].0[1]);
+        assert_eq!(current[0].1, 0.0);
+        let newer = update(&collect_on(&sim, 2).await);
+        assert_eq!(newer.len(), 1);
+        assert_ne!(newer[0].0[0], newer[0].0[1]);
+        assert_eq!(newer[0].1, 1.0);
+        assert!(update(&collect_on(&sim, 3).await).is_empty());
+        let commands = sim.routers()[2].stats().commands;
+        assert_eq!(commands.get("/system/package/update/print"), Some(&1));
+        assert!(
+            commands.keys().all(|c| !c.contains("check-for-updates")),
+            "{commands:?}"
+        );
+    }
 }

@@ -18,7 +18,9 @@ mod bgp;
 mod certificate;
 mod connectivity;
 mod conntrack;
+mod container;
 mod dhcp;
+mod dns;
 mod ethernet;
 mod firewall;
 mod health;
@@ -26,6 +28,7 @@ mod hotspot;
 mod interface;
 mod ipsec;
 mod lte;
+mod ntp;
 mod ospf;
 mod poe;
 mod pool;
@@ -77,6 +80,9 @@ pub static REGISTRY: &[&dyn Group] = &[
     &vrrp::Vrrp,
     &queue::Queue,
     &ipsec::Ipsec,
+    &container::Container,
+    &ntp::Ntp,
+    &dns::Dns,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];

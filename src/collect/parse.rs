@@ -171,6 +171,28 @@ pub fn rate_bps(text: &str) -> Option<f64> {
     Some(value * scale)
 }
 
+/// A size such as `2048KiB`, `1.5MiB`, `512B` or `34k` in bytes (binary
+/// multiples: RouterOS means 1024 by `k`, `KiB` and the like); a bare number
+/// is in units of `bare` bytes (1024 for settings RouterOS keeps in KiB).
+/// `None` for a negative number or an unknown unit.
+pub fn size_bytes(text: &str, bare: u64) -> Option<u64> {
+    let text = text.trim();
+    let number_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let value: f64 = text[..number_end].parse().ok()?;
+    let scale = match text[number_end..].trim() {
+        "" => bare,
+        "B" => 1,
+        "k" | "K" | "KiB" | "kiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
+        _ => return None,
+    };
+    Some((value * scale as f64).round() as u64)
+}
+
 /// What a bare number (no unit suffix) is measured in, for [`measure`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bare {
@@ -431,6 +453,20 @@ mod tests {
                 None,
                 "{prefix} {length}"
             );
+        }
+    }
+
+    #[test]
+    fn sizes_with_and_without_units() {
+        assert_eq!(size_bytes("2048KiB", 1024), Some(2_097_152));
+        assert_eq!(size_bytes("2048", 1024), Some(2_097_152));
+        assert_eq!(size_bytes(" 34 KiB ", 1), Some(34_816));
+        assert_eq!(size_bytes("1.5MiB", 1), Some(1_572_864));
+        assert_eq!(size_bytes("512B", 1024), Some(512));
+        assert_eq!(size_bytes("2G", 1), Some(1 << 31));
+        assert_eq!(size_bytes("0", 1024), Some(0));
+        for odd in ["", "KiB", "-5KiB", "12 parsecs", "1.2.3"] {
+            assert_eq!(size_bytes(odd, 1024), None, "{odd}");
         }
     }
 }

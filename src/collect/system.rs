@@ -2,7 +2,17 @@
 //!
 //! Commands (run concurrently on the probe's session):
 //! `/system/resource/print`, `/system/identity/print`, `/system/routerboard/print`,
-//! `/system/package/print`, each with `.proplist`.
+//! `/system/package/print`, `/system/package/update/print`, each with
+//! `.proplist`.
+//!
+//! A pending RouterBOOT upgrade is `current-firmware` ≠ `upgrade-firmware`; an
+//! available RouterOS update is `latest-version` ≠ `installed-version` of
+//! `/system/package/update`, which holds what the router learnt at its last
+//! check (its own schedule, or an operator's `check-for-updates`). The group
+//! only prints it, never starts a check (that would make every router call
+//! MikroTik's servers on every scrape); before the first check
+//! `latest-version` is empty and there is no sample. Both carry their
+//! versions as labels: they change only on an upgrade or a new release.
 
 use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, parse};
@@ -95,6 +105,13 @@ metric!(
     "Installed package, 1 when enabled and 0 when disabled.",
     ["name", "version"]
 );
+metric!(
+    PACKAGE_UPDATE,
+    "mikrotik_system_package_update_available",
+    Gauge,
+    "1 when the router's last update check found a RouterOS version other than the installed one.",
+    ["installed_version", "latest_version"]
+);
 
 static METRICS: &[&MetricDesc] = &[
     &CPU_LOAD,
@@ -108,6 +125,7 @@ static METRICS: &[&MetricDesc] = &[
     &INFO,
     &FIRMWARE_UPGRADE,
     &PACKAGE,
+    &PACKAGE_UPDATE,
 ];
 
 impl Group for System {
@@ -121,7 +139,7 @@ impl Group for System {
 
     fn collect<'a>(&'a self, ctx: &'a Context) -> GroupFuture<'a> {
         Box::pin(async move {
-            let (resource, identity, routerboard, packages) = tokio::join!(
+            let (resource, identity, routerboard, packages, update) = tokio::join!(
                 ctx.rows(Command::new("/system/resource/print").proplist(&[
                     "uptime",
                     "version",
@@ -146,14 +164,26 @@ impl Group for System {
                     Command::new("/system/package/print")
                         .proplist(&["name", "version", "disabled"])
                 ),
+                ctx.rows(
+                    Command::new("/system/package/update/print")
+                        .proplist(&["installed-version", "latest-version"])
+                ),
             );
             let resource = resource?;
-            Ok(build(
+            let mut families = build(
                 resource.first(),
                 identity?.first(),
                 optional(routerboard)?.as_deref().and_then(<[Row]>::first),
                 optional(packages)?.as_deref().unwrap_or_default(),
-            ))
+            );
+            let update = optional(update)?;
+            families.extend(
+                update
+                    .as_deref()
+                    .and_then(<[Row]>::first)
+                    .and_then(package_update),
+            );
+            Ok(families)
         })
     }
 }
@@ -248,6 +278,20 @@ fn build(
     out
 }
 
+/// `mikrotik_system_package_update_available` from the
+/// `/system/package/update` row; `None` before the router's first check
+/// (an empty `latest-version`).
+fn package_update(row: &Row) -> Option<Family> {
+    let version = |key| row.str(key).map(str::trim).filter(|v| !v.is_empty());
+    let (installed, latest) = (version("installed-version")?, version("latest-version")?);
+    let mut family = Family::new(&PACKAGE_UPDATE);
+    family.push(
+        vec![installed.to_owned(), latest.to_owned()],
+        installed != latest,
+    );
+    Some(family)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +362,25 @@ mod tests {
             .find(|f| f.desc.name == "mikrotik_system_info")
             .unwrap();
         assert_eq!(info.samples[0].labels[0], "6.49.10");
+    }
+
+    #[test]
+    fn v7_and_v6_package_update_only_after_a_check() {
+        let newer = rows(
+            "channel=stable  installed-version=7.16  latest-version=7.16.1  status=New version is available",
+        );
+        let f = package_update(&newer[0]).expect("a checked router");
+        assert_eq!(f.samples[0].labels, ["7.16", "7.16.1"]);
+        assert_eq!(f.samples[0].value, Value::Int(1));
+        let current = rows("channel=long-term  installed-version=6.49.10  latest-version=6.49.10");
+        let f = package_update(&current[0]).expect("a checked router");
+        assert_eq!(f.samples[0].value, Value::Int(0));
+        for unchecked in [
+            "channel=stable  installed-version=6.49.10  latest-version=",
+            "channel=stable  installed-version=7.5",
+            "latest-version=7.16",
+        ] {
+            assert_eq!(package_update(&rows(unchecked)[0]), None, "{unchecked}");
+        }
     }
 }

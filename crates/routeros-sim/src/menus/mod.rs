@@ -16,13 +16,16 @@ mod board;
 mod certificate;
 mod clock;
 mod conntrack;
+mod container;
 mod dhcp;
+mod dns;
 mod firewall;
 pub mod format;
 mod hotspot;
 mod interface;
 mod ipsec;
 mod lte;
+mod ntp;
 mod ospf;
 mod poe;
 mod pool;
@@ -272,6 +275,9 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(vrrp::menus());
     menus.extend(queue::menus());
     menus.extend(ipsec::menus());
+    menus.extend(container::menus());
+    menus.extend(ntp::menus());
+    menus.extend(dns::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
@@ -401,7 +407,8 @@ mod tests {
                 "/interface/wireguard/peers",
                 "/routing/bgp/connection",
                 "/routing/bgp/session",
-                "/routing/bfd/session"
+                "/routing/bfd/session",
+                "/container"
             ]
         );
         let statics: Vec<&str> = menus

@@ -406,7 +406,8 @@ impl Menu for Package {
     }
 }
 
-/// `/system/package/update`: routers `4k+2` have a newer version available.
+/// `/system/package/update`: routers `4k+2` have a newer version available;
+/// routers `4k+3` never checked (empty `latest-version` and `status`).
 struct PackageUpdate;
 
 impl Menu for PackageUpdate {
@@ -416,18 +417,18 @@ impl Menu for PackageUpdate {
 
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
         let v = view.personality.version;
-        let (latest, status) = if view.index % 4 == 2 {
-            (
-                Version::new(v.major, v.minor, v.patch + 1),
+        let (latest, status) = match view.index % 4 {
+            2 => (
+                Version::new(v.major, v.minor, v.patch + 1).to_string(),
                 "New version is available",
-            )
-        } else {
-            (v, "System is already up to date")
+            ),
+            3 => (String::new(), ""),
+            _ => (v.to_string(), "System is already up to date"),
         };
         vec![row([
             ("channel", "stable".to_owned()),
             ("installed-version", v.to_string()),
-            ("latest-version", latest.to_string()),
+            ("latest-version", latest),
             ("status", status.to_owned()),
         ])]
     }
@@ -583,6 +584,8 @@ mod tests {
         assert_eq!(text(&up, "latest-version"), Some("7.16.1"));
         let up = one(&PackageUpdate, &f7.view(0, 10));
         assert_eq!(text(&up, "latest-version"), text(&up, "installed-version"));
+        let never_checked = one(&PackageUpdate, &f7.view(3, 10));
+        assert_eq!(text(&never_checked, "latest-version"), Some(""));
     }
 
     #[test]
