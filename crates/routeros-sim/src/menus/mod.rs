@@ -23,6 +23,7 @@ mod lte;
 mod poe;
 mod pool;
 mod ppp;
+mod route;
 mod sfp;
 pub mod synth;
 mod system;
@@ -260,6 +261,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(ppp::menus());
     menus.extend(hotspot::menus());
     menus.extend(users::menus());
+    menus.extend(route::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
