@@ -23,7 +23,10 @@ use std::sync::Arc;
 
 /// The route menus.
 pub fn menus() -> Vec<Arc<dyn Menu>> {
-    vec![Arc::new(Routes { ipv6: false }), Arc::new(Routes { ipv6: true })]
+    vec![
+        Arc::new(Routes { ipv6: false }),
+        Arc::new(Routes { ipv6: true }),
+    ]
 }
 
 /// The most routes a `print` renders.
@@ -238,7 +241,11 @@ impl Routes {
 
 impl Menu for Routes {
     fn path(&self) -> &'static str {
-        if self.ipv6 { "/ipv6/route" } else { "/ip/route" }
+        if self.ipv6 {
+            "/ipv6/route"
+        } else {
+            "/ip/route"
+        }
     }
 
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
@@ -351,6 +358,10 @@ mod tests {
         let rows = menus()[1].rows(&v6.view(0, 100));
         assert_eq!(rows.len(), v6.scale.routes_v6);
         assert_eq!(text(&rows[0], "dst-address"), Some("2001:db8:0:0::/64"));
-        assert_eq!(text(&rows[0], "routing-table"), None, "no named routing tables on 6");
+        assert_eq!(
+            text(&rows[0], "routing-table"),
+            None,
+            "no named routing tables on 6"
+        );
     }
 }
