@@ -26,6 +26,7 @@ mod lte;
 mod poe;
 mod pool;
 mod ppp;
+mod route;
 mod system;
 mod users;
 mod wireguard;
@@ -65,6 +66,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &ppp::Ppp,
     &hotspot::Hotspot,
     &users::Users,
+    &route::Route,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
