@@ -20,6 +20,7 @@ pub mod format;
 mod hotspot;
 mod interface;
 mod lte;
+mod netwatch;
 mod poe;
 mod pool;
 mod ppp;
@@ -262,6 +263,7 @@ pub fn registry() -> Vec<Arc<dyn Menu>> {
     menus.extend(hotspot::menus());
     menus.extend(users::menus());
     menus.extend(route::menus());
+    menus.extend(netwatch::menus());
     menus.extend(certificate::menus());
     menus.extend(clock::menus());
     menus
