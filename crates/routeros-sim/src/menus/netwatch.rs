@@ -1,7 +1,7 @@
 //! `/tool/netwatch`: `scale.netwatch_hosts` watched hosts.
 //!
-//! On RouterOS 7 host `i` (from 0) probes with type `simple`, `icmp`,
-//! `tcp-conn` and `http-get` in turn and carries that type's read-only
+//! On RouterOS 7 host `i` (from 0) probes with type `simple`, `tcp-conn`,
+//! `icmp` and `http-get` in turn and carries that type's read-only
 //! results: ICMP `loss-percent` (`0%`, or `100%` when down) and the RTT
 //! statistics as durations (`2ms363us`), TCP `tcp-connect-time`, HTTP
 //! `http-status-code` and `http-resp-time`. RouterOS 6 rows have `host`,
@@ -24,7 +24,7 @@ pub fn menus() -> Vec<Arc<dyn Menu>> {
 }
 
 /// The RouterOS 7 probe types, in the order hosts take them.
-const TYPES: [&str; 4] = ["simple", "icmp", "tcp-conn", "http-get"];
+const TYPES: [&str; 4] = ["simple", "tcp-conn", "icmp", "http-get"];
 
 /// A host's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,12 +166,12 @@ mod tests {
         let rows = Netwatch.rows(&f.view(0, 3_600));
         assert_eq!(rows.len(), 5);
         let types: Vec<_> = rows.iter().map(|r| text(r, "type").unwrap()).collect();
-        assert_eq!(types, ["simple", "icmp", "tcp-conn", "http-get", "simple"]);
+        assert_eq!(types, ["simple", "tcp-conn", "icmp", "http-get", "simple"]);
         let status: Vec<_> = rows.iter().map(|r| text(r, "status").unwrap()).collect();
         assert_eq!(status, ["up", "down", "up", "up", "unknown"]);
-        assert_eq!(text(&rows[1], "loss-percent"), Some("100%"));
-        assert_eq!(text(&rows[1], "rtt-avg"), None);
-        assert!(text(&rows[2], "tcp-connect-time").unwrap().ends_with("us"));
+        assert_eq!(text(&rows[1], "tcp-connect-time"), None, "down");
+        assert_eq!(text(&rows[2], "loss-percent"), Some("0%"));
+        assert!(text(&rows[2], "rtt-avg").unwrap().ends_with("us"));
         assert_eq!(text(&rows[3], "http-status-code"), Some("200"));
         assert_eq!(text(&rows[0], "since"), Some("2026-03-01 11:00:30"));
         assert_eq!(text(&rows[4], "since"), None);
