@@ -23,6 +23,7 @@ mod health;
 mod hotspot;
 mod interface;
 mod lte;
+mod netwatch;
 mod poe;
 mod pool;
 mod ppp;
@@ -67,6 +68,7 @@ pub static REGISTRY: &[&dyn Group] = &[
     &hotspot::Hotspot,
     &users::Users,
     &route::Route,
+    &netwatch::Netwatch,
     &certificate::Certificate,
     &connectivity::Connectivity,
 ];
