@@ -124,8 +124,11 @@ static METRICS: &[&MetricDesc] = &[
     &HTTP_RESPONSE,
 ];
 
+/// Reads one result value; `None` costs that sample.
+type Parser = fn(&str) -> Option<f64>;
+
 /// The result fields: (property, family, parser). Absent fields cost nothing.
-const RESULTS: [(&str, &MetricDesc, fn(&str) -> Option<f64>); 8] = [
+const RESULTS: [(&str, &MetricDesc, Parser); 8] = [
     ("loss-percent", &LOSS, loss_ratio),
     ("rtt-avg", &RTT_AVG, seconds),
     ("rtt-min", &RTT_MIN, seconds),
