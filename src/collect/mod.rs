@@ -28,12 +28,14 @@ mod hotspot;
 mod interface;
 mod ipsec;
 mod lte;
+mod netwatch;
 mod ntp;
 mod ospf;
 mod poe;
 mod pool;
 mod ppp;
 mod queue;
+mod route;
 mod system;
 mod users;
 mod vrrp;
@@ -76,8 +78,10 @@ pub static REGISTRY: &[&dyn Group] = &[
     &users::Users,
     &bgp::Bgp,
     &ospf::Ospf,
+    &route::Route,
     &bfd::Bfd,
     &vrrp::Vrrp,
+    &netwatch::Netwatch,
     &queue::Queue,
     &ipsec::Ipsec,
     &container::Container,
