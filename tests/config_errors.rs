@@ -371,6 +371,16 @@ fn example_config_loads() {
         config.modules["subscribers"].clients,
         ClientSeries::PerClient
     );
+    // The ready-made modules are there (an unknown group would not load) and
+    // `full` is still every group, in registry order.
+    for module in ["light", "edge", "core", "access"] {
+        assert!(config.modules.contains_key(module), "no module {module}");
+    }
+    assert_eq!(
+        config.modules["core"].groups[4..7],
+        ["bgp", "ospf", "route"]
+    );
+    assert_eq!(config.modules["full"].groups, group_names());
 }
 
 #[test]
