@@ -156,3 +156,63 @@ async fn menu_detection_is_remembered_until_the_router_reboots() {
         "{per_probe:?}"
     );
 }
+
+/// How many samples of `name` have the value `value`.
+fn count_valued(exposition: &support::exposition::Exposition, name: &str, value: f64) -> usize {
+    exposition
+        .all(name)
+        .iter()
+        .filter(|(_, v)| *v == value)
+        .count()
+}
+
+/// The core board through `/probe` on RouterOS 7 and 6: two full BGP tables
+/// are counted, and what is down (a BGP peer, an OSPF neighbour stuck in
+/// Init, a netwatch host, an IPsec policy) keeps its series at 0.
+#[tokio::test]
+async fn a_core_router_reports_what_is_down_and_counts_two_million_routes() {
+    let mut routers = Vec::new();
+    for version in [VERSIONS[0], VERSIONS[2]] {
+        let mut router = router_config(RouterConfig::v7(format!("core-{version}")));
+        router = router.with_version(version);
+        router.scale = Board::Core.scale();
+        routers.push(router);
+    }
+    let (sim, http, _dir) = exporter(routers).await;
+    for router in sim.routers() {
+        let name = router.name();
+        let r = http.get(&format!("/probe?target={name}&module=full")).await;
+        let e = parse_exposition(&r.text(), false);
+        assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0, "{name}");
+        let established = "mikrotik_bgp_session_established";
+        assert_eq!(e.all(established).len(), 50, "{name}");
+        assert_eq!(
+            count_valued(&e, established, 0.0),
+            1,
+            "{name}: one peer down"
+        );
+        let init = e
+            .all("mikrotik_ospf_neighbor_state")
+            .iter()
+            .filter(|(l, v)| *v == 1.0 && l.get("state").map(String::as_str) == Some("Init"))
+            .count();
+        assert_eq!(init, 1, "{name}: one neighbour stuck in Init");
+        assert!(
+            count_valued(&e, "mikrotik_netwatch_host_up", 0.0) >= 1,
+            "{name}"
+        );
+        let not_established = e
+            .all("mikrotik_ipsec_policy_ph2_state")
+            .iter()
+            .filter(|(l, v)| *v == 0.0 && l.get("state").map(String::as_str) == Some("established"))
+            .count();
+        assert!(not_established >= 1, "{name}: one policy not established");
+        let routes: f64 = e
+            .all("mikrotik_route_routes")
+            .iter()
+            .filter(|(l, _)| l.get("family").map(String::as_str) == Some("ipv4"))
+            .map(|(_, v)| v)
+            .sum();
+        assert_eq!(routes, 2_000_000.0, "{name}");
+    }
+}
