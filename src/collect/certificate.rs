@@ -54,36 +54,18 @@ impl Group for Certificate {
                     "invalid-after",
                     "fingerprint",
                 ])),
-                ctx.rows(Command::new("/system/clock/print").proplist(&[
-                    "date",
-                    "time",
-                    "gmt-offset"
-                ])),
+                RouterClock::read(ctx, "certificate"),
             );
             let certificates = certificates?;
-            // The certificates are in hand: a clock problem costs accuracy (the
-            // router's zone), not the group.
-            let clock = match clock {
-                Ok(rows) => rows
-                    .first()
-                    .ok_or_else(|| "empty /system/clock reply".to_string())
-                    .and_then(RouterClock::from_row),
-                Err(e) => Err(format!("no /system/clock ({e})")),
-            };
-            let clock = clock.unwrap_or_else(|why| {
-                tracing::debug!(why, "certificate: falling back to the probe's time");
-                ctx.trace
-                    .note(|| format!("certificate: {why}; using the probe's time as UTC"));
-                RouterClock::utc(ctx.now_unix)
-            });
             Ok(build(&certificates, clock))
         })
     }
 }
 
-/// The router's notion of "now".
+/// The router's notion of "now", for the groups that read router-local dates
+/// (`certificate`, `users`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct RouterClock {
+pub(super) struct RouterClock {
     /// Router local time as if it were UTC, seconds since the epoch (the same
     /// scale [`parse::datetime`] gives dates).
     local: i64,
@@ -92,8 +74,40 @@ struct RouterClock {
 }
 
 impl RouterClock {
+    /// Reads `/system/clock/print =.proplist=date,time,gmt-offset`. A clock
+    /// that cannot be read costs accuracy (the router's zone), not the group:
+    /// the probe's own time is used as UTC instead, noted in the trace as
+    /// `group`'s.
+    pub(super) async fn read(ctx: &Context, group: &str) -> Self {
+        let command = Command::new("/system/clock/print").proplist(&["date", "time", "gmt-offset"]);
+        let clock = match ctx.rows(command).await {
+            Ok(rows) => rows
+                .first()
+                .ok_or_else(|| "empty /system/clock reply".to_string())
+                .and_then(RouterClock::from_row),
+            Err(e) => Err(format!("no /system/clock ({e})")),
+        };
+        clock.unwrap_or_else(|why| {
+            tracing::debug!(why, group, "falling back to the probe's time");
+            ctx.trace
+                .note(|| format!("{group}: {why}; using the probe's time as UTC"));
+            RouterClock::utc(ctx.now_unix)
+        })
+    }
+
+    /// The router's local time, on the scale [`parse::datetime`] gives
+    /// router-local dates.
+    pub(super) fn local(self) -> i64 {
+        self.local
+    }
+
+    /// The Unix time of a router-local date (as [`parse::datetime`] gives it).
+    pub(super) fn unix(self, local: i64) -> i64 {
+        local - self.gmt_offset
+    }
+
     /// The probe's time, taken as UTC.
-    fn utc(now_unix: i64) -> Self {
+    pub(super) fn utc(now_unix: i64) -> Self {
         Self {
             local: now_unix,
             gmt_offset: 0,
@@ -101,7 +115,7 @@ impl RouterClock {
     }
 
     /// Reads a `/system/clock` row; an absent `gmt-offset` means UTC.
-    fn from_row(row: &Row) -> Result<Self, String> {
+    pub(super) fn from_row(row: &Row) -> Result<Self, String> {
         let date = row.str("date").unwrap_or_default().trim();
         let time = row.str("time").unwrap_or_default().trim();
         let local = parse::datetime(&format!("{date} {time}"))
@@ -169,7 +183,7 @@ fn build(certificates: &[Row], clock: RouterClock) -> Vec<Family> {
         ];
         let left = (after - clock.local) as f64 / 86_400.0;
         days.push(labels.clone(), Value::Float(left));
-        expiry.push(labels, Value::Signed(after - clock.gmt_offset));
+        expiry.push(labels, Value::Signed(clock.unix(after)));
     }
     vec![days, expiry]
 }
