@@ -27,13 +27,7 @@ fn context(probe: &Probe, deadline: Instant, facts: &Arc<TargetFacts>) -> Contex
 }
 
 fn commands(probe: &Probe) -> u64 {
-    let stats = probe.sim.routers()[0].stats();
-    stats
-        .commands
-        .iter()
-        .filter(|(c, _)| *c != "/login")
-        .map(|(_, n)| n)
-        .sum()
+    group::commands_sent(&probe.sim.routers()[0])
 }
 
 #[tokio::test]

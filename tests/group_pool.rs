@@ -31,13 +31,7 @@ async fn run(router: RouterConfig) -> Run {
         group::now_unix(),
     );
     let result = group::collect("pool", &ctx).await;
-    let stats = probe.sim.routers()[0].stats();
-    let commands = stats
-        .commands
-        .iter()
-        .filter(|(c, _)| *c != "/login")
-        .map(|(_, n)| n)
-        .sum();
+    let commands = group::commands_sent(&probe.sim.routers()[0]);
     Run { result, commands }
 }
 

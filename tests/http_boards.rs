@@ -16,6 +16,7 @@ use routeros_sim::{RouterConfig, SimConfig, Simulator, Version};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use support::exposition::parse_exposition;
+use support::group::commands_sent;
 use support::harness::{PASSWORD, load, router_config, serve};
 use support::http::Client;
 
@@ -116,17 +117,6 @@ async fn a_restricted_user_fails_only_the_denied_groups() {
     );
 }
 
-/// Commands (not logins) `router` has received so far.
-fn commands(router: &routeros_sim::RouterHandle) -> u64 {
-    router
-        .stats()
-        .commands
-        .iter()
-        .filter(|(command, _)| *command != "/login")
-        .map(|(_, n)| n)
-        .sum()
-}
-
 /// Which menus a router has (its version, its wireless package) is asked once
 /// per target: later probes send fewer commands than the first, until the
 /// router reboots; the probe after the one that saw the reboot asks again.
@@ -139,10 +129,10 @@ async fn menu_detection_is_remembered_until_the_router_reboots() {
         if i == 2 {
             router.reboot();
         }
-        let before = commands(&router);
+        let before = commands_sent(&router);
         let r = http.get("/probe?target=r&module=full").await;
         assert_eq!(r.status, 200);
-        per_probe.push(commands(&router) - before);
+        per_probe.push(commands_sent(&router) - before);
     }
     // 0: detects; 1: remembers; 2: sees the reboot (still remembers while it
     // runs); 3: detects again; 4: remembers.

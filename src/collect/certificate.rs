@@ -63,7 +63,7 @@ impl Group for Certificate {
 }
 
 /// The router's notion of "now", for the groups that read router-local dates
-/// (`certificate`, `netwatch`).
+/// (`certificate`, `users`, `netwatch`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct RouterClock {
     /// Router local time as if it were UTC, seconds since the epoch (the same
@@ -93,6 +93,12 @@ impl RouterClock {
                 .note(|| format!("{group}: {why}; using the probe's time as UTC"));
             RouterClock::utc(ctx.now_unix)
         })
+    }
+
+    /// The router's local time, on the scale [`parse::datetime`] gives
+    /// router-local dates.
+    pub(super) fn local(self) -> i64 {
+        self.local
     }
 
     /// The Unix time of a router-local date (as [`parse::datetime`] gives it).

@@ -10,7 +10,8 @@
 //!   methods this exporter does not know, which a count per known method
 //!   cannot;
 //! * `per_client`: the same print with `.proplist=name,via,group,address,when`,
-//!   and concurrently `/system/clock/print =.proplist=date,time`.
+//!   and concurrently `/system/clock/print` (the clock reading the
+//!   `certificate` group uses).
 //!
 //! The six methods RouterOS documents (`api`, `winbox`, `ssh`, `web`, `telnet`,
 //! `ftp`) always have a series, 0 when nobody uses them; any other `via` the
@@ -31,8 +32,9 @@
 //! router's time zone, and falls back to reading `when` as UTC when the clock
 //! cannot be read (noted in the trace).
 
+use super::certificate::RouterClock;
 use super::family::{Family, MetricDesc, Value, metric};
-use super::{Context, Group, GroupError, GroupFuture, parse};
+use super::{Context, Group, GroupFuture, parse};
 use crate::config::ClientSeries;
 use routeros::{Command, Row};
 use std::collections::BTreeMap;
@@ -84,33 +86,15 @@ impl Group for Users {
                 ctx.rows(
                     Command::new(PRINT).proplist(&["name", "via", "group", "address", "when"])
                 ),
-                ctx.rows(Command::new("/system/clock/print").proplist(&["date", "time"])),
+                RouterClock::read(ctx, "users"),
             );
             let sessions = sessions?;
-            let age_base = router_now(clock).unwrap_or_else(|why| {
-                tracing::debug!(why, "users: reading login times as UTC");
-                ctx.trace
-                    .note(|| format!("users: {why}; reading login times as UTC"));
-                ctx.now_unix
-            });
             Ok(vec![
                 active(&sessions),
-                logins(&sessions, age_base, ctx.now_unix),
+                logins(&sessions, clock.local(), ctx.now_unix),
             ])
         })
     }
-}
-
-/// The router's clock, local time on the scale [`parse::datetime`] gives
-/// `when` (router local time read as UTC).
-fn router_now(clock: Result<Vec<Row>, GroupError>) -> Result<i64, String> {
-    let rows = clock.map_err(|e| format!("no /system/clock ({e})"))?;
-    let row = rows.first().ok_or("empty /system/clock reply")?;
-    let date = row.str("date").unwrap_or_default().trim();
-    let time = row.str("time").unwrap_or_default().trim();
-    parse::datetime(&format!("{date} {time}"))
-        .filter(|_| !date.is_empty() && !time.is_empty())
-        .ok_or_else(|| format!("unparseable router clock date={date:?} time={time:?}"))
 }
 
 /// A row's value of `key` as label text; empty when absent.
@@ -304,14 +288,13 @@ mod tests {
 
     #[test]
     fn the_router_clock_or_a_reason_to_do_without() {
-        let clock = rows("date=2026-03-01  time=14:00:00  gmt-offset=+02:00");
-        assert_eq!(router_now(Ok(clock)), Ok(NOW + 7_200));
-        let v6 = rows("date=mar/01/2026  time=12:00:00");
-        assert_eq!(router_now(Ok(v6)), Ok(NOW));
-        assert!(router_now(Ok(Vec::new())).is_err());
-        assert!(router_now(Ok(rows("date=2026-03-01"))).is_err());
-        let denied = GroupError::Unsupported("no such command prefix".into());
-        assert!(router_now(Err(denied)).is_err_and(|why| why.contains("no /system/clock")));
+        let local = |text: &str| RouterClock::from_row(&rows(text)[0]).map(RouterClock::local);
+        assert_eq!(
+            local("date=2026-03-01  time=14:00:00  gmt-offset=+02:00"),
+            Ok(NOW + 7_200)
+        );
+        assert_eq!(local("date=mar/01/2026  time=12:00:00"), Ok(NOW));
+        assert!(local("date=2026-03-01").is_err());
     }
 
     #[test]

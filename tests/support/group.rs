@@ -8,7 +8,7 @@ use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::family::{Family, Value, samples_named};
 use routeros_exporter::collect::{Context, GroupError, Trace, group};
 use routeros_exporter::config::{Module, Target, TargetSessions};
-use routeros_sim::{RouterConfig, SimConfig, Simulator};
+use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -68,6 +68,17 @@ impl Probe {
             now_unix,
         )
     }
+}
+
+/// Commands (not logins) `router` has received so far: what a group cost it.
+pub fn commands_sent(router: &RouterHandle) -> u64 {
+    router
+        .stats()
+        .commands
+        .iter()
+        .filter(|(command, _)| *command != "/login")
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// Starts a simulator with the one router `router`.
