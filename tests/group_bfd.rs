@@ -6,41 +6,14 @@
 #[allow(dead_code)]
 mod support;
 
+use routeros_exporter::collect::GroupError;
 use routeros_exporter::collect::family::Family;
-use routeros_exporter::collect::{GroupError, Trace};
 use routeros_sim::RouterConfig;
 use routeros_sim::menus::Board;
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
-use support::group::{self, Probe, assert_no_duplicate_series, samples};
-use tokio::time::Instant;
+use support::group::{self, GroupRun, assert_no_duplicate_series, samples, with_board};
 
-/// One collection of the group: its result and the commands the router saw.
-struct Run {
-    result: Result<Vec<Family>, GroupError>,
-    commands: BTreeMap<String, u64>,
-}
-
-async fn run(mut router: RouterConfig) -> Run {
-    router.initial_uptime = Duration::from_secs(86_400);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let probe = Probe::start(router, deadline).await;
-    let ctx = probe.context(
-        group::module("bfd"),
-        deadline,
-        Arc::new(Trace::new(false)),
-        group::now_unix(),
-    );
-    let result = group::collect("bfd", &ctx).await;
-    let mut commands = probe.sim.routers()[0].stats().commands;
-    commands.remove("/login");
-    Run { result, commands }
-}
-
-fn with_board(mut router: RouterConfig, board: Board) -> RouterConfig {
-    router.scale = board.scale();
-    router
+async fn run(router: RouterConfig) -> GroupRun {
+    group::run_once("bfd", router).await
 }
 
 fn values(f: &[Family], metric: &str) -> Vec<f64> {

@@ -13,7 +13,7 @@ use routeros_sim::RouterConfig;
 use routeros_sim::menus::Board;
 use std::sync::Arc;
 use std::time::Duration;
-use support::group::{self, Probe, samples};
+use support::group::{self, Probe, samples, with_board};
 use tokio::time::Instant;
 
 /// One collection of the group: its result and the commands the router saw.
@@ -36,11 +36,6 @@ async fn run(router: RouterConfig, clients: ClientSeries) -> Run {
     let result = group::collect("dhcp", &ctx).await;
     let commands = group::commands_sent(&probe.sim.routers()[0]);
     Run { result, commands }
-}
-
-fn with_board(mut router: RouterConfig, board: Board) -> RouterConfig {
-    router.scale = board.scale();
-    router
 }
 
 /// The count of `family`/`server`/`status`.

@@ -12,7 +12,7 @@ use routeros_sim::RouterConfig;
 use routeros_sim::menus::Board;
 use std::sync::Arc;
 use std::time::Duration;
-use support::group::{self, Probe, samples};
+use support::group::{self, Probe, samples, with_board};
 use tokio::time::Instant;
 
 /// One collection: the result, the commands the router saw (`/login` left
@@ -38,11 +38,6 @@ async fn run(mut router: RouterConfig) -> (Result<Vec<Family>, GroupError>, u64,
         .map(|(_, n)| n)
         .sum();
     (result, commands, now)
-}
-
-fn with_board(mut router: RouterConfig, board: Board) -> RouterConfig {
-    router.scale = board.scale();
-    router
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use routeros_sim::RouterConfig;
 use routeros_sim::menus::Board;
 use std::sync::Arc;
 use std::time::Duration;
-use support::group::{self, Probe, samples};
+use support::group::{self, Probe, samples, with_board};
 use tokio::time::Instant;
 
 /// What one collection returned and the commands the router received.
@@ -32,11 +32,6 @@ async fn collect(
         .filter(|(c, _)| c != "/login")
         .collect();
     (result, commands)
-}
-
-fn with_board(mut router: RouterConfig, board: Board) -> RouterConfig {
-    router.scale = board.scale();
-    router
 }
 
 /// The per-state count of `state` in `instance` and `area`.

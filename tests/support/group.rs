@@ -8,6 +8,7 @@ use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::family::{Family, Value, samples_named};
 use routeros_exporter::collect::{Context, GroupError, Trace, group};
 use routeros_exporter::config::{Module, Target, TargetSessions};
+use routeros_sim::menus::Board;
 use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -204,4 +205,35 @@ pub fn value_by_first_label(families: &[Family], metric: &str, first: &str) -> O
     samples_named(families, metric)
         .find(|s| s.labels[0] == first)
         .map(|s| s.value.as_f64())
+}
+
+/// `router` with the hardware of `board`.
+pub fn with_board(mut router: RouterConfig, board: Board) -> RouterConfig {
+    router.scale = board.scale();
+    router
+}
+
+/// One collection of a group against a fresh simulator: its result and the
+/// commands the router saw (the login left out).
+pub struct GroupRun {
+    pub result: Result<Vec<Family>, GroupError>,
+    pub commands: BTreeMap<String, u64>,
+}
+
+/// Runs the group `name` once on `router`, up for a day (so counters and
+/// uptimes are non-zero), within 30 s.
+pub async fn run_once(name: &str, mut router: RouterConfig) -> GroupRun {
+    router.initial_uptime = std::time::Duration::from_secs(86_400);
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    let probe = Probe::start(router, deadline).await;
+    let ctx = probe.context(
+        module(name),
+        deadline,
+        Arc::new(Trace::new(false)),
+        now_unix(),
+    );
+    let result = collect(name, &ctx).await;
+    let mut commands = probe.sim.routers()[0].stats().commands;
+    commands.remove("/login");
+    GroupRun { result, commands }
 }
