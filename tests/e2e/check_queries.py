@@ -74,8 +74,9 @@ DS_UID = "${DS_PROMETHEUS}"
 DS = {"type": "prometheus", "uid": DS_UID}
 GRAFANA_BUILTIN_DS = {"type": "grafana", "uid": "-- Grafana --"}
 PREFIXES = ("mikrotik_", "routeros_exporter_")
-# Labels every series has in Prometheus besides the exporter's own: the
-# scrape's job and instance, `router` from relabeling, `le` on histogram buckets.
+# Labels the series have in Prometheus besides the exporter's own: the
+# scrape's job and instance, `router` from relabeling (histogram buckets' `le`
+# comes with the _bucket names below).
 SCRAPE_LABELS = {"job", "instance", "router"}
 # Grafana's built-in variables and what they become against the e2e Prometheus
 # (2s scrapes). __rate_interval: at least four scrapes.
@@ -586,8 +587,11 @@ def label_values(prom, query):
     return sorted({s[label] for s in series if label in s})
 
 
-def resolve_variables(prom, report, dashboard):
+def resolve_variables(prom, report, dashboard, timeout):
+    """{name: substituted value} for the built-ins and every query variable,
+    in dashboard order (a variable's query may use the ones before it)."""
     values = dict(BUILTINS)
+    deadline = time.monotonic() + timeout
     for var in dashboard.get("templating", {}).get("list", []):
         name = var.get("name")
         if var.get("type") == "datasource":
@@ -597,7 +601,10 @@ def resolve_variables(prom, report, dashboard):
             continue
         query = variable_query(var)
         try:
-            found = label_values(prom, substitute(query, values))
+            # Series appear with the first scrape of their job: wait for it.
+            while not (found := label_values(prom, substitute(query, values))) \
+                    and time.monotonic() < deadline:
+                time.sleep(1)
         except (QueryError, KeyError, OSError) as e:
             report.check(False, f"variable {name}: {query}", str(e))
             continue
@@ -653,7 +660,7 @@ def live_checks(args):
     with open(args.dashboard, encoding="utf-8") as f:
         dashboard = json.load(f)
     BUILTINS["__rate_interval"] = args.rate_interval
-    values = resolve_variables(prom, report, dashboard)
+    values = resolve_variables(prom, report, dashboard, args.timeout)
 
     checks = []
     for q in queries(dashboard):
