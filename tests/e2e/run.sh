@@ -6,11 +6,13 @@
 #
 #   a. promtool check config: prometheus.example.yml and the e2e config
 #      derived from it; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
+#      check_queries.py --static: the Grafana dashboard's JSON model;
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
 #   d. a real Prometheus scrapes the exporter; check_prometheus.py asserts
-#      through its HTTP API;
+#      through its HTTP API; check_queries.py runs every dashboard query and
+#      every rule expression of deploy/prometheus/ against it;
 #   e. check_boards.py: module full on every simulated board kind and on
 #      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success.
 #
@@ -128,6 +130,9 @@ python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR
 # The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
 # config through --config.check, the Dockerfile's HEALTHCHECK.
 python3 "$HERE/check_deploy.py" "$EXPORTER"
+# The dashboard: generated file up to date, Grafana model, names and labels
+# against the README's metric reference.
+python3 "$HERE/check_queries.py" --static
 passed
 
 section "c. exposition formats (strict parsers, content types, gzip)"
@@ -190,6 +195,10 @@ wait_http "http://$PROM_ADDR/-/ready" 60
 alive "$PROMETHEUS_PID" prometheus
 echo "prometheus pid $PROMETHEUS_PID ready on http://$PROM_ADDR"
 python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40
+# Every dashboard panel query and every alert/recording rule expression, with
+# the dashboard variables substituted: no errors, no dead panel, no selector
+# that matches nothing. check_prometheus.py already waited for two scrapes.
+python3 "$HERE/check_queries.py" --prometheus "http://$PROM_ADDR" --timeout 30
 alive "$EXPORTER_PID" exporter
 alive "$PROMETHEUS_PID" prometheus
 if grep -iE '"level":"error"' "$WORK/exporter.log" >&2; then
