@@ -2,21 +2,67 @@
 """Asserts, through a real Prometheus' HTTP API, that it scrapes the
 routeros-exporter demo targets without errors and stores what we expect.
 
+With --rules it also checks the alert rules Prometheus loaded from that file
+(deploy/prometheus/alerts.yml): every group and rule of the file is loaded,
+every group has been evaluated at least twice without a failure, every rule's
+health is ok, every metric a rule names exists in Prometheus (a renamed metric
+cannot leave a rule that silently never fires), and the alerts active on the
+demo are exactly those docs/alerting.md says the demo routers trigger.
+
 Every wait is bounded; on failure the last answer is printed and the exit
 status is 1.
 """
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 REQUEST_TIMEOUT = 5  # seconds
+
+# Alerts active (pending or firing) on the demo routers in their normal
+# state, as (alert, router, identity): what the simulated boards deliberately
+# have down or broken (docs/alerting.md, "On the demo"). The identity is the
+# value of the label in DEMO_IDENTITY, so a rule that fires for the wrong
+# thing (every netwatch host that is up) is caught too.
+DEMO_IDENTITY = {
+    "MikrotikPowerSupplyFailed": "sensor",
+    "MikrotikCertificateExpired": "name",
+    "MikrotikCertificateExpiringSoon": "name",
+    "MikrotikBGPSessionDown": "name",
+    "MikrotikOSPFNeighborNotFull": "router_id",
+    "MikrotikNetwatchHostDown": "host",
+    "MikrotikIPsecPolicyNotEstablished": "peer",
+}
+DEMO_ALERTS = {("MikrotikPowerSupplyFailed", "demo", "psu2-state")} | {
+    (alert, router, identity)
+    for router in ("demo", "demo-v6")
+    for alert, identity in [
+        ("MikrotikCertificateExpired", "old-vpn-server"),
+        ("MikrotikBGPSessionDown", "peer3"),
+        ("MikrotikOSPFNeighborNotFull", "10.255.0.3"),
+        ("MikrotikNetwatchHostDown", "192.0.2.2"),
+        ("MikrotikIPsecPolicyNotEstablished", "site-2"),
+    ]
+}
+# Active or not depending on the date: the demo CA `local-ca` expires on a
+# fixed date, 2027-01-02 12:00: within 30 days of it from 2026-12-03, expired
+# after it.
+DEMO_ALERTS_BY_DATE = {
+    (alert, router, "local-ca")
+    for router in ("demo", "demo-v6")
+    for alert in ("MikrotikCertificateExpiringSoon", "MikrotikCertificateExpired")
+}
+# Metric names in a rule expression (the exporter's, and `up`).
+METRIC_NAME = re.compile(r"\b(?:mikrotik|routeros_exporter)_[a-z0-9_]+\b")
 
 
 def get_json(url):
@@ -38,6 +84,19 @@ class Prom:
     def targets(self):
         answer = get_json(f"{self.base}/api/v1/targets?state=active")
         return answer["data"]["activeTargets"]
+
+    def rule_groups(self):
+        return get_json(f"{self.base}/api/v1/rules")["data"]["groups"]
+
+    def own_metrics(self):
+        """Prometheus' own /metrics: {(name, frozenset(labels)): value}."""
+        with urllib.request.urlopen(f"{self.base}/metrics", timeout=REQUEST_TIMEOUT) as r:
+            text = r.read().decode("utf-8")
+        return {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
 
 
 def wait_for(description, condition, timeout, interval=1.0):
@@ -68,6 +127,9 @@ def main():
     parser.add_argument("--prometheus", required=True, help="e.g. http://127.0.0.1:19090")
     parser.add_argument("--ready-timeout", type=float, default=60)
     parser.add_argument("--rate-timeout", type=float, default=40)
+    parser.add_argument(
+        "--rules", required=True, help="the alert rules file the config loads"
+    )
     args = parser.parse_args()
     prom = Prom(args.prometheus)
     failed = []
@@ -156,6 +218,8 @@ def main():
 
     check("Prometheus dropped no samples", no_dropped_samples, 5)
 
+    check_rules(prom, args.rules, check)
+
     if failed:
         print(f"\n{len(failed)} Prometheus check(s) failed:", file=sys.stderr)
         for description in failed:
@@ -163,6 +227,91 @@ def main():
         return 1
     print("Prometheus checks passed")
     return 0
+
+
+def check_rules(prom, rules_path, check):
+    """The alert rules of rules_path, as Prometheus loaded and evaluates them."""
+    with open(rules_path, encoding="utf-8") as f:
+        expected = {
+            group["name"]: [rule["alert"] for rule in group["rules"]]
+            for group in yaml.safe_load(f)["groups"]
+        }
+    rules_file = os.path.realpath(rules_path)
+
+    def loaded():
+        groups = {
+            g["name"]: [r["name"] for r in g["rules"]]
+            for g in prom.rule_groups()
+            if os.path.realpath(g["file"]) == rules_file
+        }
+        return groups == expected, {"loaded": groups, "expected": expected}
+
+    if not check(f"Prometheus loaded every rule group of {rules_path}", loaded, 10):
+        return
+
+    # Each group evaluated at least twice, never failing; each rule healthy.
+    def evaluated():
+        metrics = prom.own_metrics()
+        bad = {}
+        for name in expected:
+            key = frozenset({("rule_group", f"{rules_file};{name}")})
+            runs = metrics.get(("prometheus_rule_group_iterations_total", key), 0)
+            failures = metrics.get(("prometheus_rule_evaluation_failures_total", key))
+            if runs < 2 or failures != 0:
+                bad[name] = {"iterations": runs, "failures": failures}
+        for group in prom.rule_groups():
+            for rule in group["rules"]:
+                if rule["health"] != "ok":
+                    bad[rule["name"]] = {"health": rule["health"], "error": rule.get("lastError")}
+        return not bad, bad
+
+    check("every rule group evaluated twice without failure, every rule health ok", evaluated, 20)
+
+    # Every metric a rule names exists: an expression over a misspelt or
+    # renamed metric evaluates fine and never fires.
+    names = sorted(
+        {
+            name
+            for group in prom.rule_groups()
+            if os.path.realpath(group["file"]) == rules_file
+            for rule in group["rules"]
+            for name in METRIC_NAME.findall(rule["query"])
+        }
+    )
+
+    def metrics_exist():
+        selector = "|".join(names)
+        result = prom.query(f'count by (__name__) ({{__name__=~"{selector}"}})')
+        missing = set(names) - {r["metric"]["__name__"] for r in result}
+        return bool(names) and not missing, {"missing": sorted(missing)}
+
+    check(f"all {len(names)} metrics the rules use exist in Prometheus", metrics_exist, 10)
+
+    # The alerts the demo triggers, and no others.
+    def demo_alerts():
+        active = {
+            (
+                rule["name"],
+                alert["labels"].get("router"),
+                alert["labels"].get(DEMO_IDENTITY.get(rule["name"], ""), ""),
+            )
+            for group in prom.rule_groups()
+            for rule in group["rules"]
+            for alert in rule.get("alerts", [])
+            if alert["state"] in ("pending", "firing")
+        }
+        missing = DEMO_ALERTS - active
+        unexpected = active - DEMO_ALERTS - DEMO_ALERTS_BY_DATE
+        return not missing and not unexpected, {
+            "missing": sorted(missing),
+            "unexpected": sorted(unexpected),
+        }
+
+    check(
+        f"active alerts on the demo are the {len(DEMO_ALERTS)} documented ones",
+        demo_alerts,
+        20,
+    )
 
 
 def report_targets(prom):

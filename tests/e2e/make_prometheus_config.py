@@ -8,11 +8,14 @@ differ changes:
 * the router names become the demo targets `demo` and `demo-v6`;
 * the exporter address 127.0.0.1:9436 becomes EXPORTER_ADDR (in the
   `__address__` replacement and in the self-metrics job's target);
-* every job scrapes every 2s with a 1s timeout.
+* every job scrapes every 2s with a 1s timeout;
+* the `rule_files` paths, relative to the example, become absolute (the
+  e2e config is written elsewhere); each must exist.
 Anything unexpected in the example (a job or rule it does not know) is an
 error, so the e2e config cannot silently drift from the example.
 """
 
+import os
 import sys
 
 import yaml
@@ -29,6 +32,14 @@ def main():
     config["global"]["scrape_interval"] = "2s"
     config["global"]["scrape_timeout"] = "1s"
     config["global"]["evaluation_interval"] = "2s"
+    rule_files = config.get("rule_files")
+    if not rule_files:
+        sys.exit("example has no rule_files")
+    example_dir = os.path.dirname(os.path.abspath(example_path))
+    config["rule_files"] = [os.path.join(example_dir, path) for path in rule_files]
+    for path in config["rule_files"]:
+        if not os.path.isfile(path):
+            sys.exit(f"rule file {path} does not exist")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     if set(jobs) != EXPECTED_JOBS:
         sys.exit(f"example jobs {sorted(jobs)} != expected {sorted(EXPECTED_JOBS)}")

@@ -5,14 +5,17 @@
 # `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
 #
 #   a. promtool check config: prometheus.example.yml and the e2e config
-#      derived from it; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
+#      derived from it; promtool check rules and test rules on the alert rules
+#      (deploy/prometheus), check_rule_tests.py: every alert tested firing and
+#      quiet; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
 #      check_queries.py --static: the Grafana dashboard's JSON model;
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
-#   d. a real Prometheus scrapes the exporter; check_prometheus.py asserts
-#      through its HTTP API; check_queries.py runs every dashboard query and
-#      every rule expression of deploy/prometheus/ against it;
+#   d. a real Prometheus scrapes the exporter and evaluates the alert rules;
+#      check_prometheus.py asserts through its HTTP API; check_queries.py runs
+#      every dashboard query and every rule expression of deploy/prometheus/
+#      against it;
 #   e. check_boards.py: module full on every simulated board kind and on
 #      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success.
 #
@@ -127,6 +130,12 @@ section "a. promtool check config; deploy files"
 python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
+# The alert rules: syntax and templates, their unit tests, and that every
+# alert has a test where it fires and one where it must not.
+RULES=$ROOT/deploy/prometheus/alerts.yml
+"$PROMTOOL" check rules "$RULES"
+"$PROMTOOL" test rules "$ROOT/deploy/prometheus/alerts_test.yml"
+python3 "$HERE/check_rule_tests.py" "$RULES" "$ROOT/deploy/prometheus/alerts_test.yml"
 # The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
 # config through --config.check, the Dockerfile's HEALTHCHECK.
 python3 "$HERE/check_deploy.py" "$EXPORTER"
@@ -194,7 +203,8 @@ PROMETHEUS_PID=$!
 wait_http "http://$PROM_ADDR/-/ready" 60
 alive "$PROMETHEUS_PID" prometheus
 echo "prometheus pid $PROMETHEUS_PID ready on http://$PROM_ADDR"
-python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40
+python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40 \
+    --rules "$RULES"
 # Every dashboard panel query and every alert/recording rule expression, with
 # the dashboard variables substituted: no errors, no dead panel, no selector
 # that matches nothing. check_prometheus.py already waited for two scrapes.
