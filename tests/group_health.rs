@@ -45,13 +45,14 @@ fn states(families: &[Family]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Router 0 is a CCR (v7: CCR2004-16G-2S+, v6: CCR1036-8G-2S+) with fans and
-/// two PSUs, the second one failed.
+/// Router 0 is a CCR (v7: CCR2004-16G-2S+, v6: CCR1036-8G-2S+) with fans, a
+/// fan state sensor and two PSUs, the second one failed.
 #[tokio::test]
 async fn v6_flat_and_v7_rows_give_the_same_metrics() {
     let temperature = "mikrotik_health_temperature_celsius";
     let fan = "mikrotik_health_fan_speed_rpm";
     let expected_states = vec![
+        ("fan-state".to_string(), "ok".to_string()),
         ("psu1-state".to_string(), "ok".to_string()),
         ("psu2-state".to_string(), "fail".to_string()),
     ];
