@@ -4,15 +4,21 @@
 # Needs (installed by .ci/run, not here): promtool and prometheus (Debian's
 # `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
 #
-#   a. promtool check config: prometheus.example.yml and the e2e config
-#      derived from it; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
+#   a. promtool check config: prometheus.example.yml, the e2e config derived
+#      from it and deploy/prometheus/sharded.yml; check_deploy.py:
+#      deploy/kubernetes.yaml and Dockerfile;
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
-#   d. a real Prometheus scrapes the exporter; check_prometheus.py asserts
+#   d. a real Prometheus scrapes the exporter (job mikrotik finds the demo
+#      routers through the exporter's /sd); check_prometheus.py asserts
 #      through its HTTP API;
 #   e. check_boards.py: module full on every simulated board kind and on
-#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success.
+#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success;
+#   f. check_sharding.py: a second exporter with 1,000 routers; its /sd fed
+#      through deploy/prometheus/sharded.yml's relabelling by
+#      `promtool check service-discovery`: one shard per router, balanced,
+#      stable.
 #
 # Every wait is bounded, both servers are stopped on exit, the temp dir is
 # removed. Exits non-zero on the first failed step.
@@ -125,6 +131,7 @@ section "a. promtool check config; deploy files"
 python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
+"$PROMTOOL" check config deploy/prometheus/sharded.yml
 # The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
 # config through --config.check, the Dockerfile's HEALTHCHECK.
 python3 "$HERE/check_deploy.py" "$EXPORTER"
@@ -189,7 +196,8 @@ PROMETHEUS_PID=$!
 wait_http "http://$PROM_ADDR/-/ready" 60
 alive "$PROMETHEUS_PID" prometheus
 echo "prometheus pid $PROMETHEUS_PID ready on http://$PROM_ADDR"
-python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40
+python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40 \
+    --sd-url "$BASE/sd"
 alive "$EXPORTER_PID" exporter
 alive "$PROMETHEUS_PID" prometheus
 if grep -iE '"level":"error"' "$WORK/exporter.log" >&2; then
@@ -204,6 +212,13 @@ section "e. module full on every simulated board, RouterOS 7.16, 7.12 and 6.49"
 python3 "$HERE/check_boards.py" --sim "$SIM" --exporter "$EXPORTER" --promtool "$PROMTOOL"
 passed
 
+section "f. sharded replicas: 1,000 routers through sharded.yml (promtool check service-discovery)"
+# The shard configs are derived from the shipped file (only the /sd URL
+# rewritten), so a broken sharded.yml fails here. The script starts and stops
+# its own exporter; every promtool run is bounded.
+python3 "$HERE/check_sharding.py" --exporter "$EXPORTER" --promtool "$PROMTOOL"
+passed
+
 section "passed"
-# Reached only when every step passed (set -e): 5 steps (a-e).
+# Reached only when every step passed (set -e): 6 steps (a-f).
 echo "e2e: $PASSED passed, 0 failed"
