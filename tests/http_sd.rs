@@ -5,7 +5,7 @@
 //! `__param_module` hint for a target naming its module; it follows reloads,
 //! lists targets from the environment contract and demo mode too, and never
 //! carries an address or a secret. A target's `module:` is also what `/probe`
-//! runs when the request names no module.
+//! runs when the request names no module, and `/config` shows it.
 
 #[allow(dead_code)]
 mod support;
@@ -93,6 +93,9 @@ async fn module_hint_is_the_probe_default_and_follows_reloads() {
             {"targets": ["r7"], "labels": {"__param_module": "system_only", "site": "lab"}},
         ])
     );
+    // /config shows it with the target.
+    let config = h.http.get("/config").await.text();
+    assert!(config.contains("module: system_only"), "{config}");
     // /probe without module= now runs the target's module: the system group
     // only, as when Prometheus sends module=system_only from the hint.
     for query in ["target=r7", "target=r7&module=system_only"] {
