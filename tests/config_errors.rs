@@ -177,6 +177,18 @@ fn bad_label_name() {
 }
 
 #[test]
+fn unknown_target_module() {
+    assert_error(
+        "unknown_target_module.yml",
+        9,
+        &[
+            "targets.core1.module: ",
+            "unknown module `cor`, did you mean `core`?",
+        ],
+    );
+}
+
+#[test]
 fn bad_port() {
     assert_error(
         "bad_port.yml",
@@ -286,6 +298,8 @@ fn good_file_loads_everything() {
     assert_eq!(core1.labels["rack"], "12");
     assert_eq!(core1.sessions.max, 2);
     assert_eq!(core1.sessions.idle_timeout, Duration::from_secs(60));
+    assert_eq!(core1.module, None);
+    assert_eq!(config.targets["edge"].module.as_deref(), Some("light"));
     assert_eq!(core1.connectivity.len(), 2);
     assert_eq!(core1.connectivity[0].name, "winbox");
     assert_eq!(core1.connectivity[0].timeout, Duration::from_secs(1));
@@ -358,6 +372,7 @@ fn example_config_loads() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.targets["core1"].address, "192.168.88.1:8728");
     assert_eq!(config.targets["core1"].connectivity.len(), 2);
+    assert_eq!(config.targets["core1"].module.as_deref(), Some("core"));
     assert_eq!(config.targets["branch1"].address, "[2001:db8::2]:8729");
     assert!(config.targets["branch1"].tls.is_some());
     assert_eq!(config.auths["monitoring"].password.expose(), "example");

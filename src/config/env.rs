@@ -326,6 +326,7 @@ fn add_router(config: &mut Config, router: EnvRouter) -> Result<(), String> {
             auth: name,
             tls: None,
             labels: BTreeMap::new(),
+            module: None,
             sessions: TargetSessions::default(),
             connectivity: Vec::new(),
         },

@@ -48,6 +48,7 @@ struct RawTarget {
     tls: Option<RawTls>,
     #[serde(default, deserialize_with = "unique_map")]
     labels: BTreeMap<String, String>,
+    module: Option<String>,
     #[serde(default, deserialize_with = "or_default")]
     sessions: TargetSessions,
     #[serde(default, deserialize_with = "or_default")]
@@ -168,6 +169,7 @@ pub fn demo(addresses: &[(String, SocketAddr)], known_groups: &[&str]) -> Config
                 auth: "demo".to_string(),
                 tls: None,
                 labels: BTreeMap::new(),
+                module: None,
                 sessions: TargetSessions::default(),
                 connectivity: Vec::new(),
             },
@@ -246,6 +248,10 @@ impl Loader<'_> {
             let path = KeyPath::of(&["modules", &name]);
             let module = self.module(&path, &name, module)?;
             modules.insert(name, module);
+        }
+        // After the modules: a target may name one defined below it.
+        for (name, target) in &targets {
+            check_target_module(&KeyPath::of(&["targets", name]), target, &modules)?;
         }
         Ok(Config {
             global: raw.global,
@@ -367,6 +373,7 @@ impl Loader<'_> {
             auth: raw.auth,
             tls,
             labels: raw.labels,
+            module: raw.module,
             sessions: raw.sessions,
             connectivity: raw.connectivity,
         })
@@ -474,6 +481,29 @@ impl Loader<'_> {
         module.name = name.to_string();
         Ok(module)
     }
+}
+
+/// A target's `module` must name a built-in or configured module.
+fn check_target_module(
+    path: &KeyPath,
+    target: &Target,
+    modules: &BTreeMap<String, Module>,
+) -> Check<()> {
+    let Some(module) = &target.module else {
+        return Ok(());
+    };
+    if modules.contains_key(module) {
+        return Ok(());
+    }
+    let names: Vec<&str> = modules.keys().map(String::as_str).collect();
+    let hint = match suggestion(module, &names) {
+        s if !s.is_empty() => s,
+        _ => format!(" (defined: {})", names.join(", ")),
+    };
+    Err((
+        path.key("module"),
+        format!("unknown module `{module}`{hint}"),
+    ))
 }
 
 fn check_global(global: &Global) -> Check<()> {
@@ -668,6 +698,30 @@ mod tests {
         let e = err(load("targets:\n  r:\n    address: x\n"));
         assert!(
             e.contains("line 3 column 5: targets.r: missing field `auth`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn target_module() {
+        let c = target("    address: x\n    module: connectivity\n").expect("built-in");
+        assert_eq!(c.targets["r"].module.as_deref(), Some("connectivity"));
+        let c = target("    address: x\n").expect("no module");
+        assert_eq!(c.targets["r"].module, None);
+        // A module defined below the target is known to it.
+        let c = target("    address: x\n    module: m\nmodules:\n  m:\n    groups: [system]\n")
+            .expect("configured");
+        assert_eq!(c.targets["r"].module.as_deref(), Some("m"));
+        let e = err(target("    address: x\n    module: ful\n"));
+        assert!(
+            e.contains(
+                "line 9 column 5: targets.r.module: unknown module `ful`, did you mean `full`?"
+            ),
+            "{e}"
+        );
+        let e = err(target("    address: x\n    module: zzzzzz\n"));
+        assert!(
+            e.contains("unknown module `zzzzzz` (defined: connectivity, full)"),
             "{e}"
         );
     }

@@ -170,8 +170,13 @@ pub struct Target {
     /// API-SSL settings; `None` for the plain API.
     #[serde(serialize_with = "serialize_tls")]
     pub tls: Option<TlsSettings>,
-    /// Extra labels added to this target's metrics.
+    /// Extra labels added to this target's metrics (and to its `/sd` entry).
     pub labels: BTreeMap<String, String>,
+    /// The module `/probe` runs for this target when the request names none
+    /// (`full` when unset); `/sd` hands it to Prometheus as `__param_module`.
+    /// Validated at load: a built-in or configured module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
     /// How many API sessions the pool keeps to this router, and for how long.
     pub sessions: TargetSessions,
     /// Extra TCP ports checked by the connectivity group.
@@ -436,6 +441,7 @@ mod tests {
                     ..TlsSettings::default()
                 }),
                 labels: BTreeMap::new(),
+                module: None,
                 sessions: TargetSessions::default(),
                 connectivity: Vec::new(),
             },

@@ -78,7 +78,7 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
     let mut page = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>routeros-exporter</title></head><body>\
          <h1>routeros-exporter</h1>\
-         <p><a href=\"/metrics\">Exporter metrics</a> · <a href=\"/health\">Health</a> · <a href=\"/config\">Configuration</a></p>\
+         <p><a href=\"/metrics\">Exporter metrics</a> · <a href=\"/health\">Health</a> · <a href=\"/config\">Configuration</a> · <a href=\"/sd\">Service discovery</a></p>\
          <h2>Targets</h2><table border=\"1\" cellpadding=\"4\"><tr><th>target</th><th>address</th><th>status</th><th>last probe error</th><th>probe</th></tr>",
     );
     let verdicts = app.prober.verdicts(None);

@@ -1,9 +1,10 @@
-//! Thin HTTP handlers over the prober: `/probe`, `/health`, `/metrics`,
+//! Thin HTTP handlers over the prober: `/probe`, `/health`, `/sd`, `/metrics`,
 //! `/config`, `/-/reload`, `/-/healthy`, `/-/ready` and a landing page.
 
 mod admin;
 mod health;
 mod probe;
+pub mod sd;
 pub mod self_metrics;
 
 use crate::collect;
@@ -110,6 +111,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(admin::landing))
         .route("/probe", get(probe::probe))
         .route("/health", get(health::health))
+        .route("/sd", get(sd::sd))
         .route("/metrics", get(admin::metrics))
         .route("/config", get(admin::config))
         .route("/-/reload", post(admin::reload))

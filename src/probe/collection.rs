@@ -365,6 +365,7 @@ mod tests {
             auth: "a".into(),
             tls: None,
             labels: Default::default(),
+            module: None,
             sessions: TargetSessions::default(),
             connectivity: Vec::new(),
         };

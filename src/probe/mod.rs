@@ -31,7 +31,7 @@ use tokio::time::Instant;
 pub struct ProbeRequest {
     /// Target name (a key of `targets`).
     pub target: String,
-    /// Module names; empty means `full`.
+    /// Module names; empty means the target's `module`, else `full`.
     pub modules: Vec<String>,
     /// Prometheus' scrape timeout, from `X-Prometheus-Scrape-Timeout-Seconds`.
     pub scrape_timeout: Option<Duration>,
@@ -439,7 +439,8 @@ impl Prober {
     }
 }
 
-/// The target and the distinct modules `request` names (`full` when none).
+/// The target and the distinct modules `request` names (when it names none,
+/// the target's `module`, else `full`).
 fn resolve(
     config: &Config,
     request: &ProbeRequest,
@@ -457,9 +458,13 @@ fn resolve(
             name: request.target.clone(),
             known: names(config.targets.keys().collect()),
         })?;
-    let full = [crate::config::MODULE_FULL.to_string()];
+    // No module asked for: the target's own `module:`, else `full`.
+    let default = [target
+        .module
+        .clone()
+        .unwrap_or_else(|| crate::config::MODULE_FULL.to_string())];
     let requested = if request.modules.is_empty() {
-        &full[..]
+        &default[..]
     } else {
         &request.modules[..]
     };
@@ -505,5 +510,50 @@ pub fn overall_status(verdicts: &[(String, Verdict, TargetState)]) -> HealthStat
         HealthStatus::Degraded
     } else {
         HealthStatus::Healthy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ConfigSource, TargetSessions};
+    use std::collections::BTreeMap;
+
+    fn config_with(module: Option<&str>) -> Config {
+        let mut config = Config::empty(ConfigSource::Demo, &["system", "connectivity"]);
+        config.targets.insert(
+            "r".into(),
+            Target {
+                name: "r".into(),
+                address: "127.0.0.1:1".into(),
+                auth: "a".into(),
+                tls: None,
+                labels: BTreeMap::new(),
+                module: module.map(String::from),
+                sessions: TargetSessions::default(),
+                connectivity: Vec::new(),
+            },
+        );
+        config
+    }
+
+    fn modules_for(config: &Config, asked: &[&str]) -> Vec<String> {
+        let request = ProbeRequest {
+            target: "r".into(),
+            modules: asked.iter().map(|m| m.to_string()).collect(),
+            scrape_timeout: None,
+            debug: false,
+        };
+        let (_, modules) = resolve(config, &request).expect("resolves");
+        modules.iter().map(|m| m.name.clone()).collect()
+    }
+
+    #[test]
+    fn no_module_asked_means_the_targets_module_else_full() {
+        assert_eq!(modules_for(&config_with(None), &[]), ["full"]);
+        let own = config_with(Some("connectivity"));
+        assert_eq!(modules_for(&own, &[]), ["connectivity"]);
+        // A module in the request always wins over the target's.
+        assert_eq!(modules_for(&own, &["full"]), ["full"]);
     }
 }

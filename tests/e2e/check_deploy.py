@@ -8,7 +8,8 @@ Usage: check_deploy.py EXPORTER_BINARY
   (never /health: a router outage must not restart the exporter); the
   password comes from the Secret through the environment;
 * the ConfigMap's config.yml passes `routeros-exporter --config.check` with
-  ROUTER_PASSWORD set, and defines the targets prometheus.example.yml scrapes;
+  ROUTER_PASSWORD set, and defines the targets prometheus.example.yml's
+  static jobs scrape; its jobs using /sd ask the exporter they scrape through;
 * the Dockerfile's HEALTHCHECK uses /-/healthy, and it exposes 9436.
 """
 
@@ -61,7 +62,17 @@ def main():
         prom = yaml.safe_load(f)
     configured = set(yaml.safe_load(config_text)["targets"])
     for job in prom["scrape_configs"]:
-        if job["metrics_path"] == "/probe":
+        if job["metrics_path"] != "/probe":
+            continue
+        if "http_sd_configs" in job:
+            # Its targets are the exporter config's by construction; what can
+            # drift is where it asks: the /sd of the exporter it scrapes.
+            exporter = [r["replacement"] for r in job["relabel_configs"]
+                        if r.get("target_label") == "__address__"]
+            urls = [sd.get("url") for sd in job["http_sd_configs"]]
+            check(len(exporter) == 1 and urls == [f"http://{exporter[0]}/sd"],
+                  f"job {job['job_name']} discovers from {urls}, the /sd of the exporter it scrapes {exporter}")
+        else:
             scraped = {t for s in job["static_configs"] for t in s["targets"]}
             check(scraped == configured,
                   f"job {job['job_name']} scrapes {sorted(scraped)} = ConfigMap targets {sorted(configured)}")

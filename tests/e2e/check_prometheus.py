@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Asserts, through a real Prometheus' HTTP API, that it scrapes the
-routeros-exporter demo targets without errors and stores what we expect.
+routeros-exporter demo targets without errors and stores what we expect;
+job mikrotik finds them through the exporter's /sd (http_sd_configs).
 
 With --rules it also checks the alert rules Prometheus loaded from that file
 (deploy/prometheus/alerts.yml): every group and rule of the file is loaded,
@@ -130,6 +131,8 @@ def main():
     parser.add_argument(
         "--rules", required=True, help="the alert rules file the config loads"
     )
+    parser.add_argument("--sd-url", required=True,
+                        help="the exporter's /sd, where job mikrotik discovers its targets")
     args = parser.parse_args()
     prom = Prom(args.prometheus)
     failed = []
@@ -155,6 +158,34 @@ def main():
     ):
         report_targets(prom)
         return 1
+
+    # 1b. Job mikrotik found both demo routers through the exporter's /sd
+    #     (http_sd_configs), and the example's relabelling made of each the
+    #     scrape of /probe?target=NAME on the exporter (no module= : the demo
+    #     routers name none) labelled router, instance and job only.
+    def discovered_through_sd():
+        found = {}
+        for t in prom.targets():
+            if t.get("scrapePool") != "mikrotik":
+                continue
+            labels = t.get("labels", {})
+            router = labels.get("router")
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(t.get("scrapeUrl", "")).query)
+            problems = []
+            if t.get("discoveredLabels", {}).get("__meta_url") != args.sd_url:
+                problems.append(f"__meta_url {t.get('discoveredLabels', {}).get('__meta_url')!r}")
+            if t.get("health") != "up":
+                problems.append(f"health {t.get('health')!r}")
+            if sorted(labels) != ["instance", "job", "router"] or labels.get("instance") != router:
+                problems.append(f"labels {labels}")
+            if query != {"target": [router]}:
+                problems.append(f"scrapeUrl {t.get('scrapeUrl')!r}")
+            found[router] = problems
+        ok = sorted(found) == ["demo", "demo-v6"] and not any(found.values())
+        return ok, found
+
+    check(f"job mikrotik discovered demo and demo-v6 through {args.sd_url}, both up",
+          discovered_through_sd, 10)
 
     # 2. Values, as stored by Prometheus (label `router` from relabelling).
     for expr, count, predicate, text in [

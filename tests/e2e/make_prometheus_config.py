@@ -5,9 +5,12 @@ Usage: make_prometheus_config.py EXAMPLE EXPORTER_ADDR OUT
 
 Same jobs, paths, params and relabelling as the example; only what has to
 differ changes:
-* the router names become the demo targets `demo` and `demo-v6`;
+* the router names of jobs with static targets become the demo targets
+  `demo` and `demo-v6` (jobs discovering them through the exporter's /sd get
+  them from the demo exporter itself);
 * the exporter address 127.0.0.1:9436 becomes EXPORTER_ADDR (in the
-  `__address__` replacement and in the self-metrics job's target);
+  `__address__` replacement, in the /sd URL and in the self-metrics job's
+  target);
 * every job scrapes every 2s with a 1s timeout;
 * the `rule_files` paths, relative to the example, become absolute (the
   e2e config is written elsewhere); each must exist.
@@ -21,6 +24,7 @@ import sys
 import yaml
 
 EXAMPLE_EXPORTER = "127.0.0.1:9436"
+EXAMPLE_SD_URL = f"http://{EXAMPLE_EXPORTER}/sd"
 DEMO_TARGETS = ["demo", "demo-v6"]
 EXPECTED_JOBS = {"mikrotik", "mikrotik_connectivity", "routeros_exporter"}
 
@@ -47,8 +51,14 @@ def main():
         job["scrape_interval"] = "2s"
         job["scrape_timeout"] = "1s"
         if job["metrics_path"] == "/probe":
-            [static] = job["static_configs"]
-            static["targets"] = list(DEMO_TARGETS)
+            if "http_sd_configs" in job:
+                [sd] = job["http_sd_configs"]
+                if "static_configs" in job or sd.get("url") != EXAMPLE_SD_URL:
+                    sys.exit(f"job {name}: expected only http_sd_configs url {EXAMPLE_SD_URL}")
+                sd["url"] = f"http://{exporter}/sd"
+            else:
+                [static] = job["static_configs"]
+                static["targets"] = list(DEMO_TARGETS)
             rewrites = [
                 r for r in job["relabel_configs"] if r.get("target_label") == "__address__"
             ]

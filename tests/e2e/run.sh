@@ -4,20 +4,26 @@
 # Needs (installed by .ci/run, not here): promtool and prometheus (Debian's
 # `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
 #
-#   a. promtool check config: prometheus.example.yml and the e2e config
-#      derived from it; promtool check rules and test rules on the alert rules
-#      (deploy/prometheus), check_rule_tests.py: every alert tested firing and
-#      quiet; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
-#      check_queries.py --static: the Grafana dashboard's JSON model;
+#   a. promtool check config: prometheus.example.yml, the e2e config derived
+#      from it and deploy/prometheus/sharded.yml; promtool check rules and test
+#      rules on the alert rules (deploy/prometheus), check_rule_tests.py: every
+#      alert tested firing and quiet; check_deploy.py: deploy/kubernetes.yaml
+#      and Dockerfile; check_queries.py --static: the Grafana dashboard's JSON
+#      model;
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
-#   d. a real Prometheus scrapes the exporter and evaluates the alert rules;
+#   d. a real Prometheus scrapes the exporter (job mikrotik finds the demo
+#      routers through the exporter's /sd) and evaluates the alert rules;
 #      check_prometheus.py asserts through its HTTP API; check_queries.py runs
 #      every dashboard query and every rule expression of deploy/prometheus/
 #      against it;
 #   e. check_boards.py: module full on every simulated board kind and on
-#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success.
+#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success;
+#   f. check_sharding.py: a second exporter with 1,000 routers; its /sd fed
+#      through deploy/prometheus/sharded.yml's relabelling by
+#      `promtool check service-discovery`: one shard per router, balanced,
+#      stable.
 #
 # Every wait is bounded, both servers are stopped on exit, the temp dir is
 # removed. Exits non-zero on the first failed step.
@@ -130,6 +136,7 @@ section "a. promtool check config; deploy files"
 python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
+"$PROMTOOL" check config deploy/prometheus/sharded.yml
 # The alert rules: syntax and templates, their unit tests, and that every
 # alert has a test where it fires and one where it must not.
 RULES=$ROOT/deploy/prometheus/alerts.yml
@@ -204,7 +211,7 @@ wait_http "http://$PROM_ADDR/-/ready" 60
 alive "$PROMETHEUS_PID" prometheus
 echo "prometheus pid $PROMETHEUS_PID ready on http://$PROM_ADDR"
 python3 "$HERE/check_prometheus.py" --prometheus "http://$PROM_ADDR" --ready-timeout 60 --rate-timeout 40 \
-    --rules "$RULES"
+    --rules "$RULES" --sd-url "$BASE/sd"
 # Every dashboard panel query and every alert/recording rule expression, with
 # the dashboard variables substituted: no errors, no dead panel, no selector
 # that matches nothing. check_prometheus.py already waited for two scrapes.
@@ -223,6 +230,13 @@ section "e. module full on every simulated board, RouterOS 7.16, 7.12 and 6.49"
 python3 "$HERE/check_boards.py" --sim "$SIM" --exporter "$EXPORTER" --promtool "$PROMTOOL"
 passed
 
+section "f. sharded replicas: 1,000 routers through sharded.yml (promtool check service-discovery)"
+# The shard configs are derived from the shipped file (only the /sd URL
+# rewritten), so a broken sharded.yml fails here. The script starts and stops
+# its own exporter; every promtool run is bounded.
+python3 "$HERE/check_sharding.py" --exporter "$EXPORTER" --promtool "$PROMTOOL"
+passed
+
 section "passed"
-# Reached only when every step passed (set -e): 5 steps (a-e).
+# Reached only when every step passed (set -e): 6 steps (a-f).
 echo "e2e: $PASSED passed, 0 failed"

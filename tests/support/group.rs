@@ -100,6 +100,7 @@ pub fn target(address: String) -> Target {
         auth: "a".into(),
         tls: None,
         labels: BTreeMap::new(),
+        module: None,
         sessions: TargetSessions::default(),
         connectivity: Vec::new(),
     }
