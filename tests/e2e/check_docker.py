@@ -48,6 +48,7 @@ reachable router. Prints ok/FAIL lines; exits 1 on any failure.
 import argparse
 import ctypes
 import fcntl
+import fnmatch
 import json
 import os
 import re
@@ -121,8 +122,8 @@ def exec_form(rest, what):
     """JSON (exec) form as a list; shell form as Docker runs it."""
     if rest.startswith("["):
         value = json.loads(rest)
-        check(isinstance(value, list) and all(isinstance(v, str) for v in value),
-              f"{what} is a JSON list of strings")
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            check(False, f"{what} {rest} is a JSON list of strings")
         return value
     return ["/bin/sh", "-c", rest]
 
@@ -207,6 +208,18 @@ def check_static(image, dockerfile):
           f"ENTRYPOINT {image.entrypoint} is an absolute exec form")
     binary_dest = [c[-1] for c in image.copies if c[-1] == (image.entrypoint or [""])[0]]
     check(len(binary_dest) == 1, f"the ENTRYPOINT {image.entrypoint[0]} is a COPY destination")
+    ignore_path = os.path.join(os.path.dirname(os.path.abspath(dockerfile)), ".dockerignore")
+    ignored = []
+    if os.path.isfile(ignore_path):
+        with open(ignore_path, encoding="utf-8") as f:
+            ignored = [l.strip().rstrip("/") for l in f if l.strip() and not l.startswith(("#", "!"))]
+    for copy in image.copies:
+        if any(c.startswith("--from=") for c in copy):
+            continue
+        for source in copy[:-1]:
+            excluded = [p for p in ignored if fnmatch.fnmatch(source, p) or source.startswith(p + "/")]
+            check(os.path.exists(os.path.join(REPO, source)) and not excluded,
+                  f"COPY {source}: in the build context, not excluded by .dockerignore {excluded}")
     forced = [a for a in image.cmd or [] if a.startswith(("--config.file", "--web.listen-address"))]
     check(not forced, f"CMD {image.cmd} forces no config file and no listen address")
     for key in image.env:
