@@ -5,14 +5,21 @@
 # `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
 #
 #   a. promtool check config: prometheus.example.yml and the e2e config
-#      derived from it; check_deploy.py: deploy/kubernetes.yaml and Dockerfile;
+#      derived from it; the deployment files: check_k8s.py (deploy/k8s built
+#      by kubectl kustomize, validated against the Kubernetes and Prometheus
+#      Operator schemas), check_compose.py (deploy/docker-compose.yml against
+#      the Compose schema, its Prometheus config by promtool as mounted);
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
 #   d. a real Prometheus scrapes the exporter; check_prometheus.py asserts
 #      through its HTTP API;
 #   e. check_boards.py: module full on every simulated board kind and on
-#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success.
+#      RouterOS 7.16, 7.12 and 6.49: strict parsers, promtool lint, success;
+#   f. the binary run as the shipped files run it: check_docker.py (the
+#      Dockerfile linted by hadolint, then argv, env, user and read-only root
+#      of the image, in a private network namespace), check_systemd.py
+#      (systemd-analyze verify and security, ExecStart and ExecReload).
 #
 # Every wait is bounded, both servers are stopped on exit, the temp dir is
 # removed. Exits non-zero on the first failed step.
@@ -125,9 +132,12 @@ section "a. promtool check config; deploy files"
 python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR" "$WORK/prometheus.yml"
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
-# The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
-# config through --config.check, the Dockerfile's HEALTHCHECK.
-python3 "$HERE/check_deploy.py" "$EXPORTER"
+# The deployment files, statically and with their own tools (kubectl
+# kustomize, kubernetes-validate, check-jsonschema, promtool): probes,
+# security settings, references, the ConfigMap's config through
+# --config.check; the compose stack's targets are the demo's (from $BASE).
+python3 "$HERE/check_k8s.py" "$EXPORTER"
+python3 "$HERE/check_compose.py" --exporter-url "$BASE" --promtool "$PROMTOOL"
 passed
 
 section "c. exposition formats (strict parsers, content types, gzip)"
@@ -204,6 +214,13 @@ section "e. module full on every simulated board, RouterOS 7.16, 7.12 and 6.49"
 python3 "$HERE/check_boards.py" --sim "$SIM" --exporter "$EXPORTER" --promtool "$PROMTOOL"
 passed
 
+section "f. the Docker image and the systemd unit, run as shipped"
+# Each in its own network namespace (the exporter on its default :9436
+# there, whatever runs here); needs root, as CI is.
+python3 "$HERE/check_docker.py" --exporter "$EXPORTER" --sim "$SIM"
+python3 "$HERE/check_systemd.py" --exporter "$EXPORTER" --sim "$SIM"
+passed
+
 section "passed"
-# Reached only when every step passed (set -e): 5 steps (a-e).
+# Reached only when every step passed (set -e): 6 steps (a-f).
 echo "e2e: $PASSED passed, 0 failed"
