@@ -171,11 +171,16 @@ def check_prometheus(compose, promtool, url, port):
     targets = demo_targets(url)
     expected = expected_prometheus(example, targets, f"exporter:{port}")
     actual.setdefault("rule_files", [])
-    for key in sorted(set(expected) | set(actual)):
-        check(actual.get(key) == expected.get(key),
+    # Job by job, so a drift names its job and shows what to write.
+    got_jobs = {j.get("job_name"): j for j in actual.pop("scrape_configs", None) or []}
+    want_jobs = {j["job_name"]: j for j in expected.pop("scrape_configs")}
+    for key, got, want in [(k, actual.get(k), expected.get(k)) for k in sorted(set(expected) | set(actual))] \
+            + [(f"scrape_configs[{n}]", got_jobs.get(n), want_jobs.get(n))
+               for n in sorted(set(got_jobs) | set(want_jobs))]:
+        check(got == want,
               f"prometheus: `{key}` = prometheus.example.yml's for exporter:{port} and targets {targets}"
-              + ("" if actual.get(key) == expected.get(key)
-                 else f"\n     got      {actual.get(key)}\n     expected {expected.get(key)}"))
+              + ("" if got == want else f"\n     got:\n{yaml.safe_dump(got, sort_keys=False)}"
+                 f"     expected:\n{yaml.safe_dump(want, sort_keys=False)}"))
 
 
 def check_grafana(compose):

@@ -28,8 +28,9 @@ Usage: check_k8s.py EXPORTER_BINARY
 * the Secret is a template: its value is the REPLACE_ME placeholder;
 * the ConfigMap's config.yml passes `routeros-exporter --config.check` with
   the Secret's keys as environment, every ${VAR} in it is set by the
-  Deployment, and its targets are the ones prometheus.example.yml and the
-  Probes scrape (same jobs, modules, intervals and timeouts);
+  Deployment, and its targets are the ones prometheus.example.yml's static
+  jobs and the Probes scrape (same jobs, modules, intervals and timeouts);
+  the example's /sd jobs ask the /sd of the exporter they scrape;
 * the overlay in docs/deploy.md, copied from the document as it is, builds
   on a copy of the base with an operator's config.yml and password file,
   and replaces both (the Deployment then refers to the overlay's objects).
@@ -244,25 +245,40 @@ def check_config(binary, secret, configmap, env):
 
 
 def check_scrape_configs(configured, operator_kinds, service):
+    """prometheus.example.yml's /probe jobs and the Probes scrape config.yml's routers."""
     with open(os.path.join(REPO, "prometheus.example.yml"), encoding="utf-8") as f:
         prom = yaml.safe_load(f)
     jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
-    probe_jobs = {n: j for n, j in jobs.items() if j.get("metrics_path") == "/probe" and j.get("static_configs")}
+    probe_jobs = {n: j for n, j in jobs.items() if j.get("metrics_path") == "/probe"}
     for name, job in probe_jobs.items():
-        scraped = {t for s in job["static_configs"] for t in s["targets"]}
-        check(scraped == configured,
-              f"prometheus.example.yml job {name} scrapes {sorted(scraped)} = config.yml targets {sorted(configured)}")
+        if "http_sd_configs" in job:
+            # Its targets are the exporter config's by construction; what can
+            # drift is where it asks: the /sd of the exporter it scrapes.
+            exporter = [r["replacement"] for r in job["relabel_configs"]
+                        if r.get("target_label") == "__address__"]
+            urls = [sd.get("url") for sd in job["http_sd_configs"]]
+            check(len(exporter) == 1 and urls == [f"http://{exporter[0]}/sd"],
+                  f"prometheus.example.yml job {name} discovers from {urls}, the /sd of the exporter "
+                  f"it scrapes {exporter}")
+        else:
+            scraped = {t for s in job["static_configs"] for t in s["targets"]}
+            check(scraped == configured, f"prometheus.example.yml job {name} scrapes {sorted(scraped)} "
+                  f"= config.yml targets {sorted(configured)}")
     service_url = f"{service['metadata']['name']}.monitoring.svc:{service['spec']['ports'][0]['port']}"
     probes = {p["spec"].get("jobName"): p for p in operator_kinds.get("Probe", [])}
     check(set(probes) == set(probe_jobs), f"Probe jobNames {sorted(probes)} = example jobs {sorted(probe_jobs)}")
     for name, probe in probes.items():
         spec, job = probe["spec"], probe_jobs.get(name, {})
+        # A Probe lists its targets (the operator's Probe has no HTTP SD): the
+        # same routers as the example's job, whether it lists or discovers them.
         static = set(spec["targets"]["staticConfig"]["static"])
         check(static == configured, f"Probe {name} targets {sorted(static)} = config.yml targets")
         check(spec["prober"]["url"] == service_url and spec["prober"].get("path") == "/probe",
               f"Probe {name} prober {spec['prober']} = Service {service_url}, /probe")
-        check([spec.get("module")] == job.get("params", {}).get("module"),
-              f"Probe {name} module {spec.get('module')} = example's")
+        # Without `params: module` (a /sd job), /probe runs each router's own
+        # module, `full` for config.yml's routers, which name none.
+        module = job.get("params", {}).get("module", ["full"])
+        check([spec.get("module")] == module, f"Probe {name} module {spec.get('module')} = example's {module}")
         interval = job.get("scrape_interval", prom["global"]["scrape_interval"])
         timeout = job.get("scrape_timeout", prom["global"]["scrape_timeout"])
         check((spec.get("interval"), spec.get("scrapeTimeout")) == (interval, timeout),
