@@ -54,6 +54,9 @@ struct Running {
     /// A client for the exporter, checking for [`PASSWORD`].
     http: Client,
     stderr: Arc<Mutex<String>>,
+    /// The thread copying stderr; joined once the process has exited, so the
+    /// last lines (`stopped`) are in `stderr` before a test reads them.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -69,7 +72,7 @@ impl Running {
         let mut pipe = child.stderr.take().expect("stderr pipe");
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = stderr.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = pipe.read(&mut buf) {
                 if n == 0 {
@@ -84,6 +87,7 @@ impl Running {
             child,
             http: Client::new(addr, PASSWORD),
             stderr,
+            reader: Some(reader),
         }
     }
 
@@ -123,6 +127,10 @@ impl Running {
         let start = std::time::Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // The pipe is at its end now that the process is gone.
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
                 return status;
             }
             assert!(
