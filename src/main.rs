@@ -16,9 +16,16 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "routeros-exporter", version, about)]
 struct Cli {
-    /// YAML configuration file. Without it, the original exporter's environment
+    /// YAML configuration file; also taken from CONFIG_FILE (the flag wins; empty
+    /// counts as unset), so a container can be pointed at a mounted file without
+    /// changing its command. Without either, the original exporter's environment
     /// variables (ROUTERS_CONFIG, ROUTEROS_ADDRESS, ...) are used.
-    #[arg(long = "config.file", value_name = "PATH")]
+    #[arg(
+        long = "config.file",
+        value_name = "PATH",
+        env = config::CONFIG_FILE,
+        value_parser = config_path
+    )]
     config_file: Option<PathBuf>,
     /// Validate the configuration and exit (0 valid, 1 invalid).
     #[arg(long = "config.check")]
@@ -50,6 +57,23 @@ enum LogFormat {
     Json,
 }
 
+/// Accepts an empty path, which [`Cli::config_file`] treats as no file: an
+/// empty `CONFIG_FILE` (`docker run -e CONFIG_FILE= ...`, a blank line in an
+/// env file) means "not set", as every other empty variable of the
+/// environment contract does, instead of clap's "a value is required".
+fn config_path(text: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(text))
+}
+
+impl Cli {
+    /// `--config.file` or `CONFIG_FILE`, unless empty.
+    fn config_file(&self) -> Option<&std::path::Path> {
+        self.config_file
+            .as_deref()
+            .filter(|path| !path.as_os_str().is_empty())
+    }
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = text.parse::<f64>() {
         return Duration::try_from_secs_f64(secs).map_err(|e| e.to_string());
@@ -73,7 +97,7 @@ fn listen_address(text: &str) -> Result<SocketAddr, String> {
 /// (an unparseable `ROUTERS_CONFIG`, a bad router in it) fails the check.
 fn load(cli: &Cli) -> Result<Config, String> {
     let loaded = config::load(
-        cli.config_file.as_deref(),
+        cli.config_file(),
         &collect::group_names(),
         &config::process_env,
     )

@@ -1,5 +1,5 @@
 //! The built `routeros-exporter` binary: `--config.check`, `--demo`, the
-//! original exporter's environment contract, SIGHUP reload, SIGTERM shutdown and
+//! original exporter's environment contract, `CONFIG_FILE`, SIGHUP reload, SIGTERM shutdown and
 //! passwords kept out of the logs. The simulator runs in this test process on
 //! 127.0.0.1; the binary connects to it. Every answer is checked for the
 //! router's password (see `support/http.rs`).
@@ -28,6 +28,7 @@ fn manifest(path: &str) -> PathBuf {
 fn exporter() -> Command {
     let mut command = Command::new(BIN);
     for var in [
+        "CONFIG_FILE",
         "ROUTERS_CONFIG",
         "ROUTEROS_ADDRESS",
         "ROUTEROS_USERNAME",
@@ -53,6 +54,9 @@ struct Running {
     /// A client for the exporter, checking for [`PASSWORD`].
     http: Client,
     stderr: Arc<Mutex<String>>,
+    /// The thread copying stderr; joined once the process has exited, so the
+    /// last lines (`stopped`) are in `stderr` before a test reads them.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Running {
@@ -68,7 +72,7 @@ impl Running {
         let mut pipe = child.stderr.take().expect("stderr pipe");
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = stderr.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = pipe.read(&mut buf) {
                 if n == 0 {
@@ -83,6 +87,7 @@ impl Running {
             child,
             http: Client::new(addr, PASSWORD),
             stderr,
+            reader: Some(reader),
         }
     }
 
@@ -122,6 +127,10 @@ impl Running {
         let start = std::time::Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // The pipe is at its end now that the process is gone.
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
                 return status;
             }
             assert!(
@@ -324,6 +333,82 @@ async fn invalid_routers_config_falls_back_to_the_legacy_variables() {
         "a warning, not an error: {stderr}"
     );
     assert!(!stderr.contains(PASSWORD), "password in the log: {stderr}");
+}
+
+/// `CONFIG_FILE` is how the container image is pointed at a mounted file
+/// without changing its command line: the file wins over `ROUTERS_CONFIG`,
+/// `--config.file` wins over it, an empty one counts as unset, and a file given
+/// this way reloads on SIGHUP like one given by the flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_env_var_is_used_and_the_flag_wins() {
+    let (_sim, router) = sim_router().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("mounted.yml");
+    std::fs::write(&path, file_config(router.addr(), "from_file")).unwrap();
+
+    let check = |config_file: &str, args: &[&str]| {
+        exporter()
+            .env("CONFIG_FILE", config_file)
+            .env("ROUTERS_CONFIG", routers_config("127.0.0.1:8728"))
+            .arg("--config.check")
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let missing = dir.path().join("missing.yml");
+    let out = check(&missing.display().to_string(), &[]);
+    assert_eq!(out.status.code(), Some(1), "CONFIG_FILE is read");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing.yml: cannot read config file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let given = path.display().to_string();
+    let out = check(&missing.display().to_string(), &["--config.file", &given]);
+    assert_eq!(out.status.code(), Some(0), "the flag wins over CONFIG_FILE");
+    let out = check("", &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "empty: the environment contract"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 target(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let mut command = exporter();
+    command
+        .env("CONFIG_FILE", &path)
+        .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()));
+    let mut running = Running::start(command);
+    running.ready().await;
+    probe_succeeds(&running.http, "target=from_file&module=full").await;
+    let r = running.http.get("/probe?target=r1").await;
+    assert_eq!(r.status, 404, "ROUTERS_CONFIG is not used: {}", r.text());
+
+    std::fs::write(&path, file_config(router.addr(), "reloaded")).unwrap();
+    running.signal("HUP");
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if running
+            .http
+            .get("/config")
+            .await
+            .text()
+            .contains("reloaded:")
+        {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "SIGHUP did not reload: {}", running.stderr());
+    probe_succeeds(&running.http, "target=reloaded&module=full").await;
+    running.signal("TERM");
+    let status = running.wait_exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{status}: {}", running.stderr());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

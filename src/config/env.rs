@@ -14,6 +14,10 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Path of the YAML configuration file when `--config.file` is not given
+/// (clap reads it in `main.rs`; named here with every other variable). Lets a
+/// container image keep one command line and still be pointed at a mounted file.
+pub const CONFIG_FILE: &str = "CONFIG_FILE";
 /// JSON array of `{name, address, username, password}`.
 pub const ROUTERS_CONFIG: &str = "ROUTERS_CONFIG";
 /// Legacy single-router address.

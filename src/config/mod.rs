@@ -16,9 +16,9 @@ mod model;
 
 pub use address::normalize as normalize_address;
 pub use env::{
-    COLLECTION_INTERVAL_SECONDS, EnvWarning, GAP_RESET_THRESHOLD_SECONDS, LEGACY_TARGET,
-    ProcessSettings, ROUTEROS_ADDRESS, ROUTEROS_PASSWORD, ROUTEROS_USERNAME, ROUTERS_CONFIG,
-    apply_env_overrides, from_env, process_env,
+    COLLECTION_INTERVAL_SECONDS, CONFIG_FILE, EnvWarning, GAP_RESET_THRESHOLD_SECONDS,
+    LEGACY_TARGET, ProcessSettings, ROUTEROS_ADDRESS, ROUTEROS_PASSWORD, ROUTEROS_USERNAME,
+    ROUTERS_CONFIG, apply_env_overrides, from_env, process_env,
 };
 pub use error::{ConfigError, Diagnostic};
 pub use glob::Glob;

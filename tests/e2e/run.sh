@@ -7,9 +7,12 @@
 #   a. promtool check config: prometheus.example.yml, the e2e config derived
 #      from it and deploy/prometheus/sharded.yml; promtool check rules and test
 #      rules on the alert rules (deploy/prometheus), check_rule_tests.py: every
-#      alert tested firing and quiet; check_deploy.py: deploy/kubernetes.yaml
-#      and Dockerfile; check_queries.py --static: the Grafana dashboard's JSON
-#      model;
+#      alert tested firing and quiet; the deployment files: check_k8s.py
+#      (deploy/k8s built by kubectl kustomize, validated against the Kubernetes
+#      and Prometheus Operator schemas), check_compose.py
+#      (deploy/docker-compose.yml against the Compose schema, its Prometheus
+#      config by promtool as mounted); check_queries.py --static: the Grafana
+#      dashboard's JSON model;
 #   b. promtool check metrics (lint) on /probe?module=full for demo, demo-v6;
 #   c. check_exposition.py: strict OpenMetrics and text parsers, content types,
 #      duplicate series, family contiguity, gzip;
@@ -24,6 +27,10 @@
 #      through deploy/prometheus/sharded.yml's relabelling by
 #      `promtool check service-discovery`: one shard per router, balanced,
 #      stable.
+#   g. the binary run as the shipped files run it: check_docker.py (the
+#      Dockerfile linted by hadolint, then argv, env, user and read-only root
+#      of the image, in a private network namespace), check_systemd.py
+#      (systemd-analyze verify and security, ExecStart and ExecReload).
 #
 # Every wait is bounded, both servers are stopped on exit, the temp dir is
 # removed. Exits non-zero on the first failed step.
@@ -143,9 +150,12 @@ RULES=$ROOT/deploy/prometheus/alerts.yml
 "$PROMTOOL" check rules "$RULES"
 "$PROMTOOL" test rules "$ROOT/deploy/prometheus/alerts_test.yml"
 python3 "$HERE/check_rule_tests.py" "$RULES" "$ROOT/deploy/prometheus/alerts_test.yml"
-# The deployment files: YAML syntax, probe paths, the ConfigMap's exporter
-# config through --config.check, the Dockerfile's HEALTHCHECK.
-python3 "$HERE/check_deploy.py" "$EXPORTER"
+# The deployment files, statically and with their own tools (kubectl
+# kustomize, kubernetes-validate, check-jsonschema, promtool): probes,
+# security settings, references, the ConfigMap's config through
+# --config.check; the compose stack's targets are the demo's (from $BASE).
+python3 "$HERE/check_k8s.py" "$EXPORTER"
+python3 "$HERE/check_compose.py" --exporter-url "$BASE" --promtool "$PROMTOOL"
 # The dashboard: generated file up to date, Grafana model, names and labels
 # against the README's metric reference.
 python3 "$HERE/check_queries.py" --static
@@ -237,6 +247,13 @@ section "f. sharded replicas: 1,000 routers through sharded.yml (promtool check 
 python3 "$HERE/check_sharding.py" --exporter "$EXPORTER" --promtool "$PROMTOOL"
 passed
 
+section "g. the Docker image and the systemd unit, run as shipped"
+# Each in its own network namespace (the exporter on its default :9436
+# there, whatever runs here); needs root, as CI is.
+python3 "$HERE/check_docker.py" --exporter "$EXPORTER" --sim "$SIM"
+python3 "$HERE/check_systemd.py" --exporter "$EXPORTER" --sim "$SIM"
+passed
+
 section "passed"
-# Reached only when every step passed (set -e): 6 steps (a-f).
+# Reached only when every step passed (set -e): 7 steps (a-g).
 echo "e2e: $PASSED passed, 0 failed"
