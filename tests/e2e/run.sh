@@ -8,8 +8,9 @@
 #      from it and deploy/prometheus/sharded.yml; promtool check rules and test
 #      rules on the alert rules (deploy/prometheus), check_rule_tests.py: every
 #      alert tested firing and quiet; the deployment files: check_k8s.py
-#      (deploy/k8s built by kubectl kustomize, validated against the Kubernetes
-#      and Prometheus Operator schemas), check_compose.py
+#      (deploy/k8s and the sharded overlay deploy/k8s-sharded built by kubectl
+#      kustomize, validated against the Kubernetes and Prometheus Operator
+#      schemas, the overlay's replicas against sharded.yml), check_compose.py
 #      (deploy/docker-compose.yml against the Compose schema, its Prometheus
 #      config by promtool as mounted); check_queries.py --static: the Grafana
 #      dashboard's JSON model;
@@ -153,7 +154,9 @@ python3 "$HERE/check_rule_tests.py" "$RULES" "$ROOT/deploy/prometheus/alerts_tes
 # The deployment files, statically and with their own tools (kubectl
 # kustomize, kubernetes-validate, check-jsonschema, promtool): probes,
 # security settings, references, the ConfigMap's config through
-# --config.check; the compose stack's targets are the demo's (from $BASE).
+# --config.check; deploy/k8s-sharded's StatefulSet = the base's pod, its
+# replicas and names = sharded.yml's shards; the compose stack's targets are
+# the demo's (from $BASE).
 python3 "$HERE/check_k8s.py" "$EXPORTER"
 python3 "$HERE/check_compose.py" --exporter-url "$BASE" --promtool "$PROMTOOL"
 # The dashboard: generated file up to date, Grafana model, names and labels
