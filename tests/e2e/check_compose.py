@@ -44,20 +44,12 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_docker import Image  # noqa: E402
+from checklib import check, finish
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COMPOSE = os.path.join(REPO, "deploy", "docker-compose.yml")
 HERE = os.path.dirname(COMPOSE)
 EXAMPLE_EXPORTER = "127.0.0.1:9436"
-
-failures = []
-
-
-def check(condition, message):
-    print(f"{'ok  ' if condition else 'FAIL'} {message}", file=sys.stdout if condition else sys.stderr)
-    if not condition:
-        failures.append(message)
-    return condition
 
 
 def rel(path):
@@ -254,11 +246,7 @@ def main():
     port = check_exporter(compose)
     check_prometheus(compose, args.promtool, args.exporter_url, port)
     check_grafana(compose)
-    if failures:
-        print(f"\n{len(failures)} compose check(s) failed", file=sys.stderr)
-        return 1
-    print("compose checks passed")
-    return 0
+    return finish("compose")
 
 
 if __name__ == "__main__":

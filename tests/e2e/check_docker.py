@@ -64,6 +64,7 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+from checklib import check, failures, finish
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # debian:bookworm-slim's own ENV (docker image inspect): what the final stage
@@ -72,16 +73,6 @@ BASE_IMAGE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 PASSWORD = "docker-check-not-a-secret"
 SIM_ADDR = "127.0.0.1:8728"
 WAIT = 15.0
-
-failures = []
-
-
-def check(condition, message):
-    print(f"{'ok  ' if condition else 'FAIL'} {message}",
-          file=sys.stdout if condition else sys.stderr, flush=True)
-    if not condition:
-        failures.append(message)
-    return condition
 
 
 # ---- Dockerfile ------------------------------------------------------------
@@ -526,15 +517,7 @@ def inner(args):
         sim.terminate()
         sim.wait(timeout=WAIT)
         shutil.rmtree(work, ignore_errors=True)
-    return finish()
-
-
-def finish():
-    if failures:
-        print(f"\n{len(failures)} docker check(s) failed", file=sys.stderr)
-        return 1
-    print("docker checks passed")
-    return 0
+    return finish("docker")
 
 
 def main():
@@ -550,7 +533,7 @@ def main():
 
     check_static(Image(args.dockerfile), args.dockerfile)
     if not check(os.geteuid() == 0, "running as root (needed for unshare, chroot, setuid; CI is root)"):
-        return finish()
+        return finish("docker")
     # A private network namespace (the image's port, nothing shared with the
     # host) and mount namespace (tmpfs roots and bind mounts vanish with it).
     run = subprocess.run(
@@ -560,7 +543,7 @@ def main():
         timeout=180,
     )
     check(run.returncode == 0, f"the image run cases (exit {run.returncode})")
-    return finish()
+    return finish("docker")
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ from cloudcoil.models.prometheus_operator import v1 as prometheus_operator
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_docker import Image  # noqa: E402  (the Dockerfile's parsed final stage)
 from check_sharding import replica_of, shard_layout  # noqa: E402  (sharded.yml's shard jobs)
+from checklib import check, finish
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = os.path.join(REPO, "deploy", "k8s")
@@ -80,15 +81,6 @@ SHARDED_REL = "deploy/prometheus/sharded.yml"
 SHARDED_PROMETHEUS = os.path.join(REPO, SHARDED_REL)
 DOC = os.path.join(REPO, "docs", "deploy.md")
 OVERLAY_MARKER = "# deploy/k8s-prod/kustomization.yaml"
-
-failures = []
-
-
-def check(condition, message):
-    print(f"{'ok  ' if condition else 'FAIL'} {message}", file=sys.stdout if condition else sys.stderr)
-    if not condition:
-        failures.append(message)
-    return condition
 
 
 def kustomize_version():
@@ -525,7 +517,7 @@ def main():
     if not check(sorted(kinds) == ["ConfigMap", "Deployment", "Secret", "Service"]
                  and all(len(v) == 1 for v in kinds.values()),
                  f"deploy/k8s: one each of ConfigMap, Deployment, Secret, Service ({sorted(kinds)})"):
-        return finish()
+        return finish("kubernetes")
     k8s_schemas(docs, "deploy/k8s")
     deployment = kinds["Deployment"][0]
     pod, container = check_workload(deployment, image, "deploy/k8s")
@@ -543,15 +535,7 @@ def main():
     check_sharded(major, image, deployment)
     check_overlay(major)
     check_overlay(major, "k8s-sharded", "StatefulSet")
-    return finish()
-
-
-def finish():
-    if failures:
-        print(f"\n{len(failures)} kubernetes check(s) failed", file=sys.stderr)
-        return 1
-    print("kubernetes checks passed")
-    return 0
+    return finish("kubernetes")
 
 
 if __name__ == "__main__":

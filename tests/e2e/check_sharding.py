@@ -39,7 +39,6 @@ import copy
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ import time
 import urllib.request
 
 import yaml
+from checklib import check, failures, finish, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARDED = "deploy/prometheus/sharded.yml"
@@ -63,21 +63,6 @@ TARGET_LABELS = {"job", "instance", "router"}
 # The configured module of every 11th router, besides the built-in
 # `connectivity` of every 7th: both kinds of hint must pass.
 CONFIGURED_MODULE = "light"
-
-failures = []
-
-
-def check(condition, message):
-    print(f"{'ok  ' if condition else 'FAIL'} {message}", file=sys.stdout if condition else sys.stderr)
-    if not condition:
-        failures.append(message)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def routers(count):
@@ -373,11 +358,7 @@ def main():
         if failures:
             with open(log.name, encoding="utf-8") as f:
                 print("--- last lines of the exporter log", *f.readlines()[-20:], sep="\n", file=sys.stderr)
-    if failures:
-        print(f"\n{len(failures)} sharding check(s) failed", file=sys.stderr)
-        return 1
-    print("sharding checks passed")
-    return 0
+    return finish("sharding")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_docker import loopback_up  # noqa: E402
+from checklib import check, failures, finish  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNIT = os.path.join(REPO, "deploy", "systemd", "routeros-exporter.service")
@@ -53,16 +53,6 @@ PASSWORD = "systemd-check-not-a-secret"
 SIM_ADDR = "127.0.0.1:8728"
 NOBODY = 65534
 WAIT = 15.0
-
-failures = []
-
-
-def check(condition, message):
-    print(f"{'ok  ' if condition else 'FAIL'} {message}",
-          file=sys.stdout if condition else sys.stderr, flush=True)
-    if not condition:
-        failures.append(message)
-    return condition
 
 
 def directives(path):
@@ -230,15 +220,7 @@ def inner(args):
             with open(os.path.join(work, "exporter.log")) as f:
                 print(f"   --- exporter log\n{f.read()[-3000:]}", file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
-    return finish()
-
-
-def finish():
-    if failures:
-        print(f"\n{len(failures)} systemd check(s) failed", file=sys.stderr)
-        return 1
-    print("systemd checks passed")
-    return 0
+    return finish("systemd")
 
 
 def main():
@@ -256,7 +238,7 @@ def main():
         run = subprocess.run(["unshare", "--net", "--fork", "--", sys.executable, os.path.abspath(__file__),
                               "--inner", "--exporter", args.exporter, "--sim", args.sim], timeout=120)
         check(run.returncode == 0, f"the unit's command lines (exit {run.returncode})")
-    return finish()
+    return finish("systemd")
 
 
 if __name__ == "__main__":
