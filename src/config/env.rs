@@ -9,9 +9,8 @@
 use crate::config::address::normalize;
 use crate::config::locate::Location;
 use crate::config::model::Secret;
-use crate::config::model::{Auth, Config, ConfigSource, DEFAULT_API_PORT, Target, TargetSessions};
+use crate::config::model::{Auth, Config, ConfigSource, DEFAULT_API_PORT, Target};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Path of the YAML configuration file when `--config.file` is not given
@@ -322,19 +321,9 @@ fn add_router(config: &mut Config, router: EnvRouter) -> Result<(), String> {
             password_file: None,
         },
     );
-    config.targets.insert(
-        name.clone(),
-        Target {
-            name: name.clone(),
-            address,
-            auth: name,
-            tls: None,
-            labels: BTreeMap::new(),
-            module: None,
-            sessions: TargetSessions::default(),
-            connectivity: Vec::new(),
-        },
-    );
+    config
+        .targets
+        .insert(name.clone(), Target::new(name.clone(), address, name));
     Ok(())
 }
 

@@ -163,16 +163,7 @@ pub fn demo(addresses: &[(String, SocketAddr)], known_groups: &[&str]) -> Config
     for (name, address) in addresses {
         config.targets.insert(
             name.clone(),
-            Target {
-                name: name.clone(),
-                address: address.to_string(),
-                auth: "demo".to_string(),
-                tls: None,
-                labels: BTreeMap::new(),
-                module: None,
-                sessions: TargetSessions::default(),
-                connectivity: Vec::new(),
-            },
+            Target::new(name.clone(), address.to_string(), "demo"),
         );
     }
     config
@@ -318,14 +309,9 @@ impl Loader<'_> {
             normalize(&raw.address, default_port).map_err(|e| (path.key("address"), e))?;
         if !auths.contains_key(&raw.auth) {
             let names: Vec<&str> = auths.keys().map(String::as_str).collect();
-            let hint = match suggestion(&raw.auth, &names) {
-                s if !s.is_empty() => s,
-                _ if names.is_empty() => " (no auths are defined)".to_string(),
-                _ => format!(" (defined: {})", names.join(", ")),
-            };
             return Err((
                 path.key("auth"),
-                format!("unknown auth `{}`{hint}", raw.auth),
+                unknown("auth", &raw.auth, &names, "defined"),
             ));
         }
         let tls = match raw.tls {
@@ -456,11 +442,7 @@ impl Loader<'_> {
         for (i, group) in module.groups.iter().enumerate() {
             let item = path.key("groups").index(i);
             if !self.known_groups.contains(&group.as_str()) {
-                let hint = match suggestion(group, self.known_groups) {
-                    s if !s.is_empty() => s,
-                    _ => format!(" (known: {known})"),
-                };
-                return Err((item, format!("unknown group `{group}`{hint}")));
+                return Err((item, unknown("group", group, self.known_groups, "known")));
             }
             if !seen.insert(group.as_str()) {
                 return Err((item, format!("group `{group}` is listed twice")));
@@ -496,14 +478,22 @@ fn check_target_module(
         return Ok(());
     }
     let names: Vec<&str> = modules.keys().map(String::as_str).collect();
-    let hint = match suggestion(module, &names) {
-        s if !s.is_empty() => s,
-        _ => format!(" (defined: {})", names.join(", ")),
-    };
     Err((
         path.key("module"),
-        format!("unknown module `{module}`{hint}"),
+        unknown("module", module, &names, "defined"),
     ))
+}
+
+/// "unknown <kind> `<name>`" for a reference to something the config lacks,
+/// with a did-you-mean when a name is close, else the names there are
+/// (`(<listed>: a, b)`), or that there are none.
+fn unknown(kind: &str, name: &str, names: &[&str], listed: &str) -> String {
+    let hint = match suggestion(name, names) {
+        s if !s.is_empty() => s,
+        _ if names.is_empty() => format!(" (no {kind}s are defined)"),
+        _ => format!(" ({listed}: {})", names.join(", ")),
+    };
+    format!("unknown {kind} `{name}`{hint}")
 }
 
 fn check_global(global: &Global) -> Check<()> {

@@ -183,6 +183,28 @@ pub struct Target {
     pub connectivity: Vec<ExtraPort>,
 }
 
+impl Target {
+    /// A plain-API target with no extra labels, no default module, default
+    /// session limits and no extra ports: what the environment contract and
+    /// `--demo` configure, and what the loader fills in from the file.
+    pub fn new(
+        name: impl Into<String>,
+        address: impl Into<String>,
+        auth: impl Into<String>,
+    ) -> Self {
+        Target {
+            name: name.into(),
+            address: address.into(),
+            auth: auth.into(),
+            tls: None,
+            labels: BTreeMap::new(),
+            module: None,
+            sessions: TargetSessions::default(),
+            connectivity: Vec::new(),
+        }
+    }
+}
+
 fn serialize_tls<S: Serializer>(
     tls: &Option<TlsSettings>,
     serializer: S,
@@ -433,17 +455,11 @@ mod tests {
         config.targets.insert(
             "r1".into(),
             Target {
-                name: "r1".into(),
-                address: "10.0.0.1:8729".into(),
-                auth: "a".into(),
                 tls: Some(TlsSettings {
                     server_name: Some("r1.example".into()),
                     ..TlsSettings::default()
                 }),
-                labels: BTreeMap::new(),
-                module: None,
-                sessions: TargetSessions::default(),
-                connectivity: Vec::new(),
+                ..Target::new("r1", "10.0.0.1:8729", "a")
             },
         );
         config

@@ -62,21 +62,16 @@ pub async fn sd(State(app): State<Arc<App>>) -> Json<Vec<TargetGroup>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigSource, Target, TargetSessions};
+    use crate::config::{ConfigSource, Target};
 
     fn target(name: &str, labels: &[(&str, &str)], module: Option<&str>) -> Target {
         Target {
-            name: name.into(),
-            address: format!("10.9.8.7:8728 of {name}"),
-            auth: "secret-auth-name".into(),
-            tls: None,
             labels: labels
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             module: module.map(String::from),
-            sessions: TargetSessions::default(),
-            connectivity: Vec::new(),
+            ..Target::new(name, format!("10.9.8.7:8728 of {name}"), "secret-auth-name")
         }
     }
 

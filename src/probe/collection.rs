@@ -330,7 +330,7 @@ fn observe(collection: &Collection) -> Observation {
 mod tests {
     use super::*;
     use crate::collect::family::MetricDesc;
-    use crate::config::{ConfigSource, TargetSessions};
+    use crate::config::ConfigSource;
 
     /// A collector with a bug.
     struct Panics;
@@ -359,16 +359,7 @@ mod tests {
     async fn a_panicking_collector_is_reported_as_failed() {
         let config = Config::empty(ConfigSource::Demo, &[]);
         let prober = Prober::new(config.clone(), ProberOptions::default(), None);
-        let target = Target {
-            name: "t".into(),
-            address: "127.0.0.1:1".into(),
-            auth: "a".into(),
-            tls: None,
-            labels: Default::default(),
-            module: None,
-            sessions: TargetSessions::default(),
-            connectivity: Vec::new(),
-        };
+        let target = Target::new("t", "127.0.0.1:1", "a");
         let module = Arc::new(Module::with_groups("m", &["panics"]));
         let plan: Vec<Planned> = vec![(0, &PANICS, module.clone())];
         let timeout = Duration::from_secs(5);

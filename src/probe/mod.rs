@@ -516,22 +516,15 @@ pub fn overall_status(verdicts: &[(String, Verdict, TargetState)]) -> HealthStat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ConfigSource, TargetSessions};
-    use std::collections::BTreeMap;
+    use crate::config::ConfigSource;
 
     fn config_with(module: Option<&str>) -> Config {
         let mut config = Config::empty(ConfigSource::Demo, &["system", "connectivity"]);
         config.targets.insert(
             "r".into(),
             Target {
-                name: "r".into(),
-                address: "127.0.0.1:1".into(),
-                auth: "a".into(),
-                tls: None,
-                labels: BTreeMap::new(),
                 module: module.map(String::from),
-                sessions: TargetSessions::default(),
-                connectivity: Vec::new(),
+                ..Target::new("r", "127.0.0.1:1", "a")
             },
         );
         config

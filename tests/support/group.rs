@@ -7,7 +7,7 @@ use routeros::Session;
 use routeros::pool::{Endpoint, Pool, PoolConfig};
 use routeros_exporter::collect::family::{Family, Value, samples_named};
 use routeros_exporter::collect::{Context, GroupError, Trace, group};
-use routeros_exporter::config::{Module, Target, TargetSessions};
+use routeros_exporter::config::{Module, Target};
 use routeros_sim::menus::Board;
 use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::collections::{BTreeMap, HashSet};
@@ -94,16 +94,7 @@ pub async fn simulator(router: RouterConfig) -> Simulator {
 /// A plain-API target named `r` at `address`: no TLS, no extra labels, default
 /// session limits and no extra connectivity ports.
 pub fn target(address: String) -> Target {
-    Target {
-        name: "r".into(),
-        address,
-        auth: "a".into(),
-        tls: None,
-        labels: BTreeMap::new(),
-        module: None,
-        sessions: TargetSessions::default(),
-        connectivity: Vec::new(),
-    }
+    Target::new("r", address, "a")
 }
 
 /// A module named `m` that runs only the group `name`.
