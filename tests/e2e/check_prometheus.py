@@ -15,7 +15,6 @@ status is 1.
 """
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -26,6 +25,8 @@ import urllib.request
 
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
+
+import checklib
 
 REQUEST_TIMEOUT = 5  # seconds
 
@@ -66,28 +67,8 @@ DEMO_ALERTS_BY_DATE = {
 METRIC_NAME = re.compile(r"\b(?:mikrotik|routeros_exporter)_[a-z0-9_]+\b")
 
 
-def get_json(url):
-    with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as response:
-        return json.load(response)
-
-
-class Prom:
-    def __init__(self, base):
-        self.base = base.rstrip("/")
-
-    def query(self, expr):
-        url = f"{self.base}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-        answer = get_json(url)
-        if answer.get("status") != "success":
-            raise RuntimeError(f"query {expr!r} failed: {answer}")
-        return answer["data"]["result"]
-
-    def targets(self):
-        answer = get_json(f"{self.base}/api/v1/targets?state=active")
-        return answer["data"]["activeTargets"]
-
-    def rule_groups(self):
-        return get_json(f"{self.base}/api/v1/rules")["data"]["groups"]
+class Prom(checklib.Prom):
+    """checklib's client, plus Prometheus' own metrics."""
 
     def own_metrics(self):
         """Prometheus' own /metrics: {(name, frozenset(labels)): value}."""
@@ -353,7 +334,7 @@ def report_targets(prom):
                 f"lastError={t.get('lastError')!r}",
                 file=sys.stderr,
             )
-    except (urllib.error.URLError, OSError, ValueError) as e:
+    except (checklib.QueryError, OSError, ValueError) as e:
         print(f"  cannot list targets: {e}", file=sys.stderr)
 
 

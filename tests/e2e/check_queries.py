@@ -58,11 +58,9 @@ import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import yaml
+from checklib import Prom, QueryError
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DASHBOARD = os.path.join(ROOT, "deploy", "grafana", "routeros.json")
@@ -514,43 +512,6 @@ def check_metrics(report, dashboard, variables, reference):
 
 # ---------------------------------------------------------- live Prometheus
 
-class Prom:
-    def __init__(self, base):
-        self.base = base.rstrip("/")
-
-    def get(self, path, params):
-        url = f"{self.base}{path}?" + urllib.parse.urlencode(params, doseq=True)
-        try:
-            with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT) as r:
-                answer = json.load(r)
-        except urllib.error.HTTPError as e:
-            # 400/422 carry Prometheus' error message in the body.
-            try:
-                answer = json.load(e)
-            except ValueError:
-                answer = {"status": "error", "error": f"HTTP {e.code}"}
-        if answer.get("status") != "success":
-            raise QueryError(f"{answer.get('errorType', '')}: {answer.get('error', answer)}")
-        return answer["data"]
-
-    def instant(self, expr):
-        return self.get("/api/v1/query", {"query": expr})["result"]
-
-    def range(self, expr, seconds=60, step=5):
-        now = time.time()
-        return self.get("/api/v1/query_range",
-                        {"query": expr, "start": now - seconds, "end": now, "step": step})["result"]
-
-    def series(self, selector, seconds=300):
-        now = time.time()
-        return self.get("/api/v1/series",
-                        {"match[]": selector, "start": now - seconds, "end": now})
-
-
-class QueryError(Exception):
-    pass
-
-
 def regex_escape(value):
     """Grafana's escaping of a value substituted into a regex matcher: regex
     metacharacters get a backslash, itself escaped inside the PromQL string."""
@@ -617,7 +578,7 @@ def resolve_variables(prom, report, dashboard, timeout):
 
 
 def run_query(prom, expr, instant):
-    result = prom.instant(expr) if instant else prom.range(expr)
+    result = prom.query(expr) if instant else prom.query_range(expr)
     return [r.get("metric", {}) for r in result]
 
 
@@ -656,7 +617,7 @@ def evaluate_all(prom, plan, timeout):
 
 def live_checks(args):
     report = Report()
-    prom = Prom(args.prometheus)
+    prom = Prom(args.prometheus, timeout=REQUEST_TIMEOUT)
     with open(args.dashboard, encoding="utf-8") as f:
         dashboard = json.load(f)
     BUILTINS["__rate_interval"] = args.rate_interval
