@@ -488,9 +488,10 @@ def case_config_file(image, work, exporter):
         c.stop()
 
 
-def start_sim(sim, work):
+def start_sim(sim, work, password=PASSWORD):
+    """A simulated router on SIM_ADDR, once it accepts connections."""
     log = open(os.path.join(work, "sim.log"), "w")
-    proc = subprocess.Popen([sim, "--listen", SIM_ADDR, "--password", PASSWORD, "--uptime", "3d"],
+    proc = subprocess.Popen([sim, "--listen", SIM_ADDR, "--password", password, "--uptime", "3d"],
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     host, port = SIM_ADDR.rsplit(":", 1)
     deadline = time.monotonic() + WAIT

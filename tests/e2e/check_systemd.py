@@ -37,11 +37,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_docker import loopback_up  # noqa: E402
+from check_docker import SIM_ADDR, get, loopback_up, start_sim  # noqa: E402
 from checklib import check, failures, finish  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,7 +48,8 @@ BINARY = "/usr/local/bin/routeros-exporter"
 CONFIG = "/etc/routeros-exporter/config.yml"
 THRESHOLD = 15  # tenths: an exposure of at most 1.5
 PASSWORD = "systemd-check-not-a-secret"
-SIM_ADDR = "127.0.0.1:8728"
+# The unit gives no listen address: the exporter's default port.
+PORT = 9436
 NOBODY = 65534
 WAIT = 15.0
 
@@ -122,19 +121,6 @@ def systemd_tools(binary):
 
 # ---- running the command lines ---------------------------------------------
 
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def get(path):
-    try:
-        with OPENER.open(f"http://127.0.0.1:9436{path}", timeout=10) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-    except OSError as e:
-        return None, str(e)
-
-
 def environment_file(path):
     """KEY=VALUE lines as systemd's EnvironmentFile= reads the simple case."""
     env = {}
@@ -184,8 +170,7 @@ def inner(args):
         f.write(f"# as /etc/routeros-exporter/environment\nROUTER_PASSWORD={PASSWORD}\n")
     os.chmod(env_path, 0o600)
     argv = [args.exporter if a == BINARY else a.replace(CONFIG, config_path) for a in start]
-    sim = subprocess.Popen([args.sim, "--listen", SIM_ADDR, "--password", PASSWORD],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sim = start_sim(args.sim, work, PASSWORD)
     log = open(os.path.join(work, "exporter.log"), "w")
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
            **environment_file(env_path)}
@@ -193,8 +178,8 @@ def inner(args):
                             stderr=subprocess.STDOUT, preexec_fn=as_nobody)
     try:
         print(f"   ExecStart as uid {NOBODY}: {argv}", flush=True)
-        check(wait_for(lambda: get("/-/ready")[0] == 200), "ExecStart: ready on :9436")
-        status, body = get("/probe?target=first&module=full")
+        check(wait_for(lambda: get("/-/ready", PORT)[0] == 200), "ExecStart: ready on :9436")
+        status, body = get("/probe?target=first&module=full", PORT)
         check(status == 200 and "mikrotik_probe_success 1" in body,
               "ExecStart: probe with the EnvironmentFile's password succeeds")
         with open(config_path, "w") as f:
@@ -202,8 +187,8 @@ def inner(args):
         command = reload_cmd.replace("$MAINPID", str(proc.pid))
         run = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=10)
         check(run.returncode == 0, f"ExecReload {command!r} exit {run.returncode}")
-        check(wait_for(lambda: "second:" in get("/config")[1]), "ExecReload: the edited config.yml is loaded")
-        status, body = get("/probe?target=second&module=full")
+        check(wait_for(lambda: "second:" in get("/config", PORT)[1]), "ExecReload: the edited config.yml is loaded")
+        status, body = get("/probe?target=second&module=full", PORT)
         check(status == 200 and "mikrotik_probe_success 1" in body, "ExecReload: the new target probes")
     finally:
         proc.terminate()
