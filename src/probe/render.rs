@@ -210,13 +210,21 @@ impl Collector for SnapshotCollector {
                 MetricKind::Gauge => (desc.name, MetricType::Gauge),
             };
             let mut metric = encoder.encode_descriptor(name, desc.help, None, metric_type)?;
+            let point = |sample: &crate::collect::family::Sample| SamplePoint {
+                kind: desc.kind,
+                value: sample.value,
+            };
+            // encode_family writes `{}` even for an empty label set: a lone
+            // unlabelled sample (probe_success, uptime) is encoded bare.
+            if let [sample] = &family.samples[..]
+                && labelled.pairs(sample).next().is_none()
+            {
+                point(sample).encode(metric)?;
+                continue;
+            }
             for sample in &family.samples {
                 let labels: Vec<(&str, &str)> = labelled.pairs(sample).collect();
-                let point = SamplePoint {
-                    kind: desc.kind,
-                    value: sample.value,
-                };
-                point.encode(metric.encode_family(&labels)?)?;
+                point(sample).encode(metric.encode_family(&labels)?)?;
             }
         }
         Ok(())
@@ -306,6 +314,15 @@ mod tests {
         ));
         assert!(text.contains("# TYPE mikrotik_interface_info gauge\n"));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn unlabelled_samples_have_no_braces_in_either_format() {
+        metric!(UP, "mikrotik_probe_success", Gauge, "Probe result", []);
+        for format in [Format::OpenMetrics, Format::Text] {
+            let text = render(vec![Family::single(&UP, true)], &[], format);
+            assert!(text.contains("\nmikrotik_probe_success 1\n"), "{text}");
+        }
     }
 
     #[test]
