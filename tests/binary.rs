@@ -8,148 +8,18 @@
 mod support;
 
 use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::http::Client;
 use support::net::free_port;
+use support::process::{Running, exporter};
 
-const BIN: &str = env!("CARGO_BIN_EXE_routeros-exporter");
 const PASSWORD: &str = "s3cr3t";
 
 fn manifest(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// A command with a clean environment for the variables the exporter reads.
-fn exporter() -> Command {
-    let mut command = Command::new(BIN);
-    for var in [
-        "CONFIG_FILE",
-        "ROUTERS_CONFIG",
-        "ROUTEROS_ADDRESS",
-        "ROUTEROS_USERNAME",
-        "ROUTEROS_PASSWORD",
-        "SERVER_ADDR",
-        "GAP_RESET_THRESHOLD_SECONDS",
-        "COLLECTION_INTERVAL_SECONDS",
-        "STARTUP_CONNECTIVITY_TEST",
-        "STARTUP_CONNECTIVITY_TIMEOUT_SECS",
-        "STRICT_STARTUP_MODE",
-        "RUST_LOG",
-        "ROUTER_PASSWORD",
-    ] {
-        command.env_remove(var);
-    }
-    command.stdin(Stdio::null());
-    command
-}
-
-/// A running exporter: killed on drop; stderr collected as it comes.
-struct Running {
-    child: Child,
-    /// A client for the exporter, checking for [`PASSWORD`].
-    http: Client,
-    stderr: Arc<Mutex<String>>,
-    /// The thread copying stderr; joined once the process has exited, so the
-    /// last lines (`stopped`) are in `stderr` before a test reads them.
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Running {
-    fn start(mut command: Command) -> Running {
-        let port = free_port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        command
-            .arg("--web.listen-address")
-            .arg(addr.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("spawn exporter");
-        let mut pipe = child.stderr.take().expect("stderr pipe");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Running {
-            child,
-            http: Client::new(addr, PASSWORD),
-            stderr,
-            reader: Some(reader),
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// Polls `/-/healthy` until it answers (bounded).
-    async fn ready(&mut self) {
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                panic!("exporter exited with {status}: {}", self.stderr());
-            }
-            let healthy =
-                tokio::time::timeout(Duration::from_secs(5), self.http.try_get("/-/healthy"));
-            if let Ok(Ok(r)) = healthy.await
-                && r.status == 200
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("exporter never became ready: {}", self.stderr());
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{name}");
-    }
-
-    /// Waits (bounded) for the process to exit.
-    async fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
-        let start = std::time::Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                // The pipe is at its end now that the process is gone.
-                if let Some(reader) = self.reader.take() {
-                    let _ = reader.join();
-                }
-                return status;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "exporter did not exit within {limit:?}: {}",
-                self.stderr()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// GET `/probe?{query}`, which must answer 200 with a successful probe.
@@ -267,7 +137,7 @@ fn config_check_accepts_the_example_and_names_the_problem_in_a_bad_file() {
 async fn demo_serves_real_metrics() {
     let mut command = exporter();
     command.arg("--demo");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     let body = probe_succeeds(&running.http, "target=demo&module=full").await;
     assert!(body.contains("mikrotik_system_uptime_seconds"), "{body}");
@@ -285,7 +155,7 @@ async fn routers_config_env_without_a_file() {
         .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()))
         .arg("--log.level")
         .arg("debug");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     probe_succeeds(&running.http, "target=r1&module=full").await;
     assert_eq!(running.http.get("/health?target=r1").await.status, 200);
@@ -311,7 +181,7 @@ async fn invalid_routers_config_falls_back_to_the_legacy_variables() {
         .env("COLLECTION_INTERVAL_SECONDS", "30")
         .arg("--log.level")
         .arg("debug");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     probe_succeeds(&running.http, "target=default&module=full").await;
     let config = running.http.get("/config").await.text();
@@ -382,7 +252,7 @@ async fn config_file_env_var_is_used_and_the_flag_wins() {
     command
         .env("CONFIG_FILE", &path)
         .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()));
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     probe_succeeds(&running.http, "target=from_file&module=full").await;
     let r = running.http.get("/probe?target=r1").await;
@@ -424,7 +294,7 @@ async fn sighup_reloads_and_sigterm_stops() {
         .arg(&path)
         .arg("--log.level")
         .arg("debug");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     probe_succeeds(&running.http, "target=first&module=full").await;
     let stderr = running.stderr();
@@ -508,7 +378,7 @@ async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failur
         .env("ROUTERS_CONFIG", routers_config(&router.addr().to_string()))
         .env("STARTUP_CONNECTIVITY_TEST", "true")
         .env("STRICT_STARTUP_MODE", "true");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     assert_eq!(router.stats().logins_ok, 1, "the startup test logged in");
     probe_succeeds(&running.http, "target=r1&module=full").await;
@@ -524,7 +394,7 @@ async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failur
         .env("STARTUP_CONNECTIVITY_TEST", "true")
         .env("STARTUP_CONNECTIVITY_TIMEOUT_SECS", "2")
         .env("STRICT_STARTUP_MODE", "true");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     let status = running.wait_exit(Duration::from_secs(30)).await;
     assert!(!status.success());
     let stderr = running.stderr();
@@ -539,7 +409,7 @@ async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failur
         .env("ROUTERS_CONFIG", routers_config(&closed))
         .env("STARTUP_CONNECTIVITY_TEST", "true")
         .env("STARTUP_CONNECTIVITY_TIMEOUT_SECS", "2");
-    let mut running = Running::start(command);
+    let mut running = Running::start(command, PASSWORD);
     running.ready().await;
     let r = running.http.get("/probe?target=r1&module=full").await;
     let body = r.text();

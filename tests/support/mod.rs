@@ -7,3 +7,4 @@ pub mod group;
 pub mod harness;
 pub mod http;
 pub mod net;
+pub mod process;
