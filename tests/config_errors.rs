@@ -275,7 +275,7 @@ fn good_file_loads_everything() {
     assert_eq!(config.source, ConfigSource::File(path.clone()));
 
     let g = &config.global;
-    assert_eq!(g.gap_reset_threshold, Duration::from_secs(120));
+    assert_eq!(g.gap_reset_threshold, Some(Duration::from_secs(120)));
     assert_eq!(g.default_timeout, Duration::from_secs(8));
     assert_eq!(g.health.stale_after, Duration::from_secs(600));
     assert_eq!(g.health.max_consecutive_errors, 5);

@@ -73,9 +73,54 @@ async fn scrape_counters_and_reboot_resets() {
     let json = health.json();
     let r7 = &json["targets"]["r7"];
     assert_eq!(r7["status"], "degraded");
-    assert_eq!(r7["consecutive_errors"], 3);
     assert_eq!(r7["resets"]["reboot"], 1);
     assert_eq!(r7["last_reset"]["reason"], "reboot");
+    let module = &r7["modules"]["system_only"];
+    assert_eq!(module["status"], "degraded");
+    assert_eq!(module["counted"], true);
+    assert_eq!(module["consecutive_errors"], 3);
+    assert_eq!(module["error_total"], errors + 3.0);
+}
+
+/// State is kept per module set: a `connectivity` probe that succeeds every
+/// time (a TCP connect, no login) does not make a target healthy whose `full`
+/// probes fail on a wrong password, and each probe's scrape counters are
+/// those of its own module set.
+#[tokio::test]
+async fn a_succeeding_module_does_not_hide_a_failing_one() {
+    let h = harness().await;
+    h.v7.set_faults(Faults {
+        auth_failure: true,
+        ..Faults::default()
+    });
+    for _ in 0..3 {
+        let e = probe_exposition(&h.http, "target=r7&module=connectivity").await;
+        assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
+    }
+    let e = probe_exposition(&h.http, "target=r7&module=system_only").await;
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(e.must("mikrotik_scrape_errors_total", &[]), 1.0);
+    assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 0.0);
+    let e = probe_exposition(&h.http, "target=r7&module=connectivity").await;
+    assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 4.0);
+    assert_eq!(e.must("mikrotik_scrape_errors_total", &[]), 0.0);
+    assert_eq!(e.must("mikrotik_connection_consecutive_errors", &[]), 0.0);
+
+    let r = h.http.get("/health?target=r7").await;
+    assert_eq!(r.status, 503, "{}", r.text());
+    let json = r.json();
+    let r7 = &json["targets"]["r7"];
+    assert_eq!(r7["status"], "degraded");
+    let reason = r7["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("system_only: ") && reason.contains("invalid user name or password"),
+        "{reason}"
+    );
+    assert!(!reason.contains("connectivity"), "{reason}");
+    assert_eq!(r7["modules"]["connectivity"]["status"], "healthy");
+    assert_eq!(r7["modules"]["connectivity"]["success_total"], 4);
+    assert_eq!(r7["modules"]["system_only"]["status"], "degraded");
+    assert_eq!(r7["modules"]["system_only"]["error_total"], 1);
 }
 
 #[tokio::test]
@@ -124,7 +169,10 @@ async fn health_is_200_only_when_every_target_is_healthy() {
     assert_eq!(r.status, 200, "{}", r.text());
     let json = r.json();
     assert_eq!(json["status"], "healthy");
-    assert_eq!(json["targets"]["r6"]["success_total"], 1);
+    assert_eq!(
+        json["targets"]["r6"]["modules"]["system_only"]["success_total"],
+        1
+    );
     // One failure is not yet degraded (threshold 3).
     h.v6.set_faults(Faults {
         refuse: true,

@@ -1,6 +1,10 @@
 //! How the exporter bounds its work: identical concurrent probes share one
-//! collection; `global.limits.max_concurrent_probes` sheds the excess with a
-//! 503, also after a reload sets it; and, without the HTTP layer,
+//! collection, but only one that ends by the joining probe's own deadline;
+//! `global.limits.max_concurrent_probes` sheds the excess with a 503 (counted
+//! as a failed probe), also after a reload sets it; a hung router with
+//! clients asking for years and giving up after a second wedges neither the
+//! exporter nor its own later probes; probes whose client went away are
+//! still counted; and, without the HTTP layer,
 //! `global.limits.max_concurrent_per_target` makes a second collection against
 //! a busy router wait for the first, failing with the reason when its own
 //! deadline passes while waiting, and the router never sees the second
@@ -15,17 +19,55 @@ use routeros_exporter::probe::{ProbeRequest, Prober, ProberOptions};
 use routeros_sim::{Faults, RouterConfig, SimConfig, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
+use support::exposition::parse_exposition;
 use support::harness::{
     Harness, RESOURCE_PRINT, command_count, config_text, harness, harness_with, probe,
-    wait_for_command,
+    probe_exposition, wait_for_command,
 };
 use support::http::Response;
 use tokio::task::JoinHandle;
+
+/// The header in which Prometheus sends its scrape timeout, in seconds.
+const SCRAPE_TIMEOUT: &str = "X-Prometheus-Scrape-Timeout-Seconds";
 
 /// Starts a GET of `path` in the background.
 fn spawn_get(h: &Harness, path: &str) -> JoinHandle<Response> {
     let (http, path) = (h.http.clone(), path.to_string());
     tokio::spawn(async move { http.get(&path).await })
+}
+
+/// GET `/probe?{query}` with a scrape timeout of `seconds`.
+async fn probe_within(h: &Harness, query: &str, seconds: &str) -> Response {
+    h.http
+        .get_with(&format!("/probe?{query}"), &[(SCRAPE_TIMEOUT, seconds)])
+        .await
+}
+
+/// Starts [`probe_within`] in the background.
+fn spawn_probe_within(h: &Harness, query: &str, seconds: &str) -> JoinHandle<Response> {
+    let (http, path) = (h.http.clone(), format!("/probe?{query}"));
+    let seconds = seconds.to_string();
+    tokio::spawn(async move { http.get_with(&path, &[(SCRAPE_TIMEOUT, &seconds)]).await })
+}
+
+/// `routeros_exporter_probes_total` of `target`, `module` and `result`
+/// (0 when absent).
+async fn probes_total(h: &Harness, target: &str, module: &str, result: &str) -> f64 {
+    let metrics = h.http.get("/metrics").await.text();
+    let series = format!(
+        "routeros_exporter_probes_total{{target=\"{target}\",module=\"{module}\",result=\"{result}\"}} "
+    );
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map(|value| value.parse().expect("a number"))
+        .unwrap_or_default()
+}
+
+/// `/health?target=...` as JSON: the target's entry.
+async fn health_of(h: &Harness, target: &str) -> serde_json::Value {
+    let json = h.http.get(&format!("/health?target={target}")).await.json();
+    json["targets"][target].clone()
 }
 
 /// Waits for a request started by [`spawn_get`].
@@ -108,6 +150,14 @@ async fn assert_a_second_probe_is_shed(h: &Harness) {
 async fn the_global_limit_sheds_with_503() {
     let h = harness_with("  limits: {max_concurrent_probes: 1}").await;
     assert_a_second_probe_is_shed(&h).await;
+    // The shed probe is a failed probe of r6, in its state and self metrics.
+    let r6 = health_of(&h, "r6").await;
+    let module = &r6["modules"]["system_only"];
+    assert_eq!(module["error_total"], 1, "{r6}");
+    let error = module["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("too many concurrent probes"), "{r6}");
+    assert_eq!(r6["status"], "degraded", "never succeeded: {r6}");
+    assert_eq!(probes_total(&h, "r6", "system_only", "failure").await, 1.0);
     // The permit is back.
     h.v7.set_faults(Faults::default());
     probe(&h.http, "target=r6&module=system_only").await;
@@ -116,6 +166,127 @@ async fn the_global_limit_sheds_with_503() {
         metrics.contains("routeros_exporter_probes_shed_total 1\n"),
         "{metrics}"
     );
+    assert_eq!(probes_total(&h, "r6", "system_only", "success").await, 1.0);
+}
+
+#[tokio::test]
+async fn a_probe_joins_only_a_collection_that_ends_by_its_own_deadline() {
+    let h = harness().await;
+    probe(&h.http, "target=r7&module=system_only").await;
+    let base = command_count(&h.v7, RESOURCE_PRINT);
+    h.v7.set_faults(Faults {
+        latency_ms: 2_000,
+        ..Faults::default()
+    });
+    let long = spawn_probe_within(&h, "target=r7&module=system_only", "10");
+    wait_for_command(&h.v7, RESOURCE_PRINT, base + 1).await;
+    // The collection in flight may run 9.5 s; this probe has 1 s. It runs
+    // its own collection, which its own deadline cuts.
+    let short = probe_within(&h, "target=r7&module=system_only", "1.5").await;
+    assert_eq!(short.status, 200);
+    let e = parse_exposition(&short.text(), false);
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(e.must("mikrotik_probe_timeout_seconds", &[]), 1.0);
+    assert_eq!(
+        e.must("mikrotik_collector_success", &[("collector", "system")]),
+        0.0,
+        "cut by its own deadline, not failed waiting for the other"
+    );
+    assert_eq!(command_count(&h.v7, RESOURCE_PRINT), base + 2);
+    // A probe whose deadline is later than the one in flight joins it.
+    let joiner = spawn_probe_within(&h, "target=r7&module=system_only", "12");
+    let (long, joiner) = (answer(long).await, answer(joiner).await);
+    assert_eq!((long.status, joiner.status), (200, 200));
+    assert_eq!(uptime_line(&long.text()), uptime_line(&joiner.text()));
+    assert_eq!(command_count(&h.v7, RESOURCE_PRINT), base + 2);
+}
+
+/// The wedge of issue 12: against a hung router, clients asking for a
+/// three-year deadline and giving up after a second used to leave
+/// collections that never ended, holding both of the router's slots, and
+/// collections queued behind them holding global slots, until every probe
+/// of every target was a 503. Now deadlines are capped, queued collections
+/// hold no global slot, and the router's own later probes fail by their own
+/// deadline with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_router_and_impatient_clients_do_not_wedge_the_exporter() {
+    let h = harness_with("  limits: {max_concurrent_probes: 4}").await;
+    h.v7.set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    let module_sets = [
+        "system_only",
+        "wireguard_only",
+        "system_and_connectivity",
+        "full",
+        "system_only,wireguard_only",
+        "wireguard_only,system_and_connectivity",
+    ];
+    let mut impatient = Vec::new();
+    for _ in 0..3 {
+        for set in module_sets {
+            let get = spawn_probe_within(&h, &format!("target=r7&module={set}"), "99999999");
+            impatient.push(tokio::time::timeout(Duration::from_secs(1), get));
+        }
+    }
+    for client in impatient {
+        // They give up (before the fix, the later ones got a 503 at once).
+        let _ = client.await;
+    }
+    // Every other target is still probed.
+    for _ in 0..3 {
+        let e = probe_exposition(&h.http, "target=r6&module=system_only").await;
+        assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
+    }
+    assert_eq!(h.http.get("/health?target=r6").await.status, 200);
+    // The hung router's next probe ends by its own deadline, with the reason.
+    let r = probe_within(&h, "target=r7&module=system_only", "2").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let e = parse_exposition(&r.text(), false);
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(e.must("mikrotik_probe_timeout_seconds", &[]), 1.5);
+    let r7 = health_of(&h, "r7").await;
+    assert_eq!(r7["status"], "degraded", "{r7}");
+    let error = r7["modules"]["system_only"]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("too many concurrent collections"), "{r7}");
+    assert!(probes_total(&h, "r7", "system_only", "failure").await >= 1.0);
+}
+
+/// A client that goes away mid-probe drops the request, not the probe: it
+/// still ends by its deadline and counts, in the target's state and in
+/// `routeros_exporter_probes_total`; a `debug=true` one too.
+#[tokio::test]
+async fn probes_abandoned_by_their_client_are_counted() {
+    let h = harness().await;
+    h.v7.set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    for query in [
+        "target=r7&module=system_only",
+        "target=r7&module=wireguard_only&debug=true",
+    ] {
+        let get = probe_within(&h, query, "1.5");
+        let gave_up = tokio::time::timeout(Duration::from_millis(300), get).await;
+        assert!(gave_up.is_err(), "{query}: answered before its deadline");
+    }
+    let counted = tokio::time::timeout(Duration::from_secs(20), async {
+        while probes_total(&h, "r7", "system_only", "failure").await < 1.0
+            || probes_total(&h, "r7", "wireguard_only", "failure").await < 1.0
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(counted.is_ok(), "{}", h.http.get("/metrics").await.text());
+    let r7 = health_of(&h, "r7").await;
+    assert_eq!(r7["status"], "degraded", "{r7}");
+    for module in ["system_only", "wireguard_only"] {
+        assert_eq!(r7["modules"][module]["error_total"], 1, "{r7}");
+    }
 }
 
 #[tokio::test]

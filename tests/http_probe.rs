@@ -15,7 +15,7 @@ use routeros_sim::Faults;
 use std::collections::BTreeSet;
 use std::time::Duration;
 use support::exposition::{Exposition, parse_exposition};
-use support::harness::{Harness, RESOURCE_PRINT, harness, probe, probe_exposition};
+use support::harness::{Harness, RESOURCE_PRINT, harness, harness_with, probe, probe_exposition};
 use support::http::Response;
 
 /// The header in which Prometheus sends its scrape timeout, in seconds.
@@ -71,7 +71,7 @@ async fn probe_parameter_errors_are_400_with_a_message() {
         assert!(words.contains(valid), "{valid} missing in {text}");
     }
     // A malformed scrape timeout header is a 400 too.
-    for bad in ["abc", "0", "-1"] {
+    for bad in ["abc", "0", "-1", "NaN", "1e309"] {
         let r = probe_within(&h, "target=r7", bad).await;
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.text().contains(SCRAPE_TIMEOUT), "{}", r.text());
@@ -104,7 +104,11 @@ async fn unknown_target_is_404_and_nothing_is_contacted() {
         assert_eq!(r.status, 404, "{target}");
         let text = r.text();
         assert!(text.contains("unknown target"), "{text}");
-        assert!(text.contains("r6, r7"), "lists configured targets: {text}");
+        assert!(text.contains("the target parameter"), "{text}");
+        assert!(
+            !text.contains("r6") && !text.contains("r7"),
+            "lists configured targets: {text}"
+        );
     }
     // Unknown target wins over unknown module, and debug does not change it.
     let r = h
@@ -117,6 +121,77 @@ async fn unknown_target_is_404_and_nothing_is_contacted() {
     assert_eq!(after.0.connections_accepted, before.0.connections_accepted);
     assert_eq!(after.1.connections_accepted, before.1.connections_accepted);
     assert_eq!(after.0.logins_ok + after.1.logins_ok, 0);
+}
+
+/// A scrape timeout header of years, or more seconds than a `Duration`
+/// holds, is capped at `global.max_timeout`: never a panic, never a deadline
+/// that outlives the exporter.
+#[tokio::test]
+async fn a_huge_scrape_timeout_is_capped_at_max_timeout() {
+    let h = harness_with("  max_timeout: 20s").await;
+    for huge in ["99999999", "1e19", "1e20", "1.7e308"] {
+        let r = probe_within(&h, "target=r7&module=system_only", huge).await;
+        assert_eq!(r.status, 200, "{huge}: {}", r.text());
+        let e = parse_exposition(&r.text(), false);
+        assert_eq!(
+            e.must("mikrotik_probe_timeout_seconds", &[]),
+            20.0,
+            "{huge}"
+        );
+        assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0, "{huge}");
+    }
+    // Below the maximum the header still rules.
+    let r = probe_within(&h, "target=r7&module=system_only", "5").await;
+    let e = parse_exposition(&r.text(), false);
+    assert_eq!(e.must("mikrotik_probe_timeout_seconds", &[]), 4.5);
+}
+
+/// Request text in a 4xx body is cut after 64 characters, whichever part of
+/// the request it came from.
+#[tokio::test]
+async fn error_pages_reflect_at_most_64_characters_of_the_request() {
+    let h = harness().await;
+    // As long as a request line may be (the `http` crate caps a URI just
+    // under 64 KiB); the header below is 64 KiB.
+    let huge = "x".repeat(60_000);
+    let clipped = format!("\"{}…\"", "x".repeat(64));
+    let cases = [
+        (format!("/probe?target={huge}"), 404, "unknown target"),
+        (format!("/health?target={huge}"), 404, "unknown target"),
+        (
+            format!("/probe?target=r7&module={huge}"),
+            400,
+            "unknown module",
+        ),
+        (
+            format!("/probe?target=r7&debug={huge}"),
+            400,
+            "debug must be",
+        ),
+        (
+            format!("/probe?target=r7&{huge}=1"),
+            400,
+            "unknown parameter",
+        ),
+        (format!("/health?{huge}=1"), 400, "unknown parameter"),
+        (
+            format!("/probe?target={huge}%zz"),
+            400,
+            "bad percent-encoding",
+        ),
+    ];
+    for (path, status, message) in &cases {
+        let r = h.http.get(path).await;
+        let text = r.text();
+        assert_eq!(r.status, *status, "{message}: {text:.200}");
+        assert!(text.contains(message), "{text:.200}");
+        assert!(text.contains(&clipped), "{text:.200}");
+        assert!(text.len() < 400, "{message}: {} bytes", text.len());
+    }
+    let r = probe_within(&h, "target=r7", &"x".repeat(65_536)).await;
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains(&clipped), "{:.200}", r.text());
+    assert!(r.text().len() < 400, "{} bytes", r.text().len());
 }
 
 #[tokio::test]

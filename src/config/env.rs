@@ -74,13 +74,13 @@ pub enum EnvWarning {
     #[error(
         "{GAP_RESET_THRESHOLD_SECONDS}={value:?} is not a positive whole number of \
          seconds; keeping {}",
-        humantime::format_duration(*kept)
+        kept_threshold(kept)
     )]
     GapThresholdInvalid {
         /// The variable's value.
         value: String,
-        /// The threshold still in force.
-        kept: Duration,
+        /// The threshold still in force; `None` for the one from the cadence.
+        kept: Option<Duration>,
     },
     /// `COLLECTION_INTERVAL_SECONDS` is set; nothing here collects on an interval.
     #[error(
@@ -89,6 +89,14 @@ pub enum EnvWarning {
          Prometheus instead"
     )]
     CollectionIntervalIgnored,
+}
+
+/// The gap threshold in force, in words.
+fn kept_threshold(kept: &Option<Duration>) -> String {
+    match kept {
+        Some(d) => humantime::format_duration(*d).to_string(),
+        None => "the threshold from the probes' cadence".to_string(),
+    }
 }
 
 impl EnvWarning {
@@ -339,7 +347,7 @@ pub fn apply_env_overrides(
     if let Some(value) = non_empty(vars(GAP_RESET_THRESHOLD_SECONDS)) {
         match value.trim().parse::<u64>() {
             Ok(secs) if secs > 0 => {
-                config.global.gap_reset_threshold = Duration::from_secs(secs);
+                config.global.gap_reset_threshold = Some(Duration::from_secs(secs));
             }
             _ => warnings.push(EnvWarning::GapThresholdInvalid {
                 value,
@@ -499,7 +507,10 @@ mod tests {
             ]),
             GROUPS,
         );
-        assert_eq!(config.global.gap_reset_threshold, Duration::from_secs(120));
+        assert_eq!(
+            config.global.gap_reset_threshold,
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0], EnvWarning::CollectionIntervalIgnored);
         assert!(!warnings[0].drops_a_router());
@@ -516,7 +527,7 @@ mod tests {
 
         for bad in ["abc", "0", "-5", "1.5"] {
             let (config, warnings) = from_env(&env(&[(GAP_RESET_THRESHOLD_SECONDS, bad)]), GROUPS);
-            assert_eq!(config.global.gap_reset_threshold, Duration::from_secs(60));
+            assert_eq!(config.global.gap_reset_threshold, None);
             assert_eq!(warnings.len(), 1, "{bad}");
             assert!(
                 warnings[0]

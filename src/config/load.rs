@@ -185,6 +185,21 @@ fn positive(path: KeyPath, value: Duration) -> Check<()> {
     Ok(())
 }
 
+/// A timeout longer than `global.max_timeout` could never be used whole.
+fn not_above_max_timeout(path: KeyPath, value: Duration, global: &Global) -> Check<()> {
+    if value > global.max_timeout {
+        return Err((
+            path,
+            format!(
+                "{} is longer than global.max_timeout ({}); lower it or raise max_timeout",
+                humantime::format_duration(value),
+                humantime::format_duration(global.max_timeout)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn at_least_one(path: KeyPath, value: u64) -> Check<()> {
     if value == 0 {
         return Err((path, "must be at least 1".to_string()));
@@ -238,6 +253,9 @@ impl Loader<'_> {
         for (name, module) in raw.modules {
             let path = KeyPath::of(&["modules", &name]);
             let module = self.module(&path, &name, module)?;
+            if let Some(timeout) = module.timeout {
+                not_above_max_timeout(path.key("timeout"), timeout, &raw.global)?;
+            }
             modules.insert(name, module);
         }
         // After the modules: a target may name one defined below it.
@@ -498,8 +516,12 @@ fn unknown(kind: &str, name: &str, names: &[&str], listed: &str) -> String {
 
 fn check_global(global: &Global) -> Check<()> {
     let g = KeyPath::of(&["global"]);
-    positive(g.key("gap_reset_threshold"), global.gap_reset_threshold)?;
+    if let Some(threshold) = global.gap_reset_threshold {
+        positive(g.key("gap_reset_threshold"), threshold)?;
+    }
     positive(g.key("default_timeout"), global.default_timeout)?;
+    positive(g.key("max_timeout"), global.max_timeout)?;
+    not_above_max_timeout(g.key("default_timeout"), global.default_timeout, global)?;
     positive(
         g.key("health").key("stale_after"),
         global.health.stale_after,

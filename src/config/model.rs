@@ -51,15 +51,24 @@ pub enum ConfigSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Global {
-    /// A gap between successful probes longer than this is recorded as a
-    /// counter baseline reset (env `GAP_RESET_THRESHOLD_SECONDS` overrides).
-    /// Default 60s.
-    #[serde(with = "humantime_serde")]
-    pub gap_reset_threshold: Duration,
+    /// A gap between the starts of two successful probes of a module set
+    /// longer than this is recorded as a counter baseline reset (env
+    /// `GAP_RESET_THRESHOLD_SECONDS` overrides). Unset (the default): judged
+    /// against the module set's observed cadence (`probe::state::GapThreshold`).
+    #[serde(
+        with = "humantime_serde",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub gap_reset_threshold: Option<Duration>,
     /// Probe deadline when Prometheus sends no
     /// `X-Prometheus-Scrape-Timeout-Seconds`. Default 10s.
     #[serde(with = "humantime_serde")]
     pub default_timeout: Duration,
+    /// No probe deadline is longer, whatever the scrape timeout header asks
+    /// for. Default 2m.
+    #[serde(with = "humantime_serde")]
+    pub max_timeout: Duration,
     /// When a target counts as degraded.
     pub health: HealthPolicy,
     /// How many probes and collections may run at once.
@@ -69,8 +78,9 @@ pub struct Global {
 impl Default for Global {
     fn default() -> Self {
         Global {
-            gap_reset_threshold: Duration::from_secs(60),
+            gap_reset_threshold: None,
             default_timeout: Duration::from_secs(10),
+            max_timeout: Duration::from_secs(120),
             health: HealthPolicy::default(),
             limits: ConcurrencyLimits::default(),
         }

@@ -107,7 +107,7 @@ pub async fn landing(State(app): State<Arc<App>>) -> Html<String> {
             escape(address),
             verdict.status,
             escape(&verdict.reason),
-            escape(state.last_error.as_deref().unwrap_or("")),
+            escape(state.last_error().unwrap_or("")),
             links
         );
     }

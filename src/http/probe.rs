@@ -3,7 +3,7 @@
 use super::App;
 use crate::probe::deadline;
 use crate::probe::render::{self, Format};
-use crate::probe::{ProbeError, ProbeOutput, ProbeRequest};
+use crate::probe::{ProbeError, ProbeOutput, ProbeRequest, clip};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -38,14 +38,14 @@ fn decode(text: &str) -> Result<String, String> {
             .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
     });
     if malformed {
-        return Err(format!("bad percent-encoding in {text:?}"));
+        return Err(format!("bad percent-encoding in {}", clip(text)));
     }
     // `+` is a space; an escaped plus (`%2B`) is decoded after this.
     let spaced = text.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .map(|decoded| decoded.into_owned())
-        .map_err(|_| format!("query parameter {text:?} is not UTF-8"))
+        .map_err(|_| format!("query parameter {} is not UTF-8", clip(text)))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -75,13 +75,14 @@ fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Strin
                     "true" | "1" | "" => true,
                     "false" | "0" => false,
                     other => {
-                        return Err(format!("debug must be true or false, got {other:?}"));
+                        return Err(format!("debug must be true or false, got {}", clip(other)));
                     }
                 }
             }
             other => {
                 return Err(format!(
-                    "unknown parameter {other:?}; valid parameters: target, module, debug"
+                    "unknown parameter {}; valid parameters: target, module, debug",
+                    clip(other)
                 ));
             }
         }
@@ -98,8 +99,8 @@ fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Strin
     let scrape_timeout = match headers.get(TIMEOUT_HEADER) {
         None => None,
         Some(value) => {
-            let text = value.to_str().unwrap_or_default();
-            Some(deadline::parse_header(text).map_err(|e| e.to_string())?)
+            let text = String::from_utf8_lossy(value.as_bytes());
+            Some(deadline::parse_header(&text).map_err(|e| e.to_string())?)
         }
     };
     Ok(ProbeRequest {
@@ -128,7 +129,6 @@ pub async fn probe(
         }
         Err(e @ ProbeError::UnknownModule { .. }) => return bad_request(e.to_string()),
         Err(e @ ProbeError::Overloaded(_)) => {
-            app.metrics.probe_shed();
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response();
         }
     };

@@ -5,6 +5,7 @@ use super::state::Observation;
 use super::*;
 use crate::collect::facts::TargetFacts;
 use crate::collect::family::{Value, samples_of};
+use crate::probe::deadline;
 use tokio::task::{Id as TaskId, JoinSet};
 
 /// What one collection runs, resolved when the probe arrived; probes that join
@@ -20,9 +21,38 @@ pub(super) struct Job {
     pub deadline: Instant,
     /// `deadline` as a duration from the probe's arrival.
     pub timeout: Duration,
+    /// When the probe arrived (the state measures gaps between starts).
+    pub started: SystemTime,
 }
 
 impl Job {
+    /// The job of a probe arriving now with Prometheus' scrape timeout
+    /// `header`: its deadline is [`deadline::probe_timeout`] from now.
+    pub fn new(
+        config: Arc<Config>,
+        target: Arc<Target>,
+        modules: Vec<Arc<Module>>,
+        header: Option<Duration>,
+        offset: Duration,
+    ) -> Self {
+        let global = &config.global;
+        let timeout = deadline::probe_timeout(
+            header,
+            offset,
+            modules.iter().filter_map(|m| m.timeout).min(),
+            global.default_timeout,
+            global.max_timeout,
+        );
+        Job {
+            deadline: deadline::after(Instant::now(), timeout),
+            timeout,
+            started: SystemTime::now(),
+            config,
+            target,
+            modules,
+        }
+    }
+
     /// Identifies the module set regardless of order: identical probes
     /// coalesce on (target, this key).
     pub fn module_key(&self) -> String {
@@ -40,9 +70,14 @@ type Planned = (usize, &'static dyn Group, Arc<Module>);
 type Finished = (usize, GroupOutcome, Vec<Family>);
 
 impl Prober {
-    /// One collection: waits for a per-target slot, runs the groups, records
-    /// the outcome in the target's state.
-    pub(super) async fn collect(self: Arc<Self>, job: Job, debug: bool) -> Arc<Collection> {
+    /// One collection: gets its slots (see [`Slots`]), runs the groups,
+    /// records the outcome in the target's state.
+    pub(super) async fn collect(
+        self: Arc<Self>,
+        job: Job,
+        slots: Slots,
+        debug: bool,
+    ) -> Arc<Collection> {
         let start = Instant::now();
         let trace = Arc::new(Trace::new(debug));
         let plan = plan(&job.modules);
@@ -56,27 +91,37 @@ impl Prober {
                 names.join(",")
             )
         });
-        let limit = job.config.global.limits.max_concurrent_per_target;
-        let semaphore = self.target_semaphore(&job.target.name, limit);
-        let permit = tokio::time::timeout_at(job.deadline, semaphore.acquire_owned()).await;
-        let mut collection = match permit {
-            Ok(Ok(_slot)) => self.run_groups(&job, plan, &trace).await,
-            _ => failed_collection(
-                "too many concurrent collections for this target; deadline passed while waiting",
-                job.timeout,
-            ),
+        let held = match slots {
+            Slots::Held(target, global) => Ok((target, global)),
+            Slots::Wait(target) => {
+                trace.note(|| "waiting for a slot of this target".to_string());
+                self.wait_for_slots(target, &job).await
+            }
+        };
+        let mut collection = match held {
+            Ok(_held) => self.run_groups(&job, plan, &trace).await,
+            Err(reason) => failed_collection(&reason, job.timeout),
         };
         collection.duration = start.elapsed();
         collection.trace = trace.lines();
-        self.lock_states()
-            .entry(job.target.name.clone())
-            .or_default()
-            .record(
-                observe(&collection),
-                SystemTime::now(),
-                job.config.global.gap_reset_threshold,
-            );
+        self.record(&job, observe(&collection));
         Arc::new(collection)
+    }
+
+    /// Waits (until the deadline) for a slot of the busy `target`, holding
+    /// nothing meanwhile, then takes a global one; why not, if it cannot.
+    async fn wait_for_slots(
+        &self,
+        target: Arc<Semaphore>,
+        job: &Job,
+    ) -> Result<(OwnedSemaphorePermit, OwnedSemaphorePermit), String> {
+        match tokio::time::timeout_at(job.deadline, target.acquire_owned()).await {
+            Ok(Ok(slot)) => Ok((slot, self.global_permit().map_err(|e| e.to_string())?)),
+            _ => Err(
+                "too many concurrent collections for this target; deadline passed while waiting"
+                    .to_string(),
+            ),
+        }
     }
 
     /// Runs every planned group concurrently under the job's deadline. Groups
@@ -306,7 +351,7 @@ pub(super) fn failed_collection(reason: &str, timeout: Duration) -> Collection {
 }
 
 /// What the state tracker needs from a collection: uptime and interface counters.
-fn observe(collection: &Collection) -> Observation {
+pub(super) fn observe(collection: &Collection) -> Observation {
     let families = &collection.families;
     let uptime_seconds = samples_of(families, &collect::SYSTEM_UPTIME)
         .next()
@@ -367,8 +412,9 @@ mod tests {
             config: Arc::new(config),
             target: Arc::new(target),
             modules: vec![module],
-            deadline: Instant::now() + timeout,
+            deadline: deadline::after(Instant::now(), timeout),
             timeout,
+            started: SystemTime::now(),
         };
         let collection = prober
             .run_groups(&job, plan, &Arc::new(Trace::new(false)))

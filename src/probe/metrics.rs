@@ -1,7 +1,7 @@
 //! The probe's own families: outcome, timing, per-collector results and the
 //! original exporter's scrape metrics rendered from per-target state.
 
-use super::state::{ResetReason, TargetState};
+use super::state::{ModuleState, ResetReason, TargetState};
 use crate::collect::family::{Family, MetricDesc, metric};
 use routeros::PoolStats;
 
@@ -51,35 +51,35 @@ metric!(
     pub SCRAPE_SUCCESS,
     "mikrotik_scrape_success_total",
     Counter,
-    "Successful probes of this target since the exporter started.",
+    "Successful probes of this target and module set since the exporter started.",
     []
 );
 metric!(
     pub SCRAPE_ERRORS,
     "mikrotik_scrape_errors_total",
     Counter,
-    "Failed probes of this target since the exporter started.",
+    "Failed probes of this target and module set since the exporter started.",
     []
 );
 metric!(
     pub SCRAPE_DURATION,
     "mikrotik_scrape_duration_milliseconds",
     Gauge,
-    "Duration of the last probe in milliseconds.",
+    "Duration of the last probe of this module set in milliseconds.",
     []
 );
 metric!(
     pub SCRAPE_LAST_SUCCESS,
     "mikrotik_scrape_last_success_timestamp_seconds",
     Gauge,
-    "Unix time of the last successful probe.",
+    "Unix time of the last successful probe of this module set.",
     []
 );
 metric!(
     pub CONSECUTIVE_ERRORS,
     "mikrotik_connection_consecutive_errors",
     Gauge,
-    "Failed probes since the last success.",
+    "Failed probes of this module set since its last success.",
     []
 );
 metric!(
@@ -100,14 +100,14 @@ metric!(
     pub TARGET_GAP,
     "mikrotik_target_gap_seconds",
     Gauge,
-    "Seconds between the two most recent successful probes.",
+    "Seconds between the starts of the two most recent successful probes of this module set.",
     []
 );
 metric!(
     pub TARGET_RESETS,
     "mikrotik_target_resets_total",
     Counter,
-    "Counter baseline resets by reason (gap over the threshold, reboot, counter reset).",
+    "Counter baseline resets by reason (gap of this module set, reboot, counter reset).",
     ["reason"]
 );
 metric!(
@@ -138,30 +138,39 @@ pub static PROBE_METRICS: &[&MetricDesc] = &[
     &TARGET_LAST_RESET,
 ];
 
-/// The scrape/state families of one target.
-pub fn state_families(state: &TargetState, pool: &PoolStats) -> Vec<Family> {
+/// The scrape/state families of one probe: results and gaps of its module
+/// set, reboots and counter resets of its target.
+pub fn state_families(module: &ModuleState, target: &TargetState, pool: &PoolStats) -> Vec<Family> {
     let mut out = vec![
-        Family::single(&SCRAPE_SUCCESS, state.success_total),
-        Family::single(&SCRAPE_ERRORS, state.error_total),
-        Family::single(&CONSECUTIVE_ERRORS, state.consecutive_errors),
+        Family::single(&SCRAPE_SUCCESS, module.success_total),
+        Family::single(&SCRAPE_ERRORS, module.error_total),
+        Family::single(&CONSECUTIVE_ERRORS, module.consecutive_errors),
         Family::single(&POOL_SIZE, pool.sessions_open as u64),
         Family::single(&POOL_ACTIVE, pool.sessions_busy as u64),
     ];
-    if let Some(d) = state.last_duration_seconds {
+    if let Some(d) = module.last_duration_seconds {
         out.push(Family::single(&SCRAPE_DURATION, d * 1e3));
     }
-    if let Some(t) = state.last_success_unix {
+    if let Some(t) = module.last_success_unix {
         out.push(Family::single(&SCRAPE_LAST_SUCCESS, t));
     }
-    if let Some(g) = state.gap_seconds {
+    if let Some(g) = module.gap_seconds {
         out.push(Family::single(&TARGET_GAP, g));
     }
     let mut resets = Family::new(&TARGET_RESETS);
     for reason in ResetReason::ALL {
-        resets.push(vec![reason.as_str().into()], state.resets_for(reason));
+        let count = match reason {
+            ResetReason::Gap => module.resets_for(reason),
+            _ => target.resets_for(reason),
+        };
+        resets.push(vec![reason.as_str().into()], count);
     }
     out.push(resets);
-    if let Some(last) = &state.last_reset {
+    let last = [&module.last_reset, &target.last_reset]
+        .into_iter()
+        .flatten()
+        .max_by(|a, b| a.at_unix.total_cmp(&b.at_unix));
+    if let Some(last) = last {
         let mut family = Family::new(&TARGET_LAST_RESET);
         family.push(vec![last.reason.as_str().into()], last.at_unix);
         out.push(family);

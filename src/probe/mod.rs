@@ -7,6 +7,19 @@
 //! flight (HA Prometheus pairs must not double a router's load). A collection runs
 //! in its own task, bounded by the deadline, so a client that disconnects does not
 //! abort work another client is waiting for.
+//!
+//! The rules that keep one hung router from wedging the exporter:
+//!
+//! * every deadline is capped by `global.max_timeout` ([`deadline`]);
+//! * a probe joins a collection in flight only when that collection ends no
+//!   later than the probe's own deadline, else it starts its own;
+//! * a collection first waits for one of its target's slots
+//!   (`max_concurrent_per_target`) holding nothing else, and takes a global one
+//!   (`max_concurrent_probes`) only then, so collections queued behind a hung
+//!   router cannot use up the global limit;
+//! * each probe runs in a task of its own and is counted (target state and
+//!   `routeros_exporter_probes_total`) however it ends: refused for load,
+//!   abandoned by its client, or tired of waiting for a shared collection.
 
 mod collection;
 use collection::{Job, failed_collection};
@@ -19,12 +32,27 @@ use crate::collect::family::{Family, merge};
 use crate::collect::{self, Context, Group, GroupError, Trace};
 use crate::config::{Config, Module, Target};
 use routeros::{Error, Pool, PoolConfig, PoolStats, Session};
+use state::{GapThreshold, Observation, ProbeTimes};
 use state::{HealthStatus, TargetState, Verdict};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
+
+/// The most characters of request text an error message repeats.
+pub const REFLECTED_CHARS: usize = 64;
+
+/// `text` quoted for an error message (Rust string escapes), cut after
+/// [`REFLECTED_CHARS`] characters with an ellipsis: a 64 KB query value must
+/// not come back as a 64 KB error page.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(REFLECTED_CHARS) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}", format!("{}…", &text[..cut])),
+    }
+}
 
 /// A validated-on-arrival probe request.
 #[derive(Debug, Clone)]
@@ -42,16 +70,19 @@ pub struct ProbeRequest {
 /// A request the prober refuses (rendered as 4xx/503 by the HTTP layer).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProbeError {
-    /// No such target in the config.
-    #[error("unknown target {name:?}; configured targets: {known}")]
+    /// No such target in the config. The message does not list the
+    /// configured targets: with thousands of them that is a large page to
+    /// anyone who asks.
+    #[error(
+        "unknown target {}: the target parameter must name a target of the configuration",
+        clip(.name)
+    )]
     UnknownTarget {
         /// What was asked for.
         name: String,
-        /// The configured names, comma-separated.
-        known: String,
     },
     /// No such module.
-    #[error("unknown module {name:?}; valid modules: {valid}")]
+    #[error("unknown module {}; valid modules: {valid}", clip(.name))]
     UnknownModule {
         /// What was asked for.
         name: String,
@@ -137,12 +168,72 @@ impl Default for ProberOptions {
     }
 }
 
-type Flight = watch::Receiver<Option<Arc<Collection>>>;
+/// Where a collection's result arrives, once.
+type Outcome = watch::Receiver<Option<Arc<Collection>>>;
+
+/// A collection in flight that later probes may join.
+#[derive(Clone)]
+struct Flight {
+    /// Tells it apart from other flights of the same target and module set.
+    id: u64,
+    /// When it ends at the latest.
+    deadline: Instant,
+    /// Receives its collection.
+    result: Outcome,
+}
+
+/// Flights by (target, module set).
+type Flights = HashMap<(String, String), Vec<Flight>>;
 
 /// Observer of finished probes (the self-metrics registry implements it).
 pub trait ProbeObserver: Send + Sync {
-    /// Called once per probe request, after it finished.
+    /// Called once per probe request, after it finished (also when its client
+    /// went away before).
     fn probe_finished(&self, target: &str, modules: &str, collection: &Collection, shared: bool);
+
+    /// Called once per probe refused because the global probe limit was
+    /// reached.
+    fn probe_refused(&self, target: &str, modules: &str);
+}
+
+/// How a probe got its collection.
+enum Answer {
+    /// It started the collection, which recorded itself in the state.
+    Ran(Arc<Collection>),
+    /// It shared one in flight, recorded by the probe that started it.
+    Joined(Arc<Collection>),
+    /// It waited for a shared one in vain: a failure of its own, not yet
+    /// recorded.
+    Unanswered(Arc<Collection>),
+}
+
+/// The slots a new collection needs, or where to wait for them.
+enum Slots {
+    /// The target's slot and a global one, both held.
+    Held(OwnedSemaphorePermit, OwnedSemaphorePermit),
+    /// The target is busy: wait for its slot (holding nothing), then take a
+    /// global one.
+    Wait(Arc<Semaphore>),
+}
+
+/// Ends a flight when its task ends, however it ends (a panic included), so
+/// no later probe joins a flight that will never answer.
+struct FlightGuard {
+    prober: Arc<Prober>,
+    key: (String, String),
+    id: u64,
+}
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        let mut flights = self.prober.lock_flights();
+        if let Some(list) = flights.get_mut(&self.key) {
+            list.retain(|f| f.id != self.id);
+            if list.is_empty() {
+                flights.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// The probe engine. One per process; cheap to share with `Arc`.
@@ -151,7 +242,8 @@ pub struct Prober {
     options: ProberOptions,
     pool: Pool,
     states: Mutex<HashMap<String, TargetState>>,
-    flights: Mutex<HashMap<(String, String), Flight>>,
+    flights: Mutex<Flights>,
+    next_flight: AtomicU64,
     per_target: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
     /// The global probe limit and its semaphore (replaced when a reload
     /// changes `limits.max_concurrent_probes`).
@@ -182,6 +274,7 @@ impl Prober {
             pool,
             states: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
+            next_flight: AtomicU64::new(0),
             per_target: Mutex::new(HashMap::new()),
             global: Mutex::new((limit, Arc::new(Semaphore::new(limit)))),
             observer,
@@ -213,6 +306,26 @@ impl Prober {
         self.states.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn lock_flights(&self) -> std::sync::MutexGuard<'_, Flights> {
+        self.flights.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Folds one probe of `job` into its target's state, under its module set.
+    fn record(&self, job: &Job, observation: Observation) {
+        let gap = match job.config.global.gap_reset_threshold {
+            Some(threshold) => GapThreshold::Fixed(threshold),
+            None => GapThreshold::Cadence,
+        };
+        let times = ProbeTimes {
+            started: job.started,
+            finished: SystemTime::now(),
+        };
+        self.lock_states()
+            .entry(job.target.name.clone())
+            .or_default()
+            .record(&job.module_key(), observation, times, gap);
+    }
+
     /// Replaces the config: sessions of changed or removed targets are closed and
     /// the state of removed targets is dropped.
     pub fn reload(&self, config: Config) {
@@ -228,8 +341,13 @@ impl Prober {
             .collect();
         self.pool.retain(|key| keep.contains(key));
         apply_session_limits(&self.pool, &config);
-        self.lock_states()
-            .retain(|name, _| config.targets.contains_key(name));
+        {
+            let mut states = self.lock_states();
+            states.retain(|name, _| config.targets.contains_key(name));
+            for state in states.values_mut() {
+                state.retain_modules(|module| config.modules.contains_key(module));
+            }
+        }
         // Semaphores of kept targets survive, so running collections stay
         // counted; a changed limit takes effect for new collections.
         if let Ok(mut per_target) = self.per_target.lock() {
@@ -274,7 +392,7 @@ impl Prober {
             message: format!("target {target:?} is not configured or has no auth"),
         })?;
         self.pool
-            .acquire(&endpoint, Instant::now() + timeout)
+            .acquire(&endpoint, deadline::after(Instant::now(), timeout))
             .await
             .map(|_| ())
     }
@@ -288,34 +406,31 @@ impl Prober {
     pub async fn probe(self: &Arc<Self>, request: ProbeRequest) -> Result<ProbeOutput, ProbeError> {
         let config = self.config();
         let (target, modules) = resolve(&config, &request)?;
-        let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
-        let timeout = deadline::probe_timeout(
-            request.scrape_timeout,
-            self.options.timeout_offset,
-            module_timeout,
-            config.global.default_timeout,
-        );
-        let job = Job {
+        let job = Job::new(
             config,
             target,
             modules,
-            deadline: Instant::now() + timeout,
-            timeout,
+            request.scrape_timeout,
+            self.options.timeout_offset,
+        );
+        // In a task of its own: a client that goes away drops this future,
+        // not the probe, which still ends by its deadline and is counted.
+        let task = tokio::spawn(self.clone().run(job.clone(), request.debug));
+        let collection = match task.await {
+            Ok(result) => result?,
+            Err(e) => Arc::new(failed_collection(
+                &format!("probe task failed: {e}"),
+                job.timeout,
+            )),
         };
-        let module_key = job.module_key();
-        let (collection, shared) = if request.debug {
-            // Never coalesced: the trace is this request's own.
-            let _slot = self.global_permit()?;
-            (self.clone().collect(job.clone(), true).await, false)
-        } else {
-            self.coalesced(job.clone(), &module_key).await?
-        };
-        if let Some(observer) = &self.observer {
-            observer.probe_finished(&job.target.name, &module_key, &collection, shared);
-        }
+        Ok(self.output(job, collection, request.debug))
+    }
+
+    /// What the HTTP layer renders for `collection`.
+    fn output(&self, job: Job, collection: Arc<Collection>, debug: bool) -> ProbeOutput {
         let mut families = collection.families.clone();
-        families.extend(self.probe_families(&job.target.name, &collection));
-        Ok(ProbeOutput {
+        families.extend(self.probe_families(&job.target.name, &job.module_key(), &collection));
+        ProbeOutput {
             families,
             extra_labels: job
                 .target
@@ -324,16 +439,59 @@ impl Prober {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             collection,
-            target: request
-                .debug
-                .then(|| serde_yaml::to_string(job.target.as_ref()).unwrap_or_default()),
+            target: debug.then(|| serde_yaml::to_string(job.target.as_ref()).unwrap_or_default()),
             modules: job.modules,
-        })
+        }
     }
 
-    /// A slot under the global probe limit. Only probes that start a collection
-    /// take one: joining a collection in flight adds no load.
-    fn global_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ProbeError> {
+    /// One probe from start to end, counted however it ends.
+    async fn run(self: Arc<Self>, job: Job, debug: bool) -> Result<Arc<Collection>, ProbeError> {
+        let key = job.module_key();
+        let answer = if debug {
+            // Never coalesced: the trace is this request's own.
+            match self.slots(&job) {
+                Ok(slots) => Ok(Answer::Ran(
+                    self.clone().collect(job.clone(), slots, true).await,
+                )),
+                Err(e) => Err(e),
+            }
+        } else {
+            self.coalesced(&job, &key).await
+        };
+        let name = job.target.name.as_str();
+        match answer {
+            Err(e) => {
+                self.record(
+                    &job,
+                    Observation {
+                        error: Some(e.to_string()),
+                        ..Observation::default()
+                    },
+                );
+                if let Some(observer) = &self.observer {
+                    observer.probe_refused(name, &key);
+                }
+                Err(e)
+            }
+            Ok(answer) => {
+                let (collection, shared) = match answer {
+                    Answer::Ran(c) => (c, false),
+                    Answer::Joined(c) => (c, true),
+                    Answer::Unanswered(c) => {
+                        self.record(&job, collection::observe(&c));
+                        (c, true)
+                    }
+                };
+                if let Some(observer) = &self.observer {
+                    observer.probe_finished(name, &key, &collection, shared);
+                }
+                Ok(collection)
+            }
+        }
+    }
+
+    /// A slot under the global probe limit.
+    fn global_permit(&self) -> Result<OwnedSemaphorePermit, ProbeError> {
         let (limit, global) = self
             .global
             .lock()
@@ -344,56 +502,79 @@ impl Prober {
             .map_err(|_| ProbeError::Overloaded(limit))
     }
 
-    /// Starts a collection of `job` or joins the identical one in flight.
-    /// Returns it and whether it was joined.
-    async fn coalesced(
-        self: &Arc<Self>,
-        job: Job,
-        module_key: &str,
-    ) -> Result<(Arc<Collection>, bool), ProbeError> {
-        let (deadline, timeout) = (job.deadline, job.timeout);
-        let key = (job.target.name.clone(), module_key.to_string());
-        let (mut rx, leader) = {
-            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
-            match flights.get(&key) {
-                Some(rx) => (rx.clone(), false),
-                None => {
-                    let permit = self.global_permit()?;
-                    let (tx, rx) = watch::channel(None);
-                    flights.insert(key.clone(), rx.clone());
-                    let this = self.clone();
-                    tokio::spawn(async move {
-                        let _slot = permit;
-                        let collection = this.clone().collect(job, false).await;
-                        this.flights
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .remove(&key);
-                        let _ = tx.send(Some(collection));
-                    });
-                    (rx, true)
-                }
-            }
-        };
-        // Joiners wait for the leader's collection, but never past their own
-        // deadline (plus a little to let the leader's deadline fire first).
-        let wait_until = deadline + Duration::from_millis(200);
-        let result = tokio::time::timeout_at(wait_until, rx.wait_for(Option::is_some)).await;
-        let collection = match result {
-            Ok(Ok(value)) => match value.as_ref() {
-                Some(collection) => collection.clone(),
-                None => Arc::new(failed_collection("collection vanished", timeout)),
+    /// The slots for a new collection of `job`: both at once when its target
+    /// has a free one (refused when the global limit is reached), else the
+    /// target's semaphore to wait on. Joining a collection in flight takes
+    /// neither: it adds no load.
+    fn slots(&self, job: &Job) -> Result<Slots, ProbeError> {
+        let limit = job.config.global.limits.max_concurrent_per_target;
+        let target = self.target_semaphore(&job.target.name, limit);
+        match target.clone().try_acquire_owned() {
+            Ok(slot) => Ok(Slots::Held(slot, self.global_permit()?)),
+            Err(_) => Ok(Slots::Wait(target)),
+        }
+    }
+
+    /// Starts a collection of `job` or joins one in flight that ends no later
+    /// than `job`'s deadline.
+    async fn coalesced(self: &Arc<Self>, job: &Job, key: &str) -> Result<Answer, ProbeError> {
+        let (mut result, leader) = self.join_or_start(job, key)?;
+        // Wait for the collection, but never long past the own deadline (a
+        // little, to let the collection's own deadline fire first).
+        let wait_until = deadline::after(job.deadline, Duration::from_millis(200));
+        let waited = tokio::time::timeout_at(wait_until, result.wait_for(Option::is_some)).await;
+        let failed = |reason: &str| Arc::new(failed_collection(reason, job.timeout));
+        Ok(match waited {
+            Ok(Ok(value)) => match (value.as_ref(), leader) {
+                (Some(collection), true) => Answer::Ran(collection.clone()),
+                (Some(collection), false) => Answer::Joined(collection.clone()),
+                (None, _) => Answer::Unanswered(failed("collection vanished")),
             },
-            Ok(Err(_)) => Arc::new(failed_collection(
-                "collection task ended without a result",
-                timeout,
-            )),
-            Err(_) => Arc::new(failed_collection(
-                "timed out waiting for the shared collection",
-                timeout,
-            )),
+            Ok(Err(_)) => Answer::Unanswered(failed("collection task ended without a result")),
+            // The collection records itself when it ends.
+            Err(_) if leader => Answer::Ran(failed("the collection overran its deadline")),
+            Err(_) => Answer::Unanswered(failed("timed out waiting for the shared collection")),
+        })
+    }
+
+    /// Joins the flight of (target, module set) that ends last but no later
+    /// than `job`'s deadline, or starts one; `true` when started.
+    fn join_or_start(
+        self: &Arc<Self>,
+        job: &Job,
+        key: &str,
+    ) -> Result<(Outcome, bool), ProbeError> {
+        let flight_key = (job.target.name.clone(), key.to_string());
+        let mut flights = self.lock_flights();
+        let joinable = flights.get(&flight_key).and_then(|list| {
+            list.iter()
+                .filter(|f| f.deadline <= job.deadline)
+                .max_by_key(|f| f.deadline)
+        });
+        if let Some(flight) = joinable {
+            return Ok((flight.result.clone(), false));
+        }
+        let slots = self.slots(job)?;
+        let id = self.next_flight.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = watch::channel(None);
+        flights.entry(flight_key.clone()).or_default().push(Flight {
+            id,
+            deadline: job.deadline,
+            result: rx.clone(),
+        });
+        drop(flights);
+        let guard = FlightGuard {
+            prober: self.clone(),
+            key: flight_key,
+            id,
         };
-        Ok((collection, !leader))
+        let job = job.clone();
+        tokio::spawn(async move {
+            let collection = guard.prober.clone().collect(job, slots, false).await;
+            drop(guard);
+            let _ = tx.send(Some(collection));
+        });
+        Ok((rx, true))
     }
 
     fn target_semaphore(&self, target: &str, limit: usize) -> Arc<Semaphore> {
@@ -408,7 +589,12 @@ impl Prober {
         entry.1.clone()
     }
 
-    fn probe_families(&self, target: &str, collection: &Collection) -> Vec<Family> {
+    fn probe_families(
+        &self,
+        target: &str,
+        module_key: &str,
+        collection: &Collection,
+    ) -> Vec<Family> {
         use metrics::*;
         let mut out = vec![
             Family::single(&PROBE_SUCCESS, collection.success),
@@ -431,8 +617,10 @@ impl Prober {
             duration.push(label, group.duration.as_secs_f64());
         }
         out.extend([success, supported, duration]);
+        let state = self.state(target);
         out.extend(metrics::state_families(
-            &self.state(target),
+            &state.module(module_key),
+            &state,
             &self.pool_stats(target),
         ));
         out
@@ -456,7 +644,6 @@ fn resolve(
         .get(&request.target)
         .ok_or_else(|| ProbeError::UnknownTarget {
             name: request.target.clone(),
-            known: names(config.targets.keys().collect()),
         })?;
     // No module asked for: the target's own `module:`, else `full`.
     let default = [target
@@ -539,6 +726,60 @@ mod tests {
         };
         let (_, modules) = resolve(config, &request).expect("resolves");
         modules.iter().map(|m| m.name.clone()).collect()
+    }
+
+    /// Remembers each probe it is told of: target, module set, success.
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<(String, String, bool)>>);
+
+    impl ProbeObserver for Seen {
+        fn probe_finished(&self, target: &str, modules: &str, c: &Collection, _shared: bool) {
+            let seen = (target.into(), modules.into(), c.success);
+            self.0.lock().expect("not poisoned").push(seen);
+        }
+
+        fn probe_refused(&self, target: &str, modules: &str) {
+            let seen = (target.into(), modules.into(), false);
+            self.0.lock().expect("not poisoned").push(seen);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_probe_that_waits_in_vain_for_a_shared_collection_is_counted() {
+        let seen = Arc::new(Seen::default());
+        let observer: Arc<dyn ProbeObserver> = seen.clone();
+        let prober = Arc::new(Prober::new(
+            config_with(None),
+            ProberOptions::default(),
+            Some(observer),
+        ));
+        // A collection in flight that claims to end before the probe's
+        // deadline, and never answers.
+        let (tx, rx) = watch::channel(None);
+        let flight = Flight {
+            id: u64::MAX,
+            deadline: Instant::now(),
+            result: rx,
+        };
+        let key = ("r".to_string(), "connectivity".to_string());
+        prober.lock_flights().insert(key, vec![flight]);
+        let request = ProbeRequest {
+            target: "r".into(),
+            modules: vec!["connectivity".into()],
+            scrape_timeout: Some(Duration::from_secs(1)),
+            debug: false,
+        };
+        let output = prober.probe(request).await.expect("a valid request");
+        let error = output.collection.error.clone().unwrap_or_default();
+        assert!(
+            error.contains("timed out waiting for the shared collection"),
+            "{error}"
+        );
+        let state = prober.state("r").module("connectivity");
+        assert_eq!((state.error_total, state.consecutive_errors), (1, 1));
+        let told = seen.0.lock().expect("not poisoned").clone();
+        assert_eq!(told, [("r".to_string(), "connectivity".to_string(), false)]);
+        drop(tx);
     }
 
     #[test]

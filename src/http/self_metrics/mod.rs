@@ -139,11 +139,6 @@ impl SelfMetrics {
         }
     }
 
-    /// Records a probe refused for load.
-    pub fn probe_shed(&self) {
-        self.shed.inc();
-    }
-
     /// OpenMetrics text of every self metric.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -159,13 +154,10 @@ impl Default for SelfMetrics {
     }
 }
 
-impl ProbeObserver for SelfMetrics {
-    fn probe_finished(&self, target: &str, modules: &str, collection: &Collection, shared: bool) {
-        let result = if collection.success {
-            "success"
-        } else {
-            "failure"
-        };
+impl SelfMetrics {
+    /// Counts one probe in `routeros_exporter_probes_total`.
+    fn count_probe(&self, target: &str, modules: &str, success: bool) {
+        let result = if success { "success" } else { "failure" };
         self.probes
             .get_or_create(&vec![
                 ("target".into(), target.into()),
@@ -173,6 +165,17 @@ impl ProbeObserver for SelfMetrics {
                 ("result".into(), result.into()),
             ])
             .inc();
+    }
+}
+
+impl ProbeObserver for SelfMetrics {
+    fn probe_refused(&self, target: &str, modules: &str) {
+        self.count_probe(target, modules, false);
+        self.shed.inc();
+    }
+
+    fn probe_finished(&self, target: &str, modules: &str, collection: &Collection, shared: bool) {
+        self.count_probe(target, modules, collection.success);
         if shared {
             self.coalesced.inc();
             return;
