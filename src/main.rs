@@ -182,27 +182,53 @@ mod demo {
     }
 }
 
+/// Startup connectivity tests running at once: 50 unreachable routers delay
+/// binding the port by about 4 × the timeout, not 50 ×.
+const STARTUP_CHECKS_AT_ONCE: usize = 16;
+
+/// Runs `check` for every target, at most `at_once` at a time; the names of
+/// those that failed, sorted.
+async fn check_all<F, Fut>(targets: Vec<String>, at_once: usize, check: F) -> Vec<String>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    use futures_util::StreamExt;
+    let checks = targets.into_iter().map(|target| {
+        let done = check(target.clone());
+        async move { (target, done.await) }
+    });
+    let mut failed: Vec<String> = futures_util::stream::iter(checks)
+        .buffer_unordered(at_once.max(1))
+        .filter_map(|(target, ok)| std::future::ready((!ok).then_some(target)))
+        .collect()
+        .await;
+    failed.sort();
+    failed
+}
+
 /// `STARTUP_CONNECTIVITY_TEST` / `STRICT_STARTUP_MODE`, as the original
-/// exporter: log in to every target before serving (the sessions stay pooled).
+/// exporter: log in to every target before serving (the sessions stay
+/// pooled), [`STARTUP_CHECKS_AT_ONCE`] at a time.
 async fn startup_check(app: &App, settings: &ProcessSettings) -> Result<(), String> {
     if !settings.startup_connectivity_test {
         return Ok(());
     }
     let targets: Vec<String> = app.prober.config().targets.keys().cloned().collect();
-    let mut failed = Vec::new();
-    for target in targets {
-        match app
-            .prober
-            .check(&target, settings.startup_connectivity_timeout)
-            .await
-        {
-            Ok(()) => tracing::info!(target_name = %target, "startup connectivity test passed"),
+    let timeout = settings.startup_connectivity_timeout;
+    let failed = check_all(targets, STARTUP_CHECKS_AT_ONCE, |target| async move {
+        match app.prober.check(&target, timeout).await {
+            Ok(()) => {
+                tracing::info!(target_name = %target, "startup connectivity test passed");
+                true
+            }
             Err(e) => {
                 tracing::warn!(target_name = %target, error = %e, "startup connectivity test failed");
-                failed.push(target);
+                false
             }
         }
-    }
+    })
+    .await;
     if !failed.is_empty() && settings.strict_startup_mode {
         return Err(format!(
             "STRICT_STARTUP_MODE: unavailable at startup: {}",
@@ -293,8 +319,12 @@ async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
     #[cfg(unix)]
     reload_on_sighup(app.clone());
     serve_until_signalled(listener, app.clone()).await?;
+    let now = tokio::time::Instant::now();
     app.prober
-        .shutdown(tokio::time::Instant::now() + Duration::from_secs(2))
+        .shutdown(routeros_exporter::probe::deadline::after(
+            now,
+            Duration::from_secs(2),
+        ))
         .await;
     tracing::info!("stopped");
     Ok(())
@@ -355,5 +385,40 @@ fn main() -> ExitCode {
             eprintln!("routeros-exporter: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// 50 checks that each take a while run 16 at a time, not one after
+    /// the other, and the failed ones are named.
+    #[tokio::test]
+    async fn startup_checks_run_in_parallel_bounded() {
+        let running = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
+        let targets: Vec<String> = (0..50).map(|i| format!("r{i:02}")).collect();
+        let started = std::time::Instant::now();
+        let failed = check_all(targets, STARTUP_CHECKS_AT_ONCE, |target| {
+            let (running, peak) = (&running, &peak);
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                !target.ends_with('7')
+            }
+        })
+        .await;
+        assert_eq!(peak.load(Ordering::SeqCst), STARTUP_CHECKS_AT_ONCE);
+        assert_eq!(failed, ["r07", "r17", "r27", "r37", "r47"]);
+        // One after the other: 10 s.
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -422,6 +422,45 @@ async fn startup_connectivity_test_logs_in_early_and_strict_mode_exits_on_failur
     );
 }
 
+/// 20 routers that take the connection and never answer the login (a
+/// listener that never accepts: the kernel completes the handshake) and a
+/// 2 s startup timeout: checked one after the other, the port would be
+/// bound after 40 s; in parallel, after about one timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_connectivity_tests_run_in_parallel() {
+    let silent: Vec<std::net::TcpListener> = (0..20)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    let routers: Vec<String> = silent
+        .iter()
+        .enumerate()
+        .map(|(i, listener)| {
+            let address = listener.local_addr().expect("local addr");
+            format!(
+                r#"{{"name":"r{i}","address":"{address}","username":"admin","password":"{PASSWORD}"}}"#
+            )
+        })
+        .collect();
+    let mut command = exporter();
+    command
+        .env("ROUTERS_CONFIG", format!("[{}]", routers.join(",")))
+        .env("STARTUP_CONNECTIVITY_TEST", "true")
+        .env("STARTUP_CONNECTIVITY_TIMEOUT_SECS", "2");
+    let started = std::time::Instant::now();
+    let mut running = Running::start(command, PASSWORD);
+    running.ready().await;
+    let took = started.elapsed();
+    let stderr = running.stderr();
+    assert_eq!(
+        stderr.matches("startup connectivity test failed").count(),
+        20,
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(20), "serving after {took:?}");
+    running.signal("TERM");
+    assert!(running.wait_exit(Duration::from_secs(30)).await.success());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_addr_is_honoured_and_json_logs_are_json() {
     let (_sim, router) = sim_router().await;
