@@ -406,3 +406,33 @@ fn empty_file_is_an_empty_config() {
     let config = load_str("", "empty.yml", &group_names()).expect("loads");
     assert!(config.auths.is_empty());
 }
+
+/// `global.max_timeout` bounds every deadline, so a timeout above it is an
+/// error naming both, not a limit silently lowered; `gap_reset_threshold`
+/// unset means the threshold from the probes' cadence.
+#[test]
+fn timeouts_above_max_timeout_are_errors() {
+    let load = |text: &str| load_str(text, "t.yml", &group_names());
+    let config = load("global:\n  max_timeout: 30s\n").expect("loads");
+    assert_eq!(config.global.max_timeout, Duration::from_secs(30));
+    assert_eq!(config.global.gap_reset_threshold, None);
+    let defaults = load("").expect("loads");
+    assert_eq!(defaults.global.max_timeout, Duration::from_secs(120));
+    for (text, path) in [
+        (
+            "global:\n  max_timeout: 5s\n",
+            "global.default_timeout: 10s is longer than global.max_timeout (5s)",
+        ),
+        (
+            "global:\n  max_timeout: 30s\nmodules:\n  m:\n    groups: [system]\n    timeout: 1m\n",
+            "modules.m.timeout: 1m is longer than global.max_timeout (30s)",
+        ),
+        (
+            "global:\n  max_timeout: 0s\n",
+            "global.max_timeout: must be greater than 0s",
+        ),
+    ] {
+        let e = load(text).expect_err(text).to_string();
+        assert!(e.contains(path), "{e}");
+    }
+}
