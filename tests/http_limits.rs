@@ -15,7 +15,9 @@ mod support;
 
 use routeros_exporter::collect;
 use routeros_exporter::config;
-use routeros_exporter::probe::{ProbeRequest, Prober, ProberOptions};
+use routeros_exporter::probe::{
+    MAX_WAITING_PER_TARGET, ProbeError, ProbeRequest, Prober, ProberOptions,
+};
 use routeros_sim::{Faults, RouterConfig, SimConfig, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
@@ -363,4 +365,62 @@ async fn a_busy_target_makes_the_next_collection_wait_within_its_deadline() {
 
     let first = first.await.expect("task").expect("valid request");
     assert!(first.collection.success, "{:?}", first.collection.error);
+}
+
+/// Collections that wait for a busy target hold no global slot, but each
+/// waits until its deadline: probes with ever earlier deadlines (which join
+/// no collection in flight) are refused once `MAX_WAITING_PER_TARGET` wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collections_waiting_for_a_hung_target_are_bounded() {
+    let sim = Simulator::start(SimConfig {
+        routers: vec![RouterConfig::v7("r")],
+    })
+    .await
+    .expect("simulator starts");
+    let router = sim.routers()[0].clone();
+    let text = format!(
+        "global:\n  limits:\n    max_concurrent_per_target: 1\n\
+         auths:\n  a:\n    username: admin\n    password: \"\"\n\
+         targets:\n  r:\n    address: \"{}\"\n    auth: a\n\
+         modules:\n  sys:\n    groups: [system]\n",
+        router.addr()
+    );
+    let config = config::load_str(&text, "limits.yml", &collect::group_names())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let prober = Arc::new(Prober::new(config, ProberOptions::default(), None));
+    router.set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    let spawn = |seconds: u64| {
+        let prober = prober.clone();
+        tokio::spawn(async move {
+            let _ = prober
+                .probe(request("sys", Duration::from_secs(seconds)))
+                .await;
+        })
+    };
+    let mut probes = vec![spawn(60)];
+    wait_for_command(&router, RESOURCE_PRINT, 1).await;
+    for i in 0..MAX_WAITING_PER_TARGET {
+        // An earlier deadline than every collection in flight: it waits.
+        probes.push(spawn(50 - i as u64));
+        let queued = tokio::time::timeout(Duration::from_secs(10), async {
+            while prober.collections_waiting("r") < i + 1 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert!(queued.is_ok(), "collection {i} never queued");
+    }
+    let refused = prober.probe(request("sys", Duration::from_secs(10))).await;
+    assert_eq!(
+        refused.err(),
+        Some(ProbeError::TargetBusy(MAX_WAITING_PER_TARGET))
+    );
+    let state = prober.state("r").module("sys");
+    assert_eq!(state.error_total, 1, "the refused probe counts");
+    for probe in probes {
+        probe.abort();
+    }
 }

@@ -128,7 +128,7 @@ pub async fn probe(
             return (StatusCode::NOT_FOUND, format!("{e}\n")).into_response();
         }
         Err(e @ ProbeError::UnknownModule { .. }) => return bad_request(e.to_string()),
-        Err(e @ ProbeError::Overloaded(_)) => {
+        Err(e @ (ProbeError::Overloaded(_) | ProbeError::TargetBusy(_))) => {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response();
         }
     };

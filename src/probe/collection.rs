@@ -93,9 +93,11 @@ impl Prober {
         });
         let held = match slots {
             Slots::Held(target, global) => Ok((target, global)),
-            Slots::Wait(target) => {
+            Slots::Wait(target, place) => {
                 trace.note(|| "waiting for a slot of this target".to_string());
-                self.wait_for_slots(target, &job).await
+                let held = self.wait_for_slots(target, &job).await;
+                drop(place);
+                held
             }
         };
         let mut collection = match held {

@@ -35,7 +35,7 @@ use routeros::{Error, Pool, PoolConfig, PoolStats, Session};
 use state::{GapThreshold, Observation, ProbeTimes};
 use state::{HealthStatus, TargetState, Verdict};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -92,6 +92,9 @@ pub enum ProbeError {
     /// The global probe limit is reached.
     #[error("too many concurrent probes ({0}); try again later")]
     Overloaded(usize),
+    /// As many collections as may wait for the target's slots already do.
+    #[error("too many collections waiting for this target ({0}); try again later")]
+    TargetBusy(usize),
 }
 
 /// What one group produced.
@@ -211,9 +214,33 @@ enum Answer {
 enum Slots {
     /// The target's slot and a global one, both held.
     Held(OwnedSemaphorePermit, OwnedSemaphorePermit),
-    /// The target is busy: wait for its slot (holding nothing), then take a
-    /// global one.
-    Wait(Arc<Semaphore>),
+    /// The target is busy: wait for its slot (holding nothing but a place in
+    /// the queue), then take a global one.
+    Wait(Arc<Semaphore>, Waiting),
+}
+
+/// Collections that may wait for the slots of one target at once; beyond,
+/// a new one is refused. Waiting costs no router anything, but each waits
+/// until its deadline, so probes with ever earlier deadlines (which join no
+/// collection in flight) must not pile up without bound.
+pub const MAX_WAITING_PER_TARGET: usize = 16;
+
+/// A target's collection slots (`max_concurrent_per_target`) and how many
+/// collections wait for one.
+#[derive(Clone)]
+struct TargetSlots {
+    limit: usize,
+    semaphore: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+}
+
+/// A collection's place in its target's queue, given up when dropped.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Ends a flight when its task ends, however it ends (a panic included), so
@@ -244,7 +271,7 @@ pub struct Prober {
     states: Mutex<HashMap<String, TargetState>>,
     flights: Mutex<Flights>,
     next_flight: AtomicU64,
-    per_target: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
+    per_target: Mutex<HashMap<String, TargetSlots>>,
     /// The global probe limit and its semaphore (replaced when a reload
     /// changes `limits.max_concurrent_probes`).
     global: Mutex<(usize, Arc<Semaphore>)>,
@@ -295,6 +322,16 @@ impl Prober {
             Some(endpoint) => self.pool.stats(&endpoint.key()),
             None => PoolStats::default(),
         }
+    }
+
+    /// Collections of `target` waiting for one of its slots (at most
+    /// [`MAX_WAITING_PER_TARGET`]).
+    pub fn collections_waiting(&self, target: &str) -> usize {
+        self.per_target
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(target)
+            .map_or(0, |slots| slots.waiting.load(Ordering::Acquire))
     }
 
     /// State of `target` (default when never probed).
@@ -504,14 +541,23 @@ impl Prober {
 
     /// The slots for a new collection of `job`: both at once when its target
     /// has a free one (refused when the global limit is reached), else the
-    /// target's semaphore to wait on. Joining a collection in flight takes
-    /// neither: it adds no load.
+    /// target's semaphore to wait on (refused when
+    /// [`MAX_WAITING_PER_TARGET`] already wait). Joining a collection in
+    /// flight takes neither: it adds no load.
     fn slots(&self, job: &Job) -> Result<Slots, ProbeError> {
         let limit = job.config.global.limits.max_concurrent_per_target;
-        let target = self.target_semaphore(&job.target.name, limit);
-        match target.clone().try_acquire_owned() {
-            Ok(slot) => Ok(Slots::Held(slot, self.global_permit()?)),
-            Err(_) => Ok(Slots::Wait(target)),
+        let target = self.target_slots(&job.target.name, limit);
+        if let Ok(slot) = target.semaphore.clone().try_acquire_owned() {
+            return Ok(Slots::Held(slot, self.global_permit()?));
+        }
+        let queued = target
+            .waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_WAITING_PER_TARGET).then_some(n + 1)
+            });
+        match queued {
+            Ok(_) => Ok(Slots::Wait(target.semaphore, Waiting(target.waiting))),
+            Err(_) => Err(ProbeError::TargetBusy(MAX_WAITING_PER_TARGET)),
         }
     }
 
@@ -577,16 +623,23 @@ impl Prober {
         Ok((rx, true))
     }
 
-    fn target_semaphore(&self, target: &str, limit: usize) -> Arc<Semaphore> {
+    /// The slots of `target` under `limit` (a changed limit takes effect for
+    /// new collections; the waiting count carries over).
+    fn target_slots(&self, target: &str, limit: usize) -> TargetSlots {
         let limit = limit.max(1);
         let mut per_target = self.per_target.lock().unwrap_or_else(|e| e.into_inner());
         let entry = per_target
             .entry(target.to_string())
-            .or_insert_with(|| (limit, Arc::new(Semaphore::new(limit))));
-        if entry.0 != limit {
-            *entry = (limit, Arc::new(Semaphore::new(limit)));
+            .or_insert_with(|| TargetSlots {
+                limit,
+                semaphore: Arc::new(Semaphore::new(limit)),
+                waiting: Arc::new(AtomicUsize::new(0)),
+            });
+        if entry.limit != limit {
+            entry.limit = limit;
+            entry.semaphore = Arc::new(Semaphore::new(limit));
         }
-        entry.1.clone()
+        entry.clone()
     }
 
     fn probe_families(

@@ -77,7 +77,7 @@ impl SelfMetrics {
         let shed = Counter::default();
         registry.register(
             "routeros_exporter_probes_shed",
-            "Probes refused with 503 because the global probe limit was reached",
+            "Probes refused with 503 because the global probe limit was reached or too many collections wait for the target",
             shed.clone(),
         );
         let reload_success = Gauge::default();
