@@ -394,6 +394,8 @@ fn example_config_loads() {
     assert!(config.targets["branch1"].tls.is_some());
     assert_eq!(config.auths["monitoring"].password.expose(), "example");
     assert_eq!(config.modules["light"].groups, ["system", "interface"]);
+    assert_eq!(config.modules["light"].interface.skip_dynamic, Some(true));
+    assert!(!config.modules["core"].firewall.skip_dynamic);
     assert_eq!(config.modules["connections"].conntrack.top_n, 50);
     assert_eq!(
         config.modules["connections"].clients,
