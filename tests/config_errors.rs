@@ -243,6 +243,18 @@ fn bad_clients_mode() {
 }
 
 #[test]
+fn bad_skip_dynamic() {
+    assert_error(
+        "bad_skip_dynamic.yml",
+        5,
+        &[
+            "modules.edge.firewall.skip_dynamic: ",
+            "invalid type: string \"sometimes\", expected a boolean",
+        ],
+    );
+}
+
+#[test]
 fn unset_env_names_variable_and_line() {
     assert_error(
         "unset_env.yml",
@@ -337,7 +349,12 @@ fn good_file_loads_everything() {
     assert!(!light.interface.accepts("ether-test", "ether", false));
     assert!(!light.interface.accepts("bridge1", "bridge", false));
     assert_eq!(light.conntrack.top_n, 50);
+    assert_eq!(light.interface.skip_dynamic, Some(false));
+    assert!(!light.skips_dynamic_interfaces());
+    assert!(light.firewall.skip_dynamic);
     let conns = &config.modules["conns"];
+    assert_eq!(conns.interface.skip_dynamic, None);
+    assert!(!conns.firewall.skip_dynamic);
     assert_eq!(conns.conntrack.group_by, [ConntrackKey::DstAddress]);
     assert_eq!(conns.conntrack.top_n, 0);
     assert_eq!(config.modules["full"].groups, group_names());
@@ -377,6 +394,8 @@ fn example_config_loads() {
     assert!(config.targets["branch1"].tls.is_some());
     assert_eq!(config.auths["monitoring"].password.expose(), "example");
     assert_eq!(config.modules["light"].groups, ["system", "interface"]);
+    assert_eq!(config.modules["light"].interface.skip_dynamic, Some(true));
+    assert!(!config.modules["core"].firewall.skip_dynamic);
     assert_eq!(config.modules["connections"].conntrack.top_n, 50);
     assert_eq!(
         config.modules["connections"].clients,

@@ -1,6 +1,9 @@
 //! The `interface` group against the simulator (RouterOS 6 and 7): counters
 //! match a raw `/interface/print` on the same session, `auto` MTU costs only
-//! the MTU sample, the module's filters apply, dynamic PPPoE interfaces appear.
+//! the MTU sample, the module's filters apply; dynamic PPP interfaces are
+//! counted by type always and reported only when the module asks (a PPPoE
+//! concentrator's subscribers cost the router a few bytes each otherwise), and
+//! their reconnects are not the router's counter resets.
 
 #[allow(dead_code)]
 mod support;
@@ -8,12 +11,19 @@ mod support;
 use routeros::{Command, Row};
 use routeros_exporter::collect::family::{Family, Value};
 use routeros_exporter::collect::{GroupError, Trace};
-use routeros_exporter::config::{Glob, InterfaceOptions};
-use routeros_sim::RouterConfig;
+use routeros_exporter::config::{ClientSeries, Glob, InterfaceOptions, Module};
+use routeros_exporter::http::App;
+use routeros_exporter::probe::ProberOptions;
+use routeros_sim::menus::{Board, Menu, RouterView, SimRow, registry};
+use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+use support::exposition::Exposition;
 use support::group::{self, Probe};
+use support::harness;
+use support::http::Client;
 use tokio::time::Instant;
 
 const COUNTERS: [(&str, &str); 10] = [
@@ -42,6 +52,10 @@ impl Probe {
     async fn collect(&self, options: InterfaceOptions) -> Result<Vec<Family>, GroupError> {
         let mut module = group::module("interface");
         module.interface = options;
+        self.collect_module(module).await
+    }
+
+    async fn collect_module(&self, module: Module) -> Result<Vec<Family>, GroupError> {
         let ctx = self.context(module, deadline(), Arc::new(Trace::new(true)), 0);
         group::collect("interface", &ctx).await
     }
@@ -93,10 +107,7 @@ async fn counters_match_raw_print(router: RouterConfig) {
     // The simulator's counters advance continuously: bracket the collection
     // between two raw prints. Counters that did not move must match exactly.
     let before = p.raw().await;
-    let families = p
-        .collect(InterfaceOptions::default())
-        .await
-        .expect("collect");
+    let families = p.collect(EVERY).await.expect("collect");
     let after = p.raw().await;
     assert_eq!(names(&families).len(), before.len());
     for (name, row) in &before {
@@ -112,8 +123,18 @@ async fn counters_match_raw_print(router: RouterConfig) {
         }
     }
     group::assert_no_duplicate_series(&families);
-    assert!(names(&families).iter().any(|n| n == "<pppoe-user1>"));
+    assert!(names(&families).iter().any(|n| n == "<pppoe-sub-00001>"));
 }
+
+/// Every interface, dynamic ones included.
+const EVERY: InterfaceOptions = InterfaceOptions {
+    include: Vec::new(),
+    exclude: Vec::new(),
+    include_types: Vec::new(),
+    exclude_types: Vec::new(),
+    skip_disabled: false,
+    skip_dynamic: Some(false),
+};
 
 #[tokio::test]
 async fn v7_counters_match_raw_print() {
@@ -153,15 +174,15 @@ async fn auto_mtu_costs_only_the_mtu_sample() {
 async fn module_filters_apply() {
     let p = probe(RouterConfig::v7("r7")).await;
     let globs = |p: &[&str]| p.iter().map(|p| Glob::new(p)).collect::<Vec<_>>();
-    let all = names(&p.collect(InterfaceOptions::default()).await.unwrap());
+    let all = names(&p.collect(EVERY).await.unwrap());
 
     let include = InterfaceOptions {
         include: globs(&["ether*", "<pppoe-*"]),
         exclude: globs(&["ether2"]),
-        ..InterfaceOptions::default()
+        ..EVERY
     };
     let f = names(&p.collect(include).await.unwrap());
-    assert!(f.iter().any(|n| n == "<pppoe-user1>"), "{f:?}");
+    assert!(f.iter().any(|n| n == "<pppoe-sub-00001>"), "{f:?}");
     assert!(
         f.iter()
             .all(|n| n != "ether2" && (n.starts_with("ether") || n.starts_with("<pppoe-")))
@@ -170,9 +191,216 @@ async fn module_filters_apply() {
     let types = InterfaceOptions {
         exclude_types: globs(&["pppoe-in"]),
         skip_disabled: true,
-        ..InterfaceOptions::default()
+        ..EVERY
     };
     let f = names(&p.collect(types).await.unwrap());
     assert_eq!(f.len(), all.len() - 2, "{f:?}");
-    assert!(!f.iter().any(|n| n == "<pppoe-user1>" || n == "ether8"));
+    assert!(!f.iter().any(|n| n == "<pppoe-sub-00001>" || n == "ether8"));
+}
+
+/// The dynamic interface counts by type.
+fn dynamic_counts(families: &[Family]) -> BTreeMap<String, u64> {
+    families
+        .iter()
+        .filter(|f| f.desc.name == "mikrotik_interface_dynamic_interfaces")
+        .flat_map(|f| &f.samples)
+        .map(|s| match s.value {
+            Value::Int(n) => (s.labels[0].clone(), n),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// What collecting with `module` cost the router: `/interface/print`
+/// commands and bytes sent.
+async fn cost(p: &Probe, module: Module) -> (Vec<Family>, u64, u64) {
+    let router = &p.sim.routers()[0];
+    let before = router.stats();
+    let families = p.collect_module(module).await.expect("collect");
+    let after = router.stats();
+    let prints = |s: &routeros_sim::Stats| s.commands.get("/interface/print").copied().unwrap_or(0);
+    (
+        families,
+        prints(&after) - prints(&before),
+        after.bytes_sent - before.bytes_sent,
+    )
+}
+
+#[tokio::test]
+async fn a_concentrator_counts_its_subscribers_instead_of_reporting_each() {
+    let mut router = RouterConfig::v7("pppoe");
+    router.scale = Board::PppoeConcentrator.scale();
+    let p = probe(router).await;
+    let sessions = p
+        .session
+        .rows(
+            &Command::new("/ppp/active/print").proplist(&["service"]),
+            deadline(),
+        )
+        .await
+        .expect("ppp sessions");
+    let mut by_type = BTreeMap::new();
+    for s in sessions.iter().filter_map(|r| r.str("service")) {
+        if s != "async" {
+            *by_type.entry(format!("{s}-in")).or_insert(0u64) += 1;
+        }
+    }
+    assert_eq!(by_type.values().sum::<u64>(), 1_999);
+
+    // Default: no subscriber's series, their count by type; two prints, the
+    // second of the subscribers' type alone.
+    let (families, prints, skipped_bytes) = cost(&p, group::module("interface")).await;
+    assert_eq!(prints, 2);
+    assert!(
+        names(&families).iter().all(|n| !n.starts_with('<')),
+        "{:?}",
+        names(&families)
+    );
+    assert_eq!(
+        names(&families).len(),
+        4 + 2 + 3 + 1,
+        "ports, cages, bridge, vlan, wg, lo"
+    );
+    assert_eq!(dynamic_counts(&families), by_type);
+    let series: usize = families.iter().map(|f| f.samples.len()).sum();
+    assert!(series < 200, "{series} series");
+
+    // `clients: per_client` reports each subscriber: one print.
+    let mut per_client = group::module("interface");
+    per_client.clients = ClientSeries::PerClient;
+    let (families, prints, all_bytes) = cost(&p, per_client).await;
+    assert_eq!(prints, 1);
+    let subscribers = names(&families)
+        .iter()
+        .filter(|n| n.starts_with('<'))
+        .count();
+    assert_eq!(subscribers, 1_999);
+    assert_eq!(dynamic_counts(&families), by_type);
+    group::assert_no_duplicate_series(&families);
+    // What leaving them out saves on the wire (and the router's formatting).
+    assert!(
+        skipped_bytes * 5 < all_bytes,
+        "{skipped_bytes} vs {all_bytes} bytes"
+    );
+
+    // An explicit `skip_dynamic` wins over `clients`.
+    let mut forced = group::module("interface");
+    forced.clients = ClientSeries::PerClient;
+    forced.interface.skip_dynamic = Some(true);
+    let (families, prints, _) = cost(&p, forced).await;
+    assert_eq!((prints, names(&families).len()), (2, 10));
+}
+
+#[tokio::test]
+async fn v6_leaves_out_dynamic_interfaces_too() {
+    let p = probe(RouterConfig::v6("r6")).await;
+    let f = p
+        .collect(InterfaceOptions::default())
+        .await
+        .expect("collect");
+    let all = p.raw().await;
+    assert_eq!(names(&f).len(), all.len() - 3);
+    assert!(!names(&f).iter().any(|n| n.starts_with('<')));
+    let want = BTreeMap::from([
+        ("l2tp-in".to_string(), 1),
+        ("pppoe-in".to_string(), 1),
+        ("sstp-in".to_string(), 1),
+    ]);
+    assert_eq!(dynamic_counts(&f), want);
+}
+
+/// `/interface` rendered `shift` seconds away from the router's uptime, while
+/// the rest of the router (its `/system/resource` uptime) keeps its clock:
+/// moves the interfaces past PPP reconnects, or backwards, without a reboot.
+struct Shifted {
+    inner: Arc<dyn Menu>,
+    shift: Arc<AtomicI64>,
+}
+
+impl Menu for Shifted {
+    fn path(&self) -> &'static str {
+        self.inner.path()
+    }
+
+    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
+        let shift = self.shift.load(Ordering::SeqCst);
+        let by = Duration::from_secs(shift.unsigned_abs());
+        let uptime = if shift >= 0 {
+            view.uptime + by
+        } else {
+            view.uptime.saturating_sub(by)
+        };
+        self.inner.rows(&RouterView { uptime, ..*view })
+    }
+}
+
+/// Probes `module` of target `r` and returns the exposition.
+async fn probe_r(http: &Client, module: &str) -> Exposition {
+    harness::probe_exposition(http, &format!("target=r&module={module}")).await
+}
+
+/// A subscriber reconnecting starts its interface's counters from zero: with
+/// dynamic interfaces reported, that is no counter reset of the router (a
+/// PPPoE concentrator would otherwise record one on nearly every probe). A
+/// configured interface's counter going back still is one.
+#[tokio::test]
+async fn subscriber_reconnects_are_not_counter_resets() {
+    let shift = Arc::new(AtomicI64::new(0));
+    let mut menus = registry();
+    let interfaces = menus
+        .iter()
+        .find(|m| m.path() == "/interface")
+        .cloned()
+        .expect("interface menu");
+    menus.push(Arc::new(Shifted {
+        inner: interfaces,
+        shift: shift.clone(),
+    }));
+    let router = harness::router_config(RouterConfig::v7("r"));
+    let sim = Simulator::start_with_menus(
+        SimConfig {
+            routers: vec![router],
+        },
+        menus,
+    )
+    .await
+    .expect("simulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("exporter.yml");
+    let config = format!(
+        "auths:\n  main:\n    username: admin\n    password: \"{}\"\ntargets:\n  r:\n    address: \"{}\"\n    auth: main\nmodules:\n  subscribers:\n    groups: [system, interface]\n    clients: per_client\n",
+        harness::PASSWORD,
+        sim.routers()[0].addr()
+    );
+    std::fs::write(&path, config).expect("write config");
+    let app = App::new(harness::load(&path), ProberOptions::default());
+    let http = Client::new(harness::serve(app).await, harness::PASSWORD);
+
+    let rx = "mikrotik_interface_rx_bytes_total";
+    let resets = |e: &Exposition, reason: &str| {
+        e.must("mikrotik_target_resets_total", &[("reason", reason)])
+    };
+    let sub = [("interface", "<pppoe-sub-00001>")];
+    let mut last = probe_r(&http, "subscribers").await;
+    // Move the interfaces' clock an hour per probe until the subscriber has
+    // reconnected (each does about once a day).
+    let mut reconnected = false;
+    for hour in 1..=30 {
+        shift.store(hour * 3_600, Ordering::SeqCst);
+        let e = probe_r(&http, "subscribers").await;
+        assert!(e.must(rx, &[("interface", "ether1")]) > last.must(rx, &[("interface", "ether1")]));
+        reconnected = e.must(rx, &sub) < last.must(rx, &sub);
+        last = e;
+        if reconnected {
+            break;
+        }
+    }
+    assert!(reconnected, "the subscriber never reconnected");
+    assert_eq!(resets(&last, "counter_reset"), 0.0);
+    assert_eq!(resets(&last, "reboot"), 0.0);
+
+    // A configured interface's counter going back is still a counter reset.
+    shift.store(0, Ordering::SeqCst);
+    let e = probe_r(&http, "subscribers").await;
+    assert_eq!(resets(&e, "counter_reset"), 1.0);
 }

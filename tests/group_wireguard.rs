@@ -1,13 +1,17 @@
 //! The `wireguard` group against the simulator: peers on RouterOS 7, unsupported
-//! on RouterOS 6, and never a key column in the command.
+//! on RouterOS 6, and never a key column in the command; a roaming peer keeps
+//! its series (the info's endpoint is the configured one).
 
 #[allow(dead_code)]
 mod support;
 
+use routeros::Command;
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::{GroupError, Trace};
-use routeros_sim::RouterConfig;
+use routeros_sim::menus::{Menu, RouterView, SimRow, registry};
+use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use support::group::{self, Probe, samples};
 use tokio::time::Instant;
@@ -62,6 +66,8 @@ async fn v7_peers_with_a_never_handshook_one() {
         .find(|(l, _)| l[4] == "site 2")
         .expect("site peer");
     assert_eq!(site.0[3], "203.0.113.2:51820");
+    // Road warriors have no configured endpoint, wherever they are now.
+    assert!(info[0].0[3].is_empty(), "{:?}", info[0]);
     assert!(info[peers - 1].0[3].is_empty(), "no endpoint known");
     assert!(info.iter().all(|(l, _)| l[6] == "false"));
     assert!(!trace.is_empty());
@@ -75,4 +81,76 @@ async fn unsupported_on_v6() {
         matches!(result, Err(GroupError::Unsupported(_))),
         "{result:?}"
     );
+}
+
+/// The peers menu rendered `shift` seconds after the router's uptime.
+struct Later {
+    inner: Arc<dyn Menu>,
+    shift: Arc<AtomicU64>,
+}
+
+impl Menu for Later {
+    fn path(&self) -> &'static str {
+        self.inner.path()
+    }
+
+    fn available(&self, personality: &routeros_sim::Personality) -> bool {
+        self.inner.available(personality)
+    }
+
+    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
+        let uptime = view.uptime + Duration::from_secs(self.shift.load(Ordering::SeqCst));
+        self.inner.rows(&RouterView { uptime, ..*view })
+    }
+}
+
+#[tokio::test]
+async fn roaming_peers_keep_their_series() {
+    let shift = Arc::new(AtomicU64::new(0));
+    let mut menus = registry();
+    let peers = menus
+        .iter()
+        .find(|m| m.path() == "/interface/wireguard/peers")
+        .cloned()
+        .expect("peers menu");
+    menus.push(Arc::new(Later {
+        inner: peers,
+        shift: shift.clone(),
+    }));
+    let mut router = RouterConfig::v7("r7");
+    router.initial_uptime = Duration::from_secs(3_600);
+    let sim = Simulator::start_with_menus(
+        SimConfig {
+            routers: vec![router],
+        },
+        menus,
+    )
+    .await
+    .expect("simulator starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let probe = Probe::connect(sim, deadline).await;
+    let raw = Command::new("/interface/wireguard/peers/print")
+        .proplist(&["current-endpoint-address", "current-endpoint-port"]);
+    let mut series = Vec::new();
+    let mut current = Vec::new();
+    for later in [0, 3_600] {
+        shift.store(later, Ordering::SeqCst);
+        let rows = probe.session.rows(&raw, deadline).await.expect("raw print");
+        current.push(rows.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>());
+        let ctx = probe.context(
+            group::module("wireguard"),
+            deadline,
+            Arc::new(Trace::new(false)),
+            group::now_unix(),
+        );
+        let f = group::collect("wireguard", &ctx).await.expect("collects");
+        let mut names: Vec<_> = f
+            .iter()
+            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
+            .collect();
+        names.sort();
+        series.push(names);
+    }
+    assert_ne!(current[0], current[1], "the road warrior moved");
+    assert_eq!(series[0], series[1]);
 }

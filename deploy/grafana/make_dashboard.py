@@ -435,7 +435,9 @@ def interfaces(lay):
             12, 10)
     lay.add(table("Interfaces",
                   [(f"mikrotik_interface_info{{{IF}}}", "")], hide=("Value", "instance", "job"),
-                  description="Type, MAC address, comment and disabled flag per interface."),
+                  description="Type, MAC address, comment, disabled and dynamic flags per "
+                              "interface (dynamic ones, PPP subscribers, only from modules "
+                              "that report them)."),
             24, 8)
 
 

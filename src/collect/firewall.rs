@@ -9,10 +9,18 @@
 //! A rule is identified by its table and `.id` (`*5`), which is unique per
 //! table and stable for the router's lifetime. Synthetic names built from
 //! chain, action and comment collide for identical rules (mktxp's duplicate
-//! samples), so comment, action and print position go into the info metric only.
+//! samples), so comment and action go into the info metric only. The print
+//! position is a value (`mikrotik_firewall_rule_position`), never a label:
+//! inserting a rule moves every rule below it, and a label would start new
+//! series for all of them.
+//!
+//! With the module's `firewall.skip_dynamic`, rules the router made itself
+//! (`dynamic=true`: UPnP mappings, hotspot rules, the fasttrack dummy rule)
+//! are left out; positions still count them, as the router numbers them.
 
 use super::family::{Family, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, Trace, parse};
+use crate::config::FirewallOptions;
 use routeros::{Command, Row};
 use std::collections::HashSet;
 
@@ -36,17 +44,23 @@ metric!(
     IDENTITY
 );
 metric!(
+    POSITION,
+    "mikrotik_firewall_rule_position",
+    Gauge,
+    "The rule's 0-based index in its table's print order (as the CLI numbers rules).",
+    IDENTITY
+);
+metric!(
     INFO,
     "mikrotik_firewall_rule_info",
     Gauge,
-    "Firewall rule metadata (value 1); position is the rule's index in print order.",
+    "Firewall rule metadata (value 1).",
     [
-        "family", "table", "chain", "rule_id", "position", "action", "comment", "disabled",
-        "dynamic", "log",
+        "family", "table", "chain", "rule_id", "action", "comment", "disabled", "dynamic", "log",
     ]
 );
 
-static METRICS: &[&MetricDesc] = &[&BYTES, &PACKETS, &INFO];
+static METRICS: &[&MetricDesc] = &[&BYTES, &PACKETS, &POSITION, &INFO];
 
 /// One firewall table.
 #[derive(Debug)]
@@ -107,6 +121,7 @@ impl Group for Firewall {
             );
             assemble(
                 TABLES.iter().zip([f4, n4, m4, r4, f6, n6, m6, r6]),
+                &ctx.module.firewall,
                 &ctx.trace,
             )
         })
@@ -117,6 +132,7 @@ impl Group for Firewall {
 /// other failure fails the group, and all tables missing means unsupported.
 fn assemble<'t>(
     results: impl IntoIterator<Item = (&'t Table, Result<Vec<Row>, GroupError>)>,
+    options: &FirewallOptions,
     trace: &Trace,
 ) -> Result<Vec<Family>, GroupError> {
     let mut tables = Vec::new();
@@ -137,17 +153,23 @@ fn assemble<'t>(
             missing.join(", ")
         )));
     }
-    Ok(build(&tables))
+    Ok(build(&tables, options))
 }
 
 /// Converts the tables' rows into families (pure, unit-tested on fixtures).
-fn build(tables: &[(&Table, Vec<Row>)]) -> Vec<Family> {
+fn build(tables: &[(&Table, Vec<Row>)], options: &FirewallOptions) -> Vec<Family> {
     let mut bytes = Family::new(&BYTES);
     let mut packets = Family::new(&PACKETS);
+    let mut positions = Family::new(&POSITION);
     let mut info = Family::new(&INFO);
     for (table, rows) in tables {
         let mut seen = HashSet::with_capacity(rows.len());
         for (position, row) in rows.iter().enumerate() {
+            // A rule without the flag is a configured one.
+            let dynamic = row.str("dynamic").and_then(parse::boolean) == Some(true);
+            if options.skip_dynamic && dynamic {
+                continue;
+            }
             let Some(id) = row.text(".id").filter(|id| !id.is_empty()) else {
                 tracing::debug!(table = table.command, ?row, "firewall rule without .id");
                 continue;
@@ -168,9 +190,9 @@ fn build(tables: &[(&Table, Vec<Row>)]) -> Vec<Family> {
                     family.push(identity.clone(), v);
                 }
             }
+            positions.push(identity.clone(), position as u64);
             let mut labels = identity;
             labels.extend([
-                position.to_string(),
                 text("action"),
                 text("comment"),
                 flag(row, "disabled"),
@@ -180,7 +202,7 @@ fn build(tables: &[(&Table, Vec<Row>)]) -> Vec<Family> {
             info.push(labels, 1u64);
         }
     }
-    [bytes, packets, info]
+    [bytes, packets, positions, info]
         .into_iter()
         .filter(|f| !f.samples.is_empty())
         .collect()
@@ -213,6 +235,11 @@ mod tests {
     use crate::collect::fixture::rows;
     use routeros::Error;
     use routeros_sim::menus::testkit::Fixture;
+
+    /// The default options: every rule, dynamic ones included.
+    const KEEP: FirewallOptions = FirewallOptions {
+        skip_dynamic: false,
+    };
 
     fn find<'f>(f: &'f [Family], name: &str) -> &'f Family {
         f.iter()
@@ -266,7 +293,7 @@ mod tests {
 
     #[test]
     fn v7_filter_keeps_identical_rules_and_64_bit_counters() {
-        let f = build(&[(&TABLES[0], rows(V7_FILTER))]);
+        let f = build(&[(&TABLES[0], rows(V7_FILTER))], &KEEP);
         let bytes = "mikrotik_firewall_rule_bytes_total";
         // Above 2^53: must not pass through an f64.
         assert_eq!(
@@ -286,7 +313,6 @@ mod tests {
                 "filter",
                 "forward",
                 "*FFFFFFFF",
-                "0",
                 "passthrough",
                 "special dummy rule to show fasttrack counters",
                 "false",
@@ -298,20 +324,88 @@ mod tests {
         let disabled = rule(&f, info, "ipv4", "filter", "*6").unwrap();
         assert_eq!(
             &disabled.labels[4..],
-            ["4", "accept", "", "true", "false", "false"]
+            ["accept", "", "true", "false", "false"]
         );
         assert!(rule(&f, bytes, "ipv4", "filter", "*6").is_some());
+        let position = |id| rule(&f, POSITION.name, "ipv4", "filter", id).map(|s| s.value);
+        assert_eq!(position("*FFFFFFFF"), Some(Value::Int(0)));
+        assert_eq!(position("*6"), Some(Value::Int(4)));
         assert_no_duplicate_series(&f);
+    }
+
+    /// Every series as (metric, labels), sorted.
+    fn series(f: &[Family]) -> Vec<(&'static str, Vec<String>)> {
+        let mut out: Vec<_> = f
+            .iter()
+            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn inserting_a_rule_at_the_top_changes_no_other_series() {
+        let before = build(&[(&TABLES[0], rows(V7_FILTER))], &KEEP);
+        let inserted = format!(
+            ".id=*9  chain=input  action=drop  comment=new  bytes=0  packets=0  dynamic=false  disabled=false  log=false\n{V7_FILTER}"
+        );
+        let after = build(&[(&TABLES[0], rows(&inserted))], &KEEP);
+        let (before, after) = (series(&before), series(&after));
+        let added: Vec<_> = after.iter().filter(|s| !before.contains(s)).collect();
+        assert!(before.iter().all(|s| after.contains(s)), "{before:?}");
+        assert_eq!(added.len(), 4, "only the new rule's series: {added:?}");
+        assert!(added.iter().all(|(_, labels)| labels[3] == "*9"));
+        // The others moved down by one: values, not identities.
+        let f = build(&[(&TABLES[0], rows(&inserted))], &KEEP);
+        let position = rule(&f, POSITION.name, "ipv4", "filter", "*6").map(|s| s.value);
+        assert_eq!(position, Some(Value::Int(5)));
+    }
+
+    #[test]
+    fn skip_dynamic_leaves_out_the_fasttrack_dummy_rule() {
+        let skip = FirewallOptions { skip_dynamic: true };
+        let f = build(&[(&TABLES[0], rows(V7_FILTER))], &skip);
+        let info = find(&f, "mikrotik_firewall_rule_info");
+        assert_eq!(info.samples.len(), 4);
+        assert!(info.samples.iter().all(|s| s.labels[7] == "false"));
+        assert!(
+            rule(
+                &f,
+                "mikrotik_firewall_rule_bytes_total",
+                "ipv4",
+                "filter",
+                "*FFFFFFFF"
+            )
+            .is_none()
+        );
+        // Positions still count it, as the router numbers the rules.
+        let position = rule(&f, POSITION.name, "ipv4", "filter", "*1").map(|s| s.value);
+        assert_eq!(position, Some(Value::Int(1)));
+        // `yes` (RouterOS 6 habits) is dynamic too; a rule without the flag is not.
+        let odd = rows(
+            ".id=*1  chain=dstnat  action=dst-nat  comment=upnp 192.168.88.20: x  bytes=1  packets=1  dynamic=yes\n.id=*2  chain=dstnat  action=accept  bytes=1  packets=1",
+        );
+        let f = build(&[(&TABLES[1], odd)], &skip);
+        let ids: Vec<&str> = find(&f, "mikrotik_firewall_rule_info")
+            .samples
+            .iter()
+            .map(|s| s.labels[3].as_str())
+            .collect();
+        assert_eq!(ids, ["*2"]);
     }
 
     #[test]
     fn v6_nat_with_yes_no_flags_and_odd_values() {
-        let f = build(&[(&TABLES[1], rows(V6_NAT))]);
+        let f = build(&[(&TABLES[1], rows(V6_NAT))], &KEEP);
         let info = "mikrotik_firewall_rule_info";
         let r3 = rule(&f, info, "ipv4", "nat", "*3").unwrap();
         assert_eq!(
             &r3.labels[4..],
-            ["1", "dst-nat", "web=server:80", "false", "false", "true"]
+            ["dst-nat", "web=server:80", "false", "false", "true"]
+        );
+        assert_eq!(
+            rule(&f, POSITION.name, "ipv4", "nat", "*3").map(|s| s.value),
+            Some(Value::Int(1))
         );
         // An unparseable counter costs that one sample.
         assert!(
@@ -344,7 +438,7 @@ mod tests {
         for (fixture, tables) in [(Fixture::v6(), 7), (Fixture::v7(), 8)] {
             let raw = sim_tables(&fixture, 5_000);
             assert_eq!(raw.len(), tables);
-            let f = build(&raw);
+            let f = build(&raw, &KEEP);
             let info = find(&f, "mikrotik_firewall_rule_info");
             let rules: usize = raw.iter().map(|(_, r)| r.len()).sum();
             assert_eq!(info.samples.len(), rules);
@@ -372,7 +466,7 @@ mod tests {
             let drop_invalid: Vec<_> = info
                 .samples
                 .iter()
-                .filter(|s| s.labels[1] == "filter" && s.labels[6] == "drop invalid")
+                .filter(|s| s.labels[1] == "filter" && s.labels[5] == "drop invalid")
                 .collect();
             assert_eq!(drop_invalid.len(), 2);
             assert_ne!(drop_invalid[0].labels[3], drop_invalid[1].labels[3]);
@@ -385,11 +479,11 @@ mod tests {
                 "*FFFFFFFF",
             )
             .unwrap();
-            assert_eq!(dummy.labels[8], "true");
+            assert_eq!(dummy.labels[7], "true");
             // CP1251 comments survive as Latin-1 characters.
             let cp = rule(&f, "mikrotik_firewall_rule_info", "ipv4", "filter", "*3").unwrap();
             assert!(
-                cp.labels[6].starts_with("\u{e2}\u{e5}\u{e1}-"),
+                cp.labels[5].starts_with("\u{e2}\u{e5}\u{e1}-"),
                 "{:?}",
                 cp.labels
             );
@@ -421,11 +515,11 @@ mod tests {
             };
             (t, r)
         });
-        let f = assemble(results, &trace).unwrap();
+        let f = assemble(results, &KEEP, &trace).unwrap();
         assert_eq!(find(&f, "mikrotik_firewall_rule_info").samples.len(), 5);
         assert_eq!(trace.lines().len(), 7);
 
-        let none = assemble(TABLES.iter().map(|t| (t, missing())), &trace);
+        let none = assemble(TABLES.iter().map(|t| (t, missing())), &KEEP, &trace);
         assert!(matches!(none, Err(GroupError::Unsupported(_))), "{none:?}");
 
         let failed = TABLES.iter().enumerate().map(|(i, t)| {
@@ -437,11 +531,11 @@ mod tests {
             (t, r)
         });
         assert!(matches!(
-            assemble(failed, &trace),
+            assemble(failed, &KEEP, &trace),
             Err(GroupError::Failed(_))
         ));
         // Present but empty tables: supported, no samples.
-        let empty = assemble(TABLES.iter().map(|t| (t, Ok(Vec::new()))), &trace).unwrap();
+        let empty = assemble(TABLES.iter().map(|t| (t, Ok(Vec::new()))), &KEEP, &trace).unwrap();
         assert!(empty.is_empty());
     }
 }

@@ -1,17 +1,29 @@
 //! `interface`: traffic counters, link state and metadata of every interface.
 //!
-//! Command: `/interface/print` with `.proplist`, streamed row by row (routers
-//! terminating PPPoE can list thousands of dynamic `<pppoe-…>` interfaces).
+//! Command: `/interface/print` with `.proplist`, streamed row by row.
 //! Interfaces are identified by `name`, which is unique and stable; the `.id` of
 //! dynamic interfaces changes across reboots and reconnects. The module's
 //! [`InterfaceOptions`](crate::config::InterfaceOptions) select which interfaces
 //! are reported.
+//!
+//! Dynamic interfaces (`dynamic=true`: one `<pppoe-user>`, `<l2tp-user>`, …
+//! per PPP subscriber, thousands on a concentrator, each coming and going with
+//! its session) are left out unless the module asks for them
+//! ([`Module::skips_dynamic_interfaces`](crate::config::Module::skips_dynamic_interfaces)):
+//! 15 series each would be 75,000 series for 5,000 subscribers, all renewed
+//! at every reconnect. They are always counted by type. When they are left
+//! out, the router does the filtering: one print of the configured interfaces
+//! (`?dynamic=true ?#!`, which also matches rows without the flag) with every
+//! field, and one of the dynamic ones with `=.proplist=type` only, so a
+//! subscriber costs a few bytes instead of a row of counters. Rows are still
+//! checked here, so a router that answers a query differently costs no
+//! correctness.
 
-use super::family::{Family, MetricDesc, metric};
+use super::family::{Family, MetricDesc, metric, samples_of};
 use super::{Context, Group, GroupFuture, parse};
 use crate::config::InterfaceOptions;
 use routeros::{Command, Row};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 /// The `interface` group.
 pub struct Interface;
@@ -101,7 +113,21 @@ metric!(
     "mikrotik_interface_info",
     Gauge,
     "Interface metadata (value 1).",
-    ["interface", "comment", "type", "mac_address", "disabled"]
+    [
+        "interface",
+        "comment",
+        "type",
+        "mac_address",
+        "disabled",
+        "dynamic"
+    ]
+);
+metric!(
+    DYNAMIC,
+    "mikrotik_interface_dynamic_interfaces",
+    Gauge,
+    "Dynamic interfaces (PPP server bindings and others the router made) by type, reported or not.",
+    ["type"]
 );
 metric!(
     MTU,
@@ -155,7 +181,11 @@ static METRICS: &[&MetricDesc] = &[
     &MTU,
     &ACTUAL_MTU,
     &LAST_LINK_UP,
+    &DYNAMIC,
 ];
+
+/// The position of `dynamic` in [`INFO`]'s labels.
+const INFO_DYNAMIC: usize = 5;
 
 /// The properties requested (only those used).
 const PROPLIST: &[&str] = &[
@@ -164,6 +194,7 @@ const PROPLIST: &[&str] = &[
     "comment",
     "running",
     "disabled",
+    "dynamic",
     "mtu",
     "actual-mtu",
     "mac-address",
@@ -191,13 +222,54 @@ impl Group for Interface {
 
     fn collect<'a>(&'a self, ctx: &'a Context) -> GroupFuture<'a> {
         Box::pin(async move {
-            let mut builder = Builder::new(&ctx.module.interface);
-            ctx.for_each_row(Command::new("/interface/print").proplist(PROPLIST), |row| {
-                builder.add(row)
-            })
-            .await?;
+            let skip_dynamic = ctx.module.skips_dynamic_interfaces();
+            let mut builder = Builder::new(&ctx.module.interface, skip_dynamic);
+            let full = Command::new("/interface/print").proplist(PROPLIST);
+            if !skip_dynamic {
+                ctx.for_each_row(full, |row| builder.add(row)).await?;
+                return Ok(builder.finish());
+            }
+            let configured = full.query("dynamic=true").query("#!");
+            let dynamic = Command::new("/interface/print")
+                .proplist(&["type"])
+                .query("dynamic=true");
+            let mut types = DynamicTypes::default();
+            let (a, b) = tokio::join!(
+                ctx.for_each_row(configured, |row| builder.add(row)),
+                ctx.for_each_row(dynamic, |row| types.add(row)),
+            );
+            a?;
+            b?;
+            builder.dynamic.merge(types);
             Ok(builder.finish())
         })
+    }
+}
+
+/// Names of the dynamic interfaces reported in `families` (their info's
+/// `dynamic` label). Their counters restart with every session, so the state
+/// tracker must not take a lower value for a counter reset of the router.
+pub fn dynamic_interfaces(families: &[Family]) -> HashSet<&str> {
+    samples_of(families, &INFO)
+        .filter(|s| s.labels.get(INFO_DYNAMIC).is_some_and(|d| d == "true"))
+        .filter_map(|s| s.labels.first().map(String::as_str))
+        .collect()
+}
+
+/// Dynamic interfaces counted by type.
+#[derive(Debug, Default)]
+struct DynamicTypes(BTreeMap<String, u64>);
+
+impl DynamicTypes {
+    fn add(&mut self, row: &Row) {
+        let type_ = row.text("type").unwrap_or_default();
+        *self.0.entry(type_.into_owned()).or_default() += 1;
+    }
+
+    fn merge(&mut self, other: DynamicTypes) {
+        for (type_, n) in other.0 {
+            *self.0.entry(type_).or_default() += n;
+        }
     }
 }
 
@@ -205,6 +277,9 @@ impl Group for Interface {
 /// unit-tested on fixtures).
 struct Builder<'o> {
     options: &'o InterfaceOptions,
+    /// Leave out dynamic interfaces (they are still counted).
+    skip_dynamic: bool,
+    dynamic: DynamicTypes,
     seen: HashSet<String>,
     counters: Vec<Family>,
     running: Family,
@@ -215,9 +290,11 @@ struct Builder<'o> {
 }
 
 impl<'o> Builder<'o> {
-    fn new(options: &'o InterfaceOptions) -> Self {
+    fn new(options: &'o InterfaceOptions, skip_dynamic: bool) -> Self {
         Self {
             options,
+            skip_dynamic,
+            dynamic: DynamicTypes::default(),
             seen: HashSet::new(),
             counters: COUNTERS.iter().map(|(_, d)| Family::new(d)).collect(),
             running: Family::new(&RUNNING),
@@ -229,6 +306,15 @@ impl<'o> Builder<'o> {
     }
 
     fn add(&mut self, row: &Row) {
+        // Without the flag an interface is a configured one (RouterOS 7 leaves
+        // it out on most rows).
+        let dynamic = flag(row, "dynamic") == Some(true);
+        if dynamic {
+            self.dynamic.add(row);
+            if self.skip_dynamic {
+                return;
+            }
+        }
         let Some(name) = row.text("name").map(|n| n.into_owned()) else {
             tracing::debug!(?row, "interface row without a name");
             return;
@@ -276,12 +362,17 @@ impl<'o> Builder<'o> {
                 type_.into_owned(),
                 text("mac-address"),
                 disabled,
+                dynamic.to_string(),
             ],
             1u64,
         );
     }
 
     fn finish(self) -> Vec<Family> {
+        let mut dynamic = Family::new(&DYNAMIC);
+        for (type_, n) in self.dynamic.0 {
+            dynamic.push(vec![type_], n);
+        }
         let mut out = self.counters;
         out.extend([
             self.running,
@@ -289,6 +380,7 @@ impl<'o> Builder<'o> {
             self.mtu,
             self.actual_mtu,
             self.last_link_up,
+            dynamic,
         ]);
         out.retain(|f| !f.samples.is_empty());
         out
@@ -321,10 +413,25 @@ mod tests {
     use crate::config::Glob;
     use routeros_sim::menus::testkit::Fixture;
 
+    /// Every interface the options accept, dynamic ones included.
     fn build(rows: &[Row], options: &InterfaceOptions) -> Vec<Family> {
-        let mut b = Builder::new(options);
+        build_with(rows, options, false)
+    }
+
+    fn build_with(rows: &[Row], options: &InterfaceOptions, skip_dynamic: bool) -> Vec<Family> {
+        let mut b = Builder::new(options, skip_dynamic);
         rows.iter().for_each(|r| b.add(r));
         b.finish()
+    }
+
+    /// The dynamic interface counts by type.
+    fn dynamic_counts(f: &[Family]) -> Vec<(String, u64)> {
+        samples_of(f, &DYNAMIC)
+            .map(|s| match s.value {
+                Value::Int(n) => (s.labels[0].clone(), n),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     fn sample<'f>(f: &'f [Family], name: &str, iface: &str) -> Option<&'f Value> {
@@ -360,7 +467,7 @@ mod tests {
 
     const V6: &str = "
         name=ether1  type=ether  mtu=1500  actual-mtu=1500  mac-address=E4:8D:8C:3F:92:A0  comment=Config restored 2017-07-25 23:30  last-link-up-time=dec/18/2018 03:57:48  link-downs=0  rx-byte=14603085579  tx-byte=11018034038  rx-packet=132936525  tx-packet=170628564  rx-drop=0  tx-drop=0  tx-queue-drop=0  rx-error=0  tx-error=0  running=true  disabled=false
-        name=<pppoe-AldeaGolf_421>  type=pppoe-in  mtu=1480  actual-mtu=1480  last-link-up-time=jan/03/2019 16:48:28  link-downs=0  rx-byte=3689  tx-byte=1207999420435  running=true  disabled=false
+        name=<pppoe-AldeaGolf_421>  type=pppoe-in  mtu=1480  actual-mtu=1480  last-link-up-time=jan/03/2019 16:48:28  link-downs=0  rx-byte=3689  tx-byte=1207999420435  running=true  disabled=false  dynamic=true
         name=vpls19-Traiguera  type=vpls  mtu=1500  actual-mtu=1500  link-downs=21  rx-byte=226907987113  tx-byte=18446744073709551615  running=false  disabled=true
     ";
 
@@ -427,11 +534,14 @@ mod tests {
                 "Config restored 2017-07-25 23:30",
                 "ether",
                 "E4:8D:8C:3F:92:A0",
+                "false",
                 "false"
             ]
         );
         assert_eq!(info.samples[1].labels[3], "");
+        assert_eq!(info.samples[1].labels[5], "true");
         assert_eq!(info.samples[2].labels[4], "true");
+        assert_eq!(dynamic_counts(&f), [("pppoe-in".to_string(), 1)]);
     }
 
     #[test]
@@ -490,7 +600,7 @@ mod tests {
             }
             let uplink = sample(&f, "mikrotik_interface_rx_bytes_total", "ether1");
             assert!(matches!(uplink, Some(Value::Int(v)) if *v > u64::from(u32::MAX)));
-            assert!(names(&f).contains(&"<pppoe-user1>".to_string()));
+            assert!(names(&f).contains(&"<pppoe-sub-00001>".to_string()));
             assert_eq!(
                 sample(&f, "mikrotik_interface_mtu", "bridge1").is_none(),
                 v7,
@@ -534,7 +644,7 @@ mod tests {
         };
         let f = names(&build(&raw, &no_dynamic_ppp));
         assert!(
-            !f.iter().any(|n| n == "<pppoe-user1>" || n == "lo"),
+            !f.iter().any(|n| n == "<pppoe-sub-00001>" || n == "lo"),
             "{f:?}"
         );
         assert_eq!(f.len(), all.len() - 2);
@@ -569,6 +679,71 @@ mod tests {
         );
         // Info still carries an empty comment/mac and the raw disabled flag.
         let info = f.iter().find(|f| f.desc == &INFO).unwrap();
-        assert_eq!(info.samples[0].labels, vec!["a", "", "", "", ""]);
+        assert_eq!(info.samples[0].labels, vec!["a", "", "", "", "", "false"]);
+    }
+
+    #[test]
+    fn dynamic_interfaces_are_counted_and_left_out_when_skipped() {
+        let mut fixture = Fixture::v7();
+        fixture.scale.ppp_sessions = 30;
+        let raw = sim_rows(&fixture, 3_600);
+        let all = build_with(&raw, &InterfaceOptions::default(), false);
+        let skipped = build_with(&raw, &InterfaceOptions::default(), true);
+        let want = vec![
+            ("l2tp-in".to_string(), 2),
+            ("ovpn-in".to_string(), 2),
+            ("pppoe-in".to_string(), 22),
+            ("pptp-in".to_string(), 2),
+            ("sstp-in".to_string(), 2),
+        ];
+        // Counted either way, whatever else the options filter.
+        assert_eq!(dynamic_counts(&all), want);
+        assert_eq!(dynamic_counts(&skipped), want);
+        let only_ether = InterfaceOptions {
+            include_types: vec![Glob::new("ether")],
+            ..InterfaceOptions::default()
+        };
+        assert_eq!(dynamic_counts(&build_with(&raw, &only_ether, false)), want);
+        assert_eq!(names(&all).len(), names(&skipped).len() + 30);
+        assert!(names(&skipped).iter().all(|n| !n.starts_with('<')));
+        let series = |f: &[Family]| f.iter().map(|f| f.samples.len()).sum::<usize>();
+        // 14 series per subscriber (no MAC, so no `mac_address`, but info).
+        assert!(
+            series(&all) >= series(&skipped) + 30 * 12,
+            "{} {}",
+            series(&all),
+            series(&skipped)
+        );
+        // What the state tracker must not read as counter resets.
+        let dynamic = dynamic_interfaces(&all);
+        assert_eq!(dynamic.len(), 30);
+        assert!(dynamic.contains("<pppoe-sub-00001>") && !dynamic.contains("ether1"));
+        assert!(dynamic_interfaces(&skipped).is_empty());
+    }
+
+    #[test]
+    fn rows_of_the_dynamic_print_count_by_type_and_merge() {
+        // With dynamic interfaces left out, the router sends their type alone.
+        let mut types = DynamicTypes::default();
+        for row in rows("type=pppoe-in\ntype=pppoe-in\ntype=l2tp-in\nx=y") {
+            types.add(&row);
+        }
+        let options = InterfaceOptions::default();
+        let mut b = Builder::new(&options, true);
+        // A dynamic row the router sent in the configured print all the same.
+        b.add(&rows("name=<sstp-a>  type=sstp-in  dynamic=true  rx-byte=1")[0]);
+        b.add(&rows("name=ether1  type=ether  rx-byte=1")[0]);
+        b.dynamic.merge(types);
+        let f = b.finish();
+        assert_eq!(names(&f), ["ether1"]);
+        assert_eq!(
+            dynamic_counts(&f),
+            [
+                (String::new(), 1),
+                ("l2tp-in".to_string(), 1),
+                ("pppoe-in".to_string(), 2),
+                ("sstp-in".to_string(), 1)
+            ]
+        );
     }
 }

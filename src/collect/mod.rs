@@ -56,7 +56,7 @@ use tokio::time::Instant;
 /// detection, reachability of modules that do not log in): referenced as
 /// descriptors, so renaming a metric cannot silently break what reads it.
 pub use connectivity::api_port_answered;
-pub use interface::RX_BYTES as INTERFACE_RX_BYTES;
+pub use interface::{RX_BYTES as INTERFACE_RX_BYTES, dynamic_interfaces};
 pub use system::UPTIME as SYSTEM_UPTIME;
 
 /// Every group, in the order `full` runs them. One line per group.

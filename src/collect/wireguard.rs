@@ -7,6 +7,12 @@
 //! A peer is identified by `interface` plus `peer`: its `name` (7.15+), else its
 //! `comment`, else its `allowed-address`, else its `.id`. Peers of one interface
 //! sharing an identity get their `.id` appended so no two series collide.
+//!
+//! The info's `endpoint` is the *configured* `endpoint-address:endpoint-port`
+//! (empty for a peer that only answers). The current endpoint
+//! (`current-endpoint-address`/`-port`) is not fetched: a roaming peer or a
+//! NAT rebinding changes it at any time, and as a label it would start a new
+//! info series each time; an address has no numeric form worth a value.
 
 use super::family::{Family, MetricDesc, Value, metric};
 use super::{Context, Group, GroupFuture, parse};
@@ -63,8 +69,6 @@ const PROPLIST: &[&str] = &[
     "comment",
     "endpoint-address",
     "endpoint-port",
-    "current-endpoint-address",
-    "current-endpoint-port",
     "allowed-address",
     "rx",
     "tx",
@@ -116,18 +120,15 @@ fn join_endpoint(address: &str, port: Option<u64>) -> String {
     }
 }
 
-/// The current endpoint when the peer has one, else the configured one.
+/// The configured endpoint; empty when the peer has none (it only answers).
+/// Never the current one, which moves with a roaming peer.
 fn endpoint(row: &Row) -> String {
-    let port = |key: &str| row.str(key).and_then(parse::unsigned);
-    let current = text(row, "current-endpoint-address");
-    if !current.is_empty() {
-        return join_endpoint(&current, port("current-endpoint-port"));
-    }
     let configured = text(row, "endpoint-address");
     if configured.is_empty() {
         return String::new();
     }
-    join_endpoint(&configured, port("endpoint-port"))
+    let port = row.str("endpoint-port").and_then(parse::unsigned);
+    join_endpoint(&configured, port)
 }
 
 /// The `peer` label of every row, unique within each interface.
@@ -233,6 +234,16 @@ mod tests {
         .id=*3  interface=wireguard1  name=peer3  endpoint-address=vpn.example.net  endpoint-port=51820  current-endpoint-address=  current-endpoint-port=0  allowed-address=10.0.0.4/32  rx=0  tx=4440  disabled=true  comment=road warrior 3
     ";
 
+    /// The series of every family as (name, labels), sorted.
+    fn series(families: &[Family]) -> Vec<(&'static str, Vec<String>)> {
+        let mut out: Vec<_> = families
+            .iter()
+            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
+            .collect();
+        out.sort();
+        out
+    }
+
     #[test]
     fn v7_peers() {
         let f = build(&rows(V7), NOW);
@@ -254,24 +265,66 @@ mod tests {
             Value::Signed(NOW - (9 * 86_400 + 3 * 3_600 + 4 * 60 + 5))
         );
         let info = samples(&f, "mikrotik_wireguard_peer_info");
+        // A peer without a configured endpoint (a road warrior) has none,
+        // wherever it connects from.
         assert_eq!(
             info[0].0,
             [
                 "wireguard1",
                 "peer1",
                 "peer1",
-                "198.51.100.91:43248",
+                "",
                 "",
                 "10.0.0.2/32,fd00::2/128",
                 "false"
             ]
         );
-        assert_eq!(info[1].0[3], "[2001:db8::7]:51820");
+        // The configured endpoint, not where the peer currently is.
+        assert_eq!(info[1].0[3], "203.0.113.2:51820");
         assert_eq!(info[1].0[4], "site 2");
-        // Never connected: the configured endpoint.
         assert_eq!(info[2].0[3], "vpn.example.net:51820");
         assert_eq!(info[2].0[6], "true");
         assert!(info.iter().all(|(_, v)| *v == Value::Int(1)));
+    }
+
+    #[test]
+    fn configured_v6_endpoint_in_brackets_and_without_port() {
+        let f = build(
+            &rows(
+                "
+                .id=*1  interface=wg0  name=a  endpoint-address=2001:db8::1  endpoint-port=13231
+                .id=*2  interface=wg0  name=b  endpoint-address=vpn.example.net  endpoint-port=0
+                ",
+            ),
+            NOW,
+        );
+        let info = samples(&f, "mikrotik_wireguard_peer_info");
+        assert_eq!(info[0].0[3], "[2001:db8::1]:13231");
+        assert_eq!(info[1].0[3], "vpn.example.net");
+    }
+
+    #[test]
+    fn a_roaming_peer_keeps_its_series() {
+        // The road warrior moved network (address and port) between probes;
+        // the site peer's NAT rebound its port.
+        let before = rows(V7);
+        let after = rows(
+            &V7.replace(
+                "198.51.100.91  current-endpoint-port=43248",
+                "192.0.2.77  current-endpoint-port=60001",
+            )
+            .replace(
+                "2001:db8::7  current-endpoint-port=51820",
+                "2001:db8::7  current-endpoint-port=4500",
+            ),
+        );
+        let current = |rows: &[Row]| -> Vec<String> {
+            rows.iter()
+                .map(|r| text(r, "current-endpoint-port"))
+                .collect()
+        };
+        assert_ne!(current(&before), current(&after));
+        assert_eq!(series(&build(&before, NOW)), series(&build(&after, NOW)));
     }
 
     #[test]
@@ -331,6 +384,38 @@ mod tests {
         assert_eq!(samples(&f, "mikrotik_wireguard_peer_tx_bytes").len(), 1);
         assert!(samples(&f, "mikrotik_wireguard_peer_latest_handshake").is_empty());
         assert_eq!(samples(&f, "mikrotik_wireguard_peer_info")[0].0[6], "maybe");
+    }
+
+    #[test]
+    fn simulated_roaming_peers_keep_their_series() {
+        use routeros_sim::menus::registry;
+        use routeros_sim::menus::testkit::Fixture;
+        let menu = registry()
+            .into_iter()
+            .find(|m| m.path() == "/interface/wireguard/peers")
+            .expect("peers menu");
+        let f = Fixture::v7();
+        let at = |uptime| -> Vec<Row> {
+            menu.rows(&f.view(1, uptime))
+                .into_iter()
+                .map(Row::from_pairs)
+                .collect()
+        };
+        // Two probes an hour and a bit apart: the road warriors have moved.
+        let (a, b) = (at(3_600), at(7_500));
+        let current = |rows: &[Row]| -> Vec<String> {
+            rows.iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}",
+                        text(r, "current-endpoint-address"),
+                        text(r, "current-endpoint-port")
+                    )
+                })
+                .collect()
+        };
+        assert_ne!(current(&a), current(&b), "the simulator's peers roam");
+        assert_eq!(series(&build(&a, NOW)), series(&build(&b, NOW)));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub use load::{Loaded, demo, load, load_file, load_file_with_env, load_str, load
 pub use locate::Location;
 pub use model::{
     Auth, ClientSeries, ConcurrencyLimits, Config, ConfigSource, ConntrackKey, ConntrackOptions,
-    DEFAULT_API_PORT, DEFAULT_API_SSL_PORT, ExtraPort, GROUP_CONNECTIVITY, Global, HealthPolicy,
-    InterfaceOptions, MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, Target, TargetSessions,
+    DEFAULT_API_PORT, DEFAULT_API_SSL_PORT, ExtraPort, FirewallOptions, GROUP_CONNECTIVITY, Global,
+    HealthPolicy, InterfaceOptions, MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, Target,
+    TargetSessions,
 };

@@ -291,8 +291,13 @@ pub struct Module {
     /// How the conntrack group aggregates connections.
     #[serde(default)]
     pub conntrack: ConntrackOptions,
+    /// Which rules the firewall group reports.
+    #[serde(default)]
+    pub firewall: FirewallOptions,
     /// Whether the access groups (wireless, dhcp, ppp, hotspot) add one series
-    /// per client, lease or user to their aggregates. Default `aggregate`.
+    /// per client, lease or user to their aggregates, and whether the interface
+    /// group reports dynamic interfaces (see [`Module::skips_dynamic_interfaces`]).
+    /// Default `aggregate`.
     #[serde(default)]
     pub clients: ClientSeries,
 }
@@ -321,8 +326,18 @@ impl Module {
             timeout: None,
             interface: InterfaceOptions::default(),
             conntrack: ConntrackOptions::default(),
+            firewall: FirewallOptions::default(),
             clients: ClientSeries::default(),
         }
+    }
+
+    /// Whether the interface group leaves out dynamic interfaces (one per PPP
+    /// subscriber on a concentrator): `interface.skip_dynamic` when set, else
+    /// unless `clients` is `per_client`, as dynamic queues and policies.
+    pub fn skips_dynamic_interfaces(&self) -> bool {
+        self.interface
+            .skip_dynamic
+            .unwrap_or(self.clients != ClientSeries::PerClient)
     }
 
     /// The built-in modules: `full` (every known group) and `connectivity`.
@@ -359,6 +374,12 @@ pub struct InterfaceOptions {
     pub exclude_types: Vec<Glob>,
     /// Leave out disabled interfaces. Default false.
     pub skip_disabled: bool,
+    /// Leave out dynamic interfaces (`dynamic=true`: PPP, L2TP, SSTP, OVPN and
+    /// PPTP server bindings such as `<pppoe-user>`, CAPsMAN interfaces on the
+    /// controller). Unset: left out unless the module's `clients` is
+    /// `per_client`. Read through [`Module::skips_dynamic_interfaces`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_dynamic: Option<bool>,
 }
 
 impl InterfaceOptions {
@@ -370,6 +391,18 @@ impl InterfaceOptions {
             && (self.include_types.is_empty() || any_matches(&self.include_types, type_))
             && !any_matches(&self.exclude_types, type_)
     }
+}
+
+/// Firewall rule selection (`modules.NAME.firewall`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FirewallOptions {
+    /// Leave out dynamic rules (`dynamic=true`: UPnP port mappings, hotspot
+    /// rules, the fasttrack dummy rule that counts fasttracked traffic).
+    /// Default false: the dummy rule's counters are the only count of
+    /// fasttracked traffic, and most dynamic rules live as long as the service
+    /// that made them.
+    pub skip_dynamic: bool,
 }
 
 /// Conntrack aggregation (`modules.NAME.conntrack`).
@@ -521,6 +554,7 @@ mod tests {
             include_types: vec![Glob::new("ether")],
             exclude_types: Vec::new(),
             skip_disabled: true,
+            skip_dynamic: None,
         };
         assert!(opts.accepts("ether1", "ether", false));
         assert!(!opts.accepts("ether1", "ether", true));
@@ -535,6 +569,19 @@ mod tests {
         };
         assert!(!no_vlans.accepts("vlan10", "vlan", false));
         assert!(no_vlans.accepts("ether1", "ether", false));
+    }
+
+    #[test]
+    fn dynamic_interfaces_follow_clients_unless_set() {
+        let mut m = Module::with_groups("m", &["interface"]);
+        assert!(m.skips_dynamic_interfaces());
+        m.clients = ClientSeries::PerClient;
+        assert!(!m.skips_dynamic_interfaces());
+        m.interface.skip_dynamic = Some(true);
+        assert!(m.skips_dynamic_interfaces());
+        m.clients = ClientSeries::Aggregate;
+        m.interface.skip_dynamic = Some(false);
+        assert!(!m.skips_dynamic_interfaces());
     }
 
     #[test]

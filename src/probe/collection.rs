@@ -352,13 +352,22 @@ pub(super) fn failed_collection(reason: &str, timeout: Duration) -> Collection {
     }
 }
 
-/// What the state tracker needs from a collection: uptime and interface counters.
+/// What the state tracker needs from a collection: uptime and interface
+/// counters. Dynamic interfaces (PPP subscribers, when the module reports
+/// them) are left out: each reconnect starts their counters from zero, which
+/// says nothing about the router's counters.
 pub(super) fn observe(collection: &Collection) -> Observation {
     let families = &collection.families;
     let uptime_seconds = samples_of(families, &collect::SYSTEM_UPTIME)
         .next()
         .map(|s| s.value.as_f64());
+    let dynamic = collect::dynamic_interfaces(families);
     let counters = samples_of(families, &collect::INTERFACE_RX_BYTES)
+        .filter(|s| {
+            !s.labels
+                .first()
+                .is_some_and(|name| dynamic.contains(name.as_str()))
+        })
         .filter_map(|s| match s.value {
             Value::Int(v) => Some((s.labels.join("\u{1f}"), v)),
             _ => None,
@@ -427,5 +436,37 @@ mod tests {
             GroupStatus::Failed(message) => assert!(message.contains("panicked"), "{message}"),
             other => panic!("expected a failure, got {other:?}"),
         }
+    }
+
+    crate::collect::family::metric!(
+        INTERFACE_INFO,
+        "mikrotik_interface_info",
+        Gauge,
+        "as the interface group's",
+        [
+            "interface",
+            "comment",
+            "type",
+            "mac_address",
+            "disabled",
+            "dynamic"
+        ]
+    );
+
+    #[test]
+    fn dynamic_interfaces_are_not_counters_the_tracker_compares() {
+        let mut rx = Family::new(&collect::INTERFACE_RX_BYTES);
+        let mut info = Family::new(&INTERFACE_INFO);
+        for (name, dynamic) in [("ether1", "false"), ("<pppoe-sub-00001>", "true")] {
+            rx.push(vec![name.to_string()], 1_000u64);
+            let labels = [name, "", "ether", "", "false", dynamic];
+            info.push(labels.iter().map(|l| l.to_string()).collect(), 1u64);
+        }
+        let collection = Collection {
+            families: vec![rx, info],
+            ..failed_collection("", Duration::ZERO)
+        };
+        let counters = observe(&collection).counters;
+        assert_eq!(counters.keys().collect::<Vec<_>>(), ["ether1"]);
     }
 }

@@ -9,11 +9,14 @@
 //! `scale.sfp_ports` SFP+ cages `sfp-sfpplus1`, … (type `ether`, 10 Gbps,
 //! auto-negotiation off; the second cage is empty and never up, see
 //! [`sfp`](super::sfp) for their monitor fields), `bridge1`, `vlan100`, a
-//! loopback, `wireguard1` (v7) and the dynamic PPPoE session `<pppoe-user1>`.
+//! loopback, `wireguard1` (v7) and, for every PPP session of `/ppp/active`
+//! but dial-up ones, the dynamic interface of its server binding
+//! (`<pppoe-sub-00001>`, type `pppoe-in`, `<l2tp-vpn-2>`, …): a new `.id`
+//! and counters from zero at every reconnect.
 
 use super::format::{self, DateStyle, boolean, cp1251, id};
 use super::synth::{counter_since, hash, pick};
-use super::{Menu, RouterView, SimRow, push, sfp};
+use super::{Menu, RouterView, SimRow, ppp, push, sfp};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +63,8 @@ enum Kind {
     Vlan,
     Loopback,
     Wg,
-    Pppoe,
+    /// The dynamic interface of a PPP server binding.
+    Ppp,
 }
 
 impl Kind {
@@ -176,11 +180,10 @@ fn interfaces(view: &RouterView<'_>) -> Vec<Iface> {
     out.extend((0..view.scale.sfp_ports).map(|c| sfp_cage(idx, c, n)));
     out.extend(bridge_and_vlan(idx, v7));
     out.push(if v7 { wireguard(idx) } else { v6_loopback(idx) });
-    out.push(pppoe(idx));
-    // Ids follow creation order; the dynamic session came much later.
     for (i, f) in out.iter_mut().enumerate() {
-        f.id = i as u64 + 1 + if f.kind == Kind::Pppoe { 0x10 } else { 0 };
+        f.id = i as u64 + 1;
     }
+    out.extend(ppp::sessions(view).filter_map(|s| ppp_binding(view, &s)));
     out
 }
 
@@ -348,25 +351,38 @@ fn v6_loopback(idx: u64) -> Iface {
     }
 }
 
-/// A dynamic PPPoE server session, `<pppoe-user1>`.
-fn pppoe(idx: u64) -> Iface {
-    Iface {
-        id: 0,
-        name: "<pppoe-user1>".to_owned(),
-        kind: Kind::Pppoe,
-        type_name: "pppoe-in",
-        mtu: "1480".to_owned(),
-        actual_mtu: 1480,
+/// The dynamic interface of PPP session `s` (`None` for dial-up, which the
+/// simulator gives no interface): up since the session connected, with an
+/// `.id` that is new at every reconnect, as RouterOS makes the interface anew.
+fn ppp_binding(view: &RouterView<'_>, s: &ppp::Session) -> Option<Iface> {
+    if s.service == "async" {
+        return None;
+    }
+    let seed = hash(&[s.seed, s.generation, 0x50]);
+    let mtu: u64 = if s.service == "pppoe" { 1480 } else { 1450 };
+    Some(Iface {
+        id: 0x100 + (s.index as u64) * 0x40 + s.generation % 0x40,
+        name: format!("<{}-{}>", s.service, s.name),
+        kind: Kind::Ppp,
+        type_name: match s.service {
+            "pppoe" => "pppoe-in",
+            "l2tp" => "l2tp-in",
+            "sstp" => "sstp-in",
+            "ovpn" => "ovpn-in",
+            _ => "pptp-in",
+        },
+        mtu: mtu.to_string(),
+        actual_mtu: mtu,
         l2mtu: None,
         mac: None,
         comment: None,
         dynamic: Some(true),
         slave: false,
-        up_at: Some(45),
-        rx_rate: 30_000,
-        tx_rate: 350_000,
-        seed: hash(&[idx, 0x50]),
-    }
+        up_at: Some(view.uptime.as_secs().saturating_sub(s.uptime)),
+        rx_rate: pick(seed, 5_000, 60_000),
+        tx_rate: pick(seed >> 20, 50_000, 900_000),
+        seed,
+    })
 }
 
 /// `/interface`: all interfaces with their counters.
@@ -639,15 +655,23 @@ mod tests {
     fn v7_interface_set() {
         let f = Fixture::v7();
         let rows = Interfaces.rows(&f.view(0, 3_600));
-        assert_eq!(rows.len(), f.scale.interfaces + f.scale.sfp_ports + 5);
+        let sessions = f.scale.ppp_sessions;
+        assert_eq!(
+            rows.len(),
+            f.scale.interfaces + f.scale.sfp_ports + 4 + sessions
+        );
         let lo = &rows[0];
         assert_eq!(text(lo, "name"), Some("lo"));
         assert_eq!(text(lo, "type"), Some("loopback"));
         assert_eq!(text(lo, ".id"), Some("*1"));
         assert_eq!(text(named(&rows, "bridge1"), "mtu"), Some("auto"));
         assert_eq!(text(named(&rows, "wireguard1"), "type"), Some("wg"));
-        let ppp = named(&rows, "<pppoe-user1>");
+        let ppp = named(&rows, "<pppoe-sub-00001>");
+        assert_eq!(text(ppp, "type"), Some("pppoe-in"));
         assert_eq!(text(ppp, "dynamic"), Some("true"));
+        assert_eq!(text(named(&rows, "<l2tp-vpn-2>"), "type"), Some("l2tp-in"));
+        // Configured interfaces have no `dynamic` flag but bridge1's.
+        assert!(get(named(&rows, "ether1"), "dynamic").is_none());
         assert!(get(ppp, "mac-address").is_none());
         assert!(get(ppp, "l2mtu").is_none());
         assert!(get(ppp, "comment").is_none());
@@ -666,7 +690,11 @@ mod tests {
     fn v6_interface_set() {
         let f = Fixture::v6();
         let rows = Interfaces.rows(&f.view(0, 100_000));
-        assert_eq!(rows.len(), f.scale.interfaces + f.scale.sfp_ports + 4);
+        let sessions = f.scale.ppp_sessions;
+        assert_eq!(
+            rows.len(),
+            f.scale.interfaces + f.scale.sfp_ports + 3 + sessions
+        );
         assert!(rows.iter().all(|r| get(r, "type") != Some(b"wg")));
         assert_eq!(text(named(&rows, "bridge1"), "mtu"), Some("1500"));
         assert_eq!(text(named(&rows, "loopback"), "type"), Some("bridge"));
@@ -715,7 +743,7 @@ mod tests {
         let f = Fixture::v7();
         let at = |s| Interfaces.rows(&f.view(2, s));
         let (a, b) = (at(3_600), at(7_200));
-        for name in ["ether1", "ether2", "bridge1", "<pppoe-user1>", "wireguard1"] {
+        for name in ["ether1", "ether2", "bridge1", "wireguard1"] {
             for key in ["rx-byte", "tx-byte", "rx-packet", "tx-packet"] {
                 assert!(
                     num(named(&b, name), key) > num(named(&a, name), key),
@@ -729,6 +757,53 @@ mod tests {
         assert!(num(named(&at(10), "ether2"), "rx-byte") < 10_000_000);
         assert_eq!(at(7_200), b);
         assert_ne!(Interfaces.rows(&f.view(3, 7_200)), b);
+    }
+
+    #[test]
+    fn ppp_bindings_follow_the_sessions_and_restart_with_them() {
+        let mut f = Fixture::v7();
+        f.scale.ppp_sessions = 2_000;
+        let rows = Interfaces.rows(&f.view(0, 7_200));
+        let bindings: Vec<&SimRow> = rows
+            .iter()
+            .filter(|r| text(r, "dynamic") == Some("true"))
+            .collect();
+        // Every session but the dial-up one, by type as by service.
+        assert_eq!(bindings.len(), 1_999);
+        let of_type = |t: &str| {
+            bindings
+                .iter()
+                .filter(|r| text(r, "type") == Some(t))
+                .count()
+        };
+        assert_eq!(of_type("pppoe-in"), 2_000 - 4 * 80 - 1);
+        for t in ["l2tp-in", "sstp-in", "ovpn-in", "pptp-in"] {
+            assert_eq!(of_type(t), 80, "{t}");
+        }
+        let ids: std::collections::HashSet<_> = rows.iter().filter_map(|r| get(r, ".id")).collect();
+        assert_eq!(ids.len(), rows.len());
+        // Within a day and an hour every session reconnects: at that moment
+        // a new .id, counters anew, while ether1 keeps counting.
+        let f = Fixture::v7();
+        let at = |s| Interfaces.rows(&f.view(0, s));
+        for name in ["<pppoe-sub-00001>", "<l2tp-vpn-2>", "<sstp-vpn-3>"] {
+            let mut t = 3 * 86_400;
+            let mut before = at(t);
+            let after = loop {
+                t += 300;
+                assert!(t < 4 * 86_400 + 3_900, "{name} never reconnects");
+                let now = at(t);
+                if get(named(&now, name), ".id") != get(named(&before, name), ".id") {
+                    break now;
+                }
+                before = now;
+            };
+            let (a, b) = (named(&before, name), named(&after, name));
+            assert!(num(b, "rx-byte") < num(a, "rx-byte"), "{name}");
+            assert!(
+                num(named(&after, "ether1"), "rx-byte") > num(named(&before, "ether1"), "rx-byte")
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! sessions on the last one is a dial-up `async` session with no `caller-id`,
 //! a service a collector may not know. Each session reconnects about once a
 //! day (a new `session-id`, uptime from 0); uptimes are clock style on
-//! RouterOS 6 (`1d02:15:30`) and unit style on 7 (`44m55s`).
+//! RouterOS 6 (`1d02:15:30`) and unit style on 7 (`44m55s`). Every session
+//! but the dial-up one is also a dynamic interface in `/interface`
+//! ([`sessions`]), whose counters restart with each reconnect.
 
 use super::format::{self, boolean, id, mac};
 use super::synth::{hash, session};
@@ -48,10 +50,7 @@ impl Menu for Active {
     }
 
     fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
-        let n = view.scale.ppp_sessions;
-        (0..n)
-            .map(|i| session_row(view, i, service(i, n)))
-            .collect()
+        sessions(view).map(|s| session_row(view, &s)).collect()
     }
 
     /// Counts by service without rendering a row: a concentrator's sessions
@@ -70,23 +69,61 @@ impl Menu for Active {
     }
 }
 
+/// One active session: what `/ppp/active` lists, and what the dynamic
+/// interface of its server binding is made of.
+pub(crate) struct Session {
+    /// 0-based position in `/ppp/active`.
+    pub index: usize,
+    /// The PPP user (`sub-00001`, `vpn-2`, `dialup-1`).
+    pub name: String,
+    /// `pppoe`, `l2tp`, `sstp`, `ovpn`, `pptp` or `async`.
+    pub service: &'static str,
+    /// Seconds since this session connected.
+    pub uptime: u64,
+    /// Which connection of the user since boot (0, then +1 per reconnect).
+    pub generation: u64,
+    /// The session's deterministic seed (the same across reconnects).
+    pub seed: u64,
+}
+
+/// The router's active sessions, in `/ppp/active` order.
+pub(crate) fn sessions<'v>(view: &'v RouterView<'_>) -> impl Iterator<Item = Session> + 'v {
+    let n = view.scale.ppp_sessions;
+    (0..n).map(move |i| {
+        let seed = hash(&[view.index as u64, i as u64, 0x999]);
+        let period = RECONNECT + seed % 3_600;
+        let (uptime, generation) = session(view.uptime, period, seed);
+        let service = service(i, n);
+        let name = match service {
+            "pppoe" => format!("sub-{:05}", i + 1),
+            "async" => "dialup-1".to_owned(),
+            _ => format!("vpn-{}", i + 1),
+        };
+        Session {
+            index: i,
+            name,
+            service,
+            uptime,
+            generation,
+            seed,
+        }
+    })
+}
+
 /// One session's row.
-fn session_row(view: &RouterView<'_>, i: usize, service: &str) -> SimRow {
-    let seed = hash(&[view.index as u64, i as u64, 0x999]);
-    let period = RECONNECT + seed % 3_600;
-    let (uptime, generation) = session(view.uptime, period, seed);
-    let (name, caller_id, address) = match service {
+fn session_row(view: &RouterView<'_>, s: &Session) -> SimRow {
+    let (i, seed, service, uptime, generation) =
+        (s.index, s.seed, s.service, s.uptime, s.generation);
+    let (caller_id, address) = match service {
         "pppoe" => {
             let b = seed.to_be_bytes();
             (
-                format!("sub-{:05}", i + 1),
                 mac([0xD0, 0xD0, b[2], b[3], b[4], b[5]]),
                 format!("100.64.{}.{}", i / 250, i % 250 + 2),
             )
         }
-        "async" => ("dialup-1".to_owned(), String::new(), "10.99.0.2".to_owned()),
+        "async" => (String::new(), "10.99.0.2".to_owned()),
         _ => (
-            format!("vpn-{}", i + 1),
             format!("198.51.100.{}", seed % 250 + 1),
             format!("10.{}.{}.{}", 200 + view.index % 50, i / 250, i % 250 + 2),
         ),
@@ -100,7 +137,7 @@ fn session_row(view: &RouterView<'_>, i: usize, service: &str) -> SimRow {
     let session_id = 0x8100_0000 | (hash(&[seed, generation]) & 0x00FF_FFFF);
     let mut r: SimRow = Vec::with_capacity(11);
     push(&mut r, ".id", id(i as u64 + 1));
-    push(&mut r, "name", name);
+    push(&mut r, "name", s.name.as_str());
     push(&mut r, "service", service);
     push(&mut r, "caller-id", caller_id);
     push(&mut r, "address", address);

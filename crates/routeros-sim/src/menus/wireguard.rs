@@ -3,7 +3,10 @@
 //! Peer 1 (`*1`) has no comment; the last peer (when there are at least two)
 //! never completed a handshake: no `last-handshake`, an empty
 //! `current-endpoint-address`, `current-endpoint-port=0`, `rx=0` and a `tx` of
-//! handshake initiations only.
+//! handshake initiations only. Every third peer from the second on is a site
+//! with a configured endpoint, where it stays; the others are road warriors
+//! without one, which roam: their current address changes every [`ROAM`]
+//! seconds and their port (a NAT rebinding) every [`REBIND`] seconds.
 
 use super::format::{self, boolean, id};
 use super::synth::{counter_since, hash, mix};
@@ -22,6 +25,12 @@ const IFACE: &str = "wireguard1";
 
 /// Seconds between handshakes of an active peer.
 const REKEY: u64 = 120;
+
+/// Seconds a road warrior stays on one network (its current address).
+const ROAM: u64 = 3_600;
+
+/// Seconds between NAT rebindings of a road warrior (its current port).
+const REBIND: u64 = 600;
 
 /// A 32-byte key in standard base64 (44 characters, one `=`).
 fn key(seed: u64) -> String {
@@ -119,9 +128,10 @@ impl Menu for Peers {
                 } else if site {
                     (endpoint, port)
                 } else {
+                    let (network, binding) = (hash(&[seed, up / ROAM]), hash(&[seed, up / REBIND]));
                     (
-                        format!("198.51.100.{}", seed % 200 + 20),
-                        1_024 + (seed >> 16) % 64_000,
+                        format!("198.51.100.{}", network % 200 + 20),
+                        1_024 + binding % 64_000,
                     )
                 };
                 push(&mut r, "current-endpoint-address", current);
@@ -231,6 +241,34 @@ mod tests {
         assert_eq!(num(never, "rx"), 0);
         let old = Fixture::with(Personality::for_version(Version::new(7, 12, 1)));
         assert!(get(&Peers.rows(&old.view(0, 100))[0], "name").is_none());
+    }
+
+    #[test]
+    fn road_warriors_roam_and_sites_stay() {
+        let f = Fixture::v7();
+        let current = |uptime| {
+            Peers
+                .rows(&f.view(0, uptime))
+                .iter()
+                .map(|p| {
+                    let address = text(p, "current-endpoint-address").unwrap_or_default();
+                    (address.to_owned(), num(p, "current-endpoint-port"))
+                })
+                .collect::<Vec<_>>()
+        };
+        let (a, b, c) = (
+            current(1_000),
+            current(1_000 + REBIND),
+            current(1_000 + ROAM),
+        );
+        // Peer 1 roams, peer 2 is a site, the last one never connected.
+        assert_eq!(a[0].0, b[0].0);
+        assert_ne!(a[0].1, b[0].1);
+        assert_ne!(a[0].0, c[0].0);
+        assert_eq!(a[1], c[1]);
+        assert_eq!(a[1].0, "203.0.113.2");
+        assert_eq!(a[2], c[2]);
+        assert_eq!(current(1_000), a);
     }
 
     #[test]
