@@ -14,6 +14,9 @@
 //! * I/O errors, EOF, `!fatal`, protocol violations and replies that cannot be routed
 //!   *fail* the session: every in-flight command gets the error, later commands get
 //!   [`Error::SessionFailed`], and the session is never reused.
+//! * A failed session closes its socket at once (both tasks end), even while the
+//!   pool or a caller still holds a handle: a router that closed its end must not
+//!   leave ours in `CLOSE_WAIT` until the next connection attempt.
 
 use crate::codec::{Decoder, SizeLimits};
 use crate::command::Command;
@@ -103,6 +106,10 @@ struct Shared {
     channel_capacity: usize,
     next_tag: AtomicU64,
     writer: mpsc::UnboundedSender<Vec<u8>>,
+    /// The reader and writer tasks, set right after they are spawned; aborted
+    /// on failure so the transport (owned by the two halves) is dropped and the
+    /// socket closed.
+    tasks: OnceLock<[AbortHandle; 2]>,
 }
 
 impl Shared {
@@ -119,6 +126,14 @@ impl Shared {
         self.draining.store(0, Ordering::Relaxed);
         self.drained.notify_waiters();
         self.closed.notify_waiters();
+        // Ends both halves' owners, which drops the transport and closes the
+        // socket. Aborting the calling task itself (the reader on EOF) is fine:
+        // it returns right after this call.
+        if let Some(tasks) = self.tasks.get() {
+            for task in tasks {
+                task.abort();
+            }
+        }
     }
 
     fn failure(&self) -> Option<Error> {
@@ -324,6 +339,7 @@ impl Session {
             channel_capacity: options.channel_capacity.max(1),
             next_tag: AtomicU64::new(1),
             writer: writer_tx,
+            tasks: OnceLock::new(),
         });
         let reader = tokio::spawn(read_loop(
             shared.clone(),
@@ -331,11 +347,19 @@ impl Session {
             Decoder::new(options.limits),
         ));
         let writer = tokio::spawn(write_loop(shared.clone(), write_half, writer_rx));
+        let tasks = [reader.abort_handle(), writer.abort_handle()];
+        let _ = shared.tasks.set(tasks.clone());
+        if shared.failure.get().is_some() {
+            // Failed before the handles were set (an instant EOF): close now.
+            for task in &tasks {
+                task.abort();
+            }
+        }
         Self {
             inner: Arc::new(Inner {
                 shared,
                 id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
-                tasks: [reader.abort_handle(), writer.abort_handle()],
+                tasks,
             }),
         }
     }
@@ -853,6 +877,28 @@ mod tests {
         let cancel = router.read().await;
         assert_eq!(cancel[0], "/cancel");
         assert!(session.is_healthy());
+    }
+
+    /// The router's end sees our close (a read of 0 bytes) once the session
+    /// failed, while the session itself is still held.
+    async fn assert_closed_by_client(router: &mut FakeRouter) {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(10), router.io.read(&mut byte)).await;
+        assert!(matches!(read, Ok(Ok(0))), "transport still open: {read:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_session_releases_its_transport_at_once() {
+        // The router closes its side: our reader sees EOF.
+        let (session, mut router) = pair(SessionOptions::default());
+        router.io.shutdown().await.unwrap();
+        assert_closed_by_client(&mut router).await;
+        assert!(matches!(session.failure(), Some(Error::Eof)));
+        // We give up on the session (a validation timeout).
+        let (session, mut router) = pair(SessionOptions::default());
+        session.poison(Error::Timeout(Duration::from_secs(1), "validation"));
+        assert_closed_by_client(&mut router).await;
+        drop(session);
     }
 
     #[tokio::test]

@@ -391,6 +391,62 @@ async fn reboot_fails_in_flight_work_and_the_pool_reconnects() {
     assert_eq!(stats.closed(CloseReason::Failed), 1);
 }
 
+/// TCP states, from `/proc/net/tcp`, of this process' sockets connected to
+/// 127.0.0.1:`port` (`08` is `CLOSE_WAIT`: the peer closed, we did not).
+#[cfg(target_os = "linux")]
+fn states_of_sockets_to(port: u16) -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let remote = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(2) == Some(&remote.as_str())).then(|| fields[3].to_string())
+        })
+        .collect()
+}
+
+/// A router that closes a pooled session (here: a reboot) must not leave our
+/// socket in `CLOSE_WAIT` until the next acquire: the session closes its end
+/// as soon as its reader sees the EOF, although the pool and this test still
+/// hold the session.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_session_closed_by_the_router_closes_our_socket_at_once() {
+    let (_sim, router) = sim(RouterConfig::v7("r")).await;
+    let port = router.addr().port();
+    let pool = Pool::new(PoolConfig::default());
+    let session = pool.acquire(&endpoint(&router), secs(5)).await.unwrap();
+    assert_eq!(states_of_sockets_to(port), ["01"], "one established socket");
+    router.reboot();
+    within(secs(5), async {
+        while session.is_healthy() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(matches!(session.failure(), Some(Error::Eof)));
+    // Closing is asynchronous (the session's tasks end); the bound only keeps
+    // a broken build from hanging. Without the fix the socket stays `08`.
+    let gone = async {
+        while states_of_sockets_to(port)
+            .iter()
+            .any(|s| s == "01" || s == "08")
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let closed = tokio::time::timeout(Duration::from_secs(10), gone).await;
+    assert!(
+        closed.is_ok(),
+        "our socket is still open after the router closed it: {:?}",
+        states_of_sockets_to(port)
+    );
+    drop(session);
+    drop(pool);
+}
+
 #[tokio::test]
 async fn pool_reuses_one_session_and_never_an_interrupted_one() {
     let (_sim, router) = sim(RouterConfig::v7("r")).await;
