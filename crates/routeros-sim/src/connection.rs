@@ -243,6 +243,16 @@ impl Session {
         }
         let encoder = self.encoder(tag_of(sentence));
         let mut out = Vec::new();
+        if let Some(word) = &faults.login_unknown_reply {
+            return match encoder.sentence(&mut out, word, &[("message", b"?")]) {
+                Ok(()) => self.send(out).await,
+                Err(_) => Flow::Abort,
+            };
+        }
+        if faults.login_re_flood {
+            tokio::spawn(flood_rows(self.tx.clone(), encoder));
+            return Flow::Continue;
+        }
         if self.logged_in {
             return match encoder.sentence(&mut out, "!done", &[]) {
                 Ok(()) => self.send(out).await,
@@ -357,6 +367,20 @@ impl Session {
             Err(_) => Flow::Abort,
         }
     }
+}
+
+/// The `login_re_flood` fault: `!re` sentences until the connection's writer
+/// is gone (the client closed, or the router rebooted).
+async fn flood_rows(tx: mpsc::Sender<Outgoing>, encoder: ReplyEncoder) {
+    let mut row = Vec::new();
+    if encoder
+        .sentence(&mut row, "!re", &[("name", b"flood")])
+        .is_err()
+    {
+        return;
+    }
+    let batch = row.repeat(64);
+    while tx.send(Outgoing::Bytes(batch.clone())).await.is_ok() {}
 }
 
 fn abort_all(running: &Running) {

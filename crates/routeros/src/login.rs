@@ -40,7 +40,8 @@ pub fn response_to_challenge(password: &[u8], challenge: &[u8]) -> String {
 }
 
 /// Logs `session` in before `deadline`. A rejected login is [`Error::Auth`] with the
-/// router's message verbatim.
+/// router's message verbatim; a reply no login can get (`!re` rows, an unknown
+/// reply word) is a protocol error at once (see [`Session::done_only`]).
 pub async fn login(
     session: &Session,
     username: &str,
@@ -50,7 +51,7 @@ pub async fn login(
     let plain = Command::new("/login")
         .attr("name", username)
         .attr("password", password);
-    let done = session.done(&plain, deadline).await.map_err(as_auth)?;
+    let done = session.done_only(&plain, deadline).await.map_err(as_auth)?;
     let Some(challenge) = done.str("ret") else {
         return Ok(LoginMethod::Plain);
     };
@@ -58,7 +59,10 @@ pub async fn login(
     let legacy = Command::new("/login")
         .attr("name", username)
         .attr("response", response);
-    session.done(&legacy, deadline).await.map_err(as_auth)?;
+    session
+        .done_only(&legacy, deadline)
+        .await
+        .map_err(as_auth)?;
     Ok(LoginMethod::Challenge)
 }
 

@@ -18,7 +18,7 @@
 //!   pool or a caller still holds a handle: a router that closed its end must not
 //!   leave ours in `CLOSE_WAIT` until the next connection attempt.
 
-use crate::codec::{Decoder, SizeLimits};
+use crate::codec::{Decoder, ProtocolError, SizeLimits};
 use crate::command::Command;
 use crate::connection::BoxedTransport;
 use crate::error::{Error, Result};
@@ -82,6 +82,10 @@ enum Slot {
         bytes: usize,
         traps: Vec<(String, Option<u8>)>,
         unknown: Option<String>,
+        /// For a command answered only by `!trap`s and `!done` (`/login`): its
+        /// path. A `!re` or an unknown reply word then fails the session at
+        /// once instead of waiting for a `!done` that may never come.
+        strict: Option<String>,
     },
     /// Cancelled or abandoned; waiting for the router's `!done`.
     Draining,
@@ -220,6 +224,19 @@ impl Shared {
                 }
                 Ok(None)
             }
+            Some(Slot::Active {
+                strict: Some(command),
+                ..
+            }) if matches!(reply.kind, ReplyKind::Re | ReplyKind::Unknown(_)) => {
+                let word = match reply.kind {
+                    ReplyKind::Unknown(word) => word,
+                    _ => "!re".to_string(),
+                };
+                Err(Error::Protocol(ProtocolError::UnexpectedReply {
+                    word,
+                    command: command.clone(),
+                }))
+            }
             Some(Slot::Active { .. }) => Ok(self.deliver(pending, tag, reply)),
         }
     }
@@ -233,6 +250,7 @@ impl Shared {
             bytes,
             traps,
             unknown,
+            ..
         }) = pending.get_mut(&tag)
         else {
             return None;
@@ -371,6 +389,10 @@ impl Session {
 
     /// Sends `command` and returns the stream of its replies.
     pub fn command(&self, command: &Command) -> Result<CommandStream> {
+        self.command_with(command, None)
+    }
+
+    fn command_with(&self, command: &Command, strict: Option<String>) -> Result<CommandStream> {
         let (tx, rx) = mpsc::channel(self.inner.shared.channel_capacity);
         let tag = self.inner.shared.send(
             command,
@@ -379,6 +401,7 @@ impl Session {
                 bytes: 0,
                 traps: Vec::new(),
                 unknown: None,
+                strict,
             },
         )?;
         Ok(CommandStream {
@@ -404,6 +427,19 @@ impl Session {
     pub async fn done(&self, command: &Command, deadline: Instant) -> Result<Row> {
         let allowed = deadline.saturating_duration_since(Instant::now());
         let stream = self.command(command)?;
+        tokio::time::timeout_at(deadline, stream.finish())
+            .await
+            .map_err(|_| Error::Timeout(allowed, "command"))?
+    }
+
+    /// Like [`Session::done`] for a command whose only replies can be `!trap`s
+    /// and `!done` (`/login`): a `!re` or an unknown reply word fails the
+    /// session at once with [`ProtocolError::UnexpectedReply`], so a router
+    /// answering a login with something else (or with an endless stream) costs
+    /// one round trip, not the whole deadline.
+    pub async fn done_only(&self, command: &Command, deadline: Instant) -> Result<Row> {
+        let allowed = deadline.saturating_duration_since(Instant::now());
+        let stream = self.command_with(command, Some(command.path().to_string()))?;
         tokio::time::timeout_at(deadline, stream.finish())
             .await
             .map_err(|_| Error::Timeout(allowed, "command"))?
@@ -839,6 +875,40 @@ mod tests {
             cmd.await.unwrap(),
             Err(Error::UnknownReply(w)) if w == "!future"
         ));
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
+    async fn a_login_answered_with_rows_or_an_unknown_word_fails_at_once() {
+        for reply in ["!re", "!future"] {
+            let (session, mut router) = pair(SessionOptions::default());
+            let login = tokio::spawn({
+                let session = session.clone();
+                // Far beyond the test's own run time: only the reply can end it.
+                let deadline = Instant::now() + Duration::from_secs(3600);
+                async move { session.done_only(&Command::new("/login"), deadline).await }
+            });
+            let t = format!(".tag={}", tag_of(&router.read().await));
+            router.send(&[reply, &t, "=name=x"]).await;
+            match login.await.unwrap() {
+                Err(Error::Protocol(ProtocolError::UnexpectedReply { word, command })) => {
+                    assert_eq!((word.as_str(), command.as_str()), (reply, "/login"));
+                }
+                other => panic!("{reply}: expected a protocol error, got {other:?}"),
+            }
+            assert!(!session.is_healthy(), "{reply}");
+        }
+        // `!empty` is harmless and a trap still ends with its `!done`.
+        let (session, mut router) = pair(SessionOptions::default());
+        let login = tokio::spawn({
+            let session = session.clone();
+            async move { session.done_only(&Command::new("/login"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!empty", &t]).await;
+        router.send(&["!trap", &t, "=message=bad"]).await;
+        router.send(&["!done", &t]).await;
+        assert!(matches!(login.await.unwrap(), Err(Error::Trap { .. })));
         assert!(session.is_reusable());
     }
 

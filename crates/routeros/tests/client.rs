@@ -331,6 +331,59 @@ async fn connect_time_faults_are_typed_errors() {
     assert_eq!(stats.sessions_opened, 0);
 }
 
+/// A login answered by a reply no login gets (an unknown reply word, or rows
+/// without end) fails with a protocol error as soon as that reply arrives,
+/// never by waiting out the deadline (an hour here, so only a protocol error
+/// can end the login before the test's own bound), and the socket is closed.
+#[tokio::test]
+async fn a_login_answered_with_an_unknown_word_or_endless_rows_fails_at_once() {
+    let cases = [
+        (
+            Faults {
+                login_unknown_reply: Some("!future".into()),
+                ..Faults::default()
+            },
+            "!future",
+        ),
+        (
+            Faults {
+                login_re_flood: true,
+                ..Faults::default()
+            },
+            "!re",
+        ),
+    ];
+    for (faults, expected) in cases {
+        let (_sim, router) = sim(RouterConfig::v7("r")).await;
+        router.set_faults(faults);
+        let session = open(&router, SizeLimits::default()).await;
+        let deadline = secs(3600);
+        let err = tokio::time::timeout(
+            Duration::from_secs(20),
+            login(&session, "admin", "", deadline),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{expected}: the login waited for its deadline"))
+        .unwrap_err();
+        match &err {
+            Error::Protocol(ProtocolError::UnexpectedReply { word, command }) => {
+                assert_eq!((word.as_str(), command.as_str()), (expected, "/login"));
+            }
+            other => panic!("{expected}: expected a protocol error, got {other:?}"),
+        }
+        assert!(err.to_string().contains("unexpected"), "{err}");
+        assert!(!session.is_healthy());
+        // The router sees us leave: its session count drops back to zero.
+        within(secs(10), async {
+            while router.stats().connections_open > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert_eq!(router.stats().logins_ok + router.stats().logins_failed, 0);
+    }
+}
+
 #[tokio::test]
 async fn max_sessions_exceeded_both_behaviours() {
     for over_limit in [
