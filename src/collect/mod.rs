@@ -233,23 +233,25 @@ impl Context {
         Ok(result?)
     }
 
-    /// Runs `command` with `=count-only=` and returns the router's count.
+    /// Runs `command` with `=count-only=` and returns the router's count
+    /// ([`Session::count`]: `=ret=`, or 0 for `!empty` without `=ret=` as
+    /// RouterOS 7.18+ may answer on an empty table). Every `=count-only=` of
+    /// the groups goes through here.
     pub async fn count(&self, command: Command) -> Result<u64, GroupError> {
         let start = Instant::now();
-        let command = command.flag("count-only");
-        let result = self.session()?.done(&command, self.deadline).await;
-        let count = result.map(|done| done.str("ret").and_then(parse::unsigned));
+        let count = self.session()?.count(&command, self.deadline).await;
         let took = start.elapsed();
         self.trace.note(|| match &count {
-            Ok(n) => format!("command {} -> ret={n:?} in {took:?}", command.display()),
-            Err(e) => format!("command {} -> error after {took:?}: {e}", command.display()),
+            Ok(n) => format!(
+                "command {} =count-only= -> {n} in {took:?}",
+                command.display()
+            ),
+            Err(e) => format!(
+                "command {} =count-only= -> error after {took:?}: {e}",
+                command.display()
+            ),
         });
-        match count? {
-            Some(n) => Ok(n),
-            None => Err(GroupError::Failed(Error::UnknownReply(
-                "count-only reply without a numeric =ret=".into(),
-            ))),
-        }
+        Ok(count?)
     }
 
     /// Runs [`Context::count`] for every command, [`COUNTS_IN_FLIGHT`] at a

@@ -4,6 +4,7 @@
 use crate::commands::{self, CommandContext};
 use crate::faults::{Faults, StatsCounters};
 use crate::login;
+use crate::personality::BareLogin;
 use crate::router::RouterShared;
 use crate::wire::ReplyEncoder;
 use bytes::BytesMut;
@@ -260,24 +261,22 @@ impl Session {
             };
         }
         let config = &self.router.config;
+        let personality = &config.personality;
         let name_ok = attribute(sentence, "name") == Some(config.username.as_bytes());
-        let accepted = if config.personality.legacy_login() {
-            match (attribute(sentence, "response"), self.challenge.take()) {
-                (Some(response), Some(challenge)) => {
-                    name_ok
+        let accepted = if let Some(response) = attribute(sentence, "response") {
+            match self.challenge.take() {
+                Some(challenge) => {
+                    personality.accepts_challenge_response()
+                        && name_ok
                         && login::response_matches(config.password.as_bytes(), &challenge, response)
                 }
-                (Some(_), None) => false,
-                (None, _) => {
-                    let challenge = login::new_challenge();
-                    self.challenge = Some(challenge);
-                    let ret = hex::encode(challenge);
-                    return match encoder.sentence(&mut out, "!done", &[("ret", ret.as_bytes())]) {
-                        Ok(()) => self.send(out).await,
-                        Err(_) => Flow::Abort,
-                    };
-                }
+                None => false,
             }
+        } else if personality.legacy_login() {
+            // Before 6.43 the first `/login` gets the challenge, whatever it carries.
+            return self.bare_login(&encoder, BareLogin::Challenge).await;
+        } else if attribute(sentence, "name").is_none() {
+            return self.bare_login(&encoder, personality.bare_login).await;
         } else {
             let password = attribute(sentence, "password").unwrap_or_default();
             name_ok && password == config.password.as_bytes()
@@ -292,6 +291,33 @@ impl Session {
             encoder
                 .trap(&mut out, None, login::INVALID_CREDENTIALS)
                 .and_then(|()| encoder.sentence(&mut out, "!done", &[]))
+        };
+        match encoded {
+            Ok(()) => self.send(out).await,
+            Err(_) => Flow::Abort,
+        }
+    }
+
+    /// A `/login` without a user name: the challenge (6.x, and the first
+    /// `/login` of any kind before 6.43), or whatever the personality says for
+    /// 7.x. No credentials were checked, so no login is counted either way.
+    async fn bare_login(&mut self, encoder: &ReplyEncoder, kind: BareLogin) -> Flow {
+        let mut out = Vec::new();
+        let encoded = match kind {
+            BareLogin::Challenge => {
+                let challenge = login::new_challenge();
+                self.challenge = Some(challenge);
+                let ret = hex::encode(challenge);
+                encoder.sentence(&mut out, "!done", &[("ret", ret.as_bytes())])
+            }
+            BareLogin::Trap => encoder
+                .trap(&mut out, None, login::INVALID_CREDENTIALS)
+                .and_then(|()| encoder.sentence(&mut out, "!done", &[])),
+            BareLogin::Fatal => {
+                return self
+                    .send_and_close(fatal_sentence(login::INVALID_CREDENTIALS))
+                    .await;
+            }
         };
         match encoded {
             Ok(()) => self.send(out).await,

@@ -72,6 +72,8 @@ enum Event {
         row: Row,
         traps: Vec<(String, Option<u8>)>,
         unknown: Option<String>,
+        /// The command got `!empty` (RouterOS 7.18+: no data).
+        empty: bool,
     },
     Failed(Error),
 }
@@ -82,6 +84,8 @@ enum Slot {
         bytes: usize,
         traps: Vec<(String, Option<u8>)>,
         unknown: Option<String>,
+        /// `!empty` arrived (RouterOS 7.18+ says "no data" with it).
+        empty: bool,
         /// For a command answered only by `!trap`s and `!done` (`/login`): its
         /// path. A `!re` or an unknown reply word then fails the session at
         /// once instead of waiting for a `!done` that may never come.
@@ -250,6 +254,7 @@ impl Shared {
             bytes,
             traps,
             unknown,
+            empty,
             ..
         }) = pending.get_mut(&tag)
         else {
@@ -283,7 +288,11 @@ impl Shared {
             }
             ReplyKind::Done => {
                 let Some(Slot::Active {
-                    tx, traps, unknown, ..
+                    tx,
+                    traps,
+                    unknown,
+                    empty,
+                    ..
                 }) = pending.remove(&tag)
                 else {
                     return None;
@@ -293,10 +302,15 @@ impl Shared {
                     row: reply.into_row(),
                     traps,
                     unknown,
+                    empty,
                 };
                 Some((tx, event))
             }
-            ReplyKind::Empty | ReplyKind::Fatal => None,
+            ReplyKind::Empty => {
+                *empty = true;
+                None
+            }
+            ReplyKind::Fatal => None,
         }
     }
 }
@@ -401,6 +415,7 @@ impl Session {
                 bytes: 0,
                 traps: Vec::new(),
                 unknown: None,
+                empty: false,
                 strict,
             },
         )?;
@@ -430,6 +445,28 @@ impl Session {
         tokio::time::timeout_at(deadline, stream.finish())
             .await
             .map_err(|_| Error::Timeout(allowed, "command"))?
+    }
+
+    /// Runs `command` with `=count-only=` and returns the router's count: the
+    /// `=ret=` of its `!done`, or 0 when the router said `!empty` and left
+    /// `=ret=` out (what an empty table may get from RouterOS 7.18+, where
+    /// `!empty` means "no data"). A `!done` without a number and without
+    /// `!empty` is [`Error::UnknownReply`].
+    pub async fn count(&self, command: &Command, deadline: Instant) -> Result<u64> {
+        let allowed = deadline.saturating_duration_since(Instant::now());
+        let stream = self.command(&command.clone().flag("count-only"))?;
+        let (done, empty) = tokio::time::timeout_at(deadline, stream.finish_noting_empty())
+            .await
+            .map_err(|_| Error::Timeout(allowed, "command"))??;
+        match done.str("ret").map(str::trim) {
+            Some(ret) if !ret.is_empty() => ret.parse().map_err(|_| {
+                Error::UnknownReply(format!("count-only reply with a non-numeric =ret={ret}"))
+            }),
+            _ if empty => Ok(0),
+            _ => Err(Error::UnknownReply(
+                "count-only reply without =ret= (and without !empty)".into(),
+            )),
+        }
     }
 
     /// Like [`Session::done`] for a command whose only replies can be `!trap`s
@@ -565,7 +602,12 @@ impl CommandStream {
     }
 
     /// Discards rows and returns the `!done` attributes.
-    pub async fn finish(mut self) -> Result<Row> {
+    pub async fn finish(self) -> Result<Row> {
+        self.finish_noting_empty().await.map(|(row, _)| row)
+    }
+
+    /// [`CommandStream::finish`], also saying whether `!empty` arrived.
+    async fn finish_noting_empty(mut self) -> Result<(Row, bool)> {
         loop {
             match self.rx.recv().await {
                 Some(Event::Row(_)) => continue,
@@ -573,9 +615,10 @@ impl CommandStream {
                     row,
                     traps,
                     unknown,
+                    empty,
                 }) => {
                     self.finished = true;
-                    return end_result(traps, unknown).map(|_| row);
+                    return end_result(traps, unknown).map(|_| (row, empty));
                 }
                 Some(Event::Failed(e)) => {
                     self.finished = true;
@@ -812,6 +855,58 @@ mod tests {
         router.send(&["!done", &t]).await;
         assert!(empty.await.unwrap().unwrap().is_empty());
         assert!(session.is_reusable());
+    }
+
+    /// One `count` against the fake router answering with `replies` (each a
+    /// sentence, tagged by this helper).
+    async fn count_answered_with(replies: &[&[&str]]) -> Result<u64> {
+        let (session, mut router) = pair(SessionOptions::default());
+        let count = tokio::spawn({
+            let session = session.clone();
+            async move {
+                session
+                    .count(&Command::new("/ipv6/firewall/connection/print"), soon())
+                    .await
+            }
+        });
+        let request = router.read().await;
+        assert!(request.contains(&"=count-only=".to_string()), "{request:?}");
+        let t = format!(".tag={}", tag_of(&request));
+        for reply in replies {
+            let mut words = reply.to_vec();
+            words.push(&t);
+            router.send(&words).await;
+        }
+        count.await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn count_reads_ret_and_empty_without_ret_is_zero() {
+        assert_eq!(
+            count_answered_with(&[&["!done", "=ret=42"]]).await.unwrap(),
+            42
+        );
+        // RouterOS 7.18+ on an empty table.
+        assert_eq!(
+            count_answered_with(&[&["!empty"], &["!done"]])
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            count_answered_with(&[&["!empty"], &["!done", "=ret=0"]])
+                .await
+                .unwrap(),
+            0
+        );
+        for odd in [&[&["!done"][..]][..], &[&["!done", "=ret=many"]]] {
+            let err = count_answered_with(odd).await.unwrap_err();
+            assert!(matches!(err, Error::UnknownReply(_)), "{odd:?}: {err:?}");
+        }
+        let err = count_answered_with(&[&["!trap", "=message=no such command prefix"], &["!done"]])
+            .await
+            .unwrap_err();
+        assert!(err.is_missing_menu(), "{err:?}");
     }
 
     #[tokio::test]
