@@ -109,6 +109,16 @@ struct Shared {
     drained: Notify,
     in_flight: AtomicUsize,
     last_used: Mutex<Instant>,
+    /// When the session started; [`Shared::last_reply`] counts from here.
+    started: Instant,
+    /// Nanoseconds from `started` to the last reply sentence, plus one (0:
+    /// none yet). Stored by the reader for every sentence, so it is an atomic,
+    /// not a lock.
+    last_reply: AtomicU64,
+    /// Callers waiting in [`Session::answered_since`]; the reader only
+    /// notifies `replied` when there are any.
+    reply_waiters: AtomicUsize,
+    replied: Notify,
     counters: Arc<Counters>,
     max_reply_bytes: usize,
     channel_capacity: usize,
@@ -134,6 +144,7 @@ impl Shared {
         self.draining.store(0, Ordering::Relaxed);
         self.drained.notify_waiters();
         self.closed.notify_waiters();
+        self.replied.notify_waiters();
         // Ends both halves' owners, which drops the transport and closes the
         // socket. Aborting the calling task itself (the reader on EOF) is fine:
         // it returns right after this call.
@@ -146,6 +157,26 @@ impl Shared {
 
     fn failure(&self) -> Option<Error> {
         self.failure.get().cloned()
+    }
+
+    /// Records that a reply sentence arrived (any sentence: it proves the
+    /// router's API is answering on this connection).
+    fn note_reply(&self) {
+        let nanos = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
+        self.last_reply.store(nanos + 1, Ordering::SeqCst);
+        // SeqCst pairs with `answered_since`: a waiter that registered after
+        // this load sees the store above.
+        if self.reply_waiters.load(Ordering::SeqCst) > 0 {
+            self.replied.notify_waiters();
+        }
+    }
+
+    /// Whether a reply sentence arrived at or after `since`.
+    fn replied_since(&self, since: Instant) -> bool {
+        match self.last_reply.load(Ordering::SeqCst) {
+            0 => false,
+            n => self.started + std::time::Duration::from_nanos(n - 1) >= since,
+        }
     }
 
     /// Sends a command sentence; returns its tag.
@@ -366,6 +397,10 @@ impl Session {
             drained: Notify::new(),
             in_flight: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
+            started: Instant::now(),
+            last_reply: AtomicU64::new(0),
+            reply_waiters: AtomicUsize::new(0),
+            replied: Notify::new(),
             counters,
             max_reply_bytes: options.max_reply_bytes,
             channel_capacity: options.channel_capacity.max(1),
@@ -482,6 +517,32 @@ impl Session {
             .map_err(|_| Error::Timeout(allowed, "command"))?
     }
 
+    /// Waits until the router has sent any reply sentence on this session at
+    /// or after `since` (true), or the session fails or `until` passes
+    /// (false). A logged-in session that answers is the best evidence that
+    /// the router's API is up, without opening a connection to check it.
+    pub async fn answered_since(&self, since: Instant, until: Instant) -> bool {
+        let shared = &self.inner.shared;
+        shared.reply_waiters.fetch_add(1, Ordering::SeqCst);
+        let _registered = WaiterGuard(&shared.reply_waiters);
+        loop {
+            let notified = shared.replied.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a reply noted after the check
+            // wakes us.
+            notified.as_mut().enable();
+            if shared.replied_since(since) {
+                return true;
+            }
+            if !self.is_healthy() {
+                return false;
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return shared.replied_since(since);
+            }
+        }
+    }
+
     /// The error that failed this session, if any.
     pub fn failure(&self) -> Option<Error> {
         self.inner.shared.failure()
@@ -557,6 +618,15 @@ impl Session {
             let _ = tokio::time::timeout_at(until, notified).await;
         }
         self.poison(Error::Fatal("session closed by exporter".into()));
+    }
+}
+
+/// Unregisters a waiter of [`Session::answered_since`], however it ends.
+struct WaiterGuard<'a>(&'a AtomicUsize);
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -685,6 +755,7 @@ async fn read_loop(shared: Arc<Shared>, mut rd: ReadHalf<BoxedTransport>, mut de
             }
             Err(e) => break Error::Protocol(e),
         };
+        shared.note_reply();
         let reply = match Reply::parse(sentence) {
             Ok(r) => r,
             Err(e) => break Error::Protocol(e),
@@ -907,6 +978,35 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.is_missing_menu(), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn answered_since_waits_for_a_reply_after_the_instant() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let since = Instant::now();
+        let waiter = tokio::spawn({
+            let session = session.clone();
+            async move { session.answered_since(since, soon()).await }
+        });
+        let stream = session
+            .command(&Command::new("/system/identity/print"))
+            .unwrap();
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!done", &t]).await;
+        assert!(waiter.await.unwrap());
+        stream.finish().await.unwrap();
+        // Nothing arrived after `later`: false once `until` passes.
+        let later = Instant::now() + Duration::from_millis(1);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let until = Instant::now() + Duration::from_millis(20);
+        assert!(!session.answered_since(later, until).await);
+        // A failed session answers false without waiting for `until`.
+        drop(router);
+        assert!(
+            !session
+                .answered_since(later, soon() + Duration::from_secs(3600))
+                .await
+        );
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 //! sessions never reused after an interrupted exchange.
 
 use routeros::connection::{TlsConnect, connect};
-use routeros::login::{LoginMethod, login};
+use routeros::login::{LoginMethod, knock, login};
 use routeros::pool::{CloseReason, Endpoint, Pool, PoolConfig};
 use routeros::session::{Counters, Session, SessionOptions};
 use routeros::{Command, Error, ProtocolError, SizeLimits, TlsSettings};
@@ -703,4 +703,74 @@ async fn api_ssl_without_a_certificate_explains_the_fix() {
     assert!(matches!(err, Error::Tls(_)), "{err:?}");
     assert!(text.contains("anonymous Diffie-Hellman"), "{text}");
     assert!(text.contains("certificate"), "{text}");
+}
+
+/// The API-port check: one bare `/login` gets a reply sentence from a router
+/// whose API answers (the challenge on 6.x, a trap or `!fatal` on 7.x), and no
+/// login is counted; a service that accepts and closes (restricted by
+/// `address=`), one that never answers, or a closed port is an error.
+#[tokio::test]
+async fn knock_tells_an_answering_api_from_one_that_closes_or_is_silent() {
+    let mut fatal = RouterConfig::v7("fatal");
+    fatal.personality.bare_login = routeros_sim::BareLogin::Fatal;
+    let mut with_tls = RouterConfig::v7("tls");
+    with_tls.tls_port = Some(0);
+    let sim = Simulator::start(SimConfig {
+        routers: vec![RouterConfig::v6("r6"), with_tls, fatal],
+    })
+    .await
+    .expect("simulator starts");
+    let [v6, v7, fatal] = [0, 1, 2].map(|i| sim.routers()[i].clone());
+    let knock_at = |address: String| async move { knock(&address, None, secs(5)).await };
+    assert_eq!(knock_at(v6.addr().to_string()).await.unwrap(), "!done");
+    assert_eq!(knock_at(v7.addr().to_string()).await.unwrap(), "!trap");
+    assert_eq!(knock_at(fatal.addr().to_string()).await.unwrap(), "!fatal");
+    let settings = TlsSettings {
+        fingerprint_sha256: v7.tls_fingerprint_sha256(),
+        ..TlsSettings::default()
+    };
+    let tls = TlsConnect {
+        config: settings.client_config().unwrap(),
+        settings,
+    };
+    let tls_address = v7.tls_addr().unwrap().to_string();
+    assert_eq!(
+        knock(&tls_address, Some(&tls), secs(5)).await.unwrap(),
+        "!trap"
+    );
+    for router in [&v6, &v7, &fatal] {
+        let stats = router.stats();
+        assert_eq!((stats.logins_ok, stats.logins_failed), (0, 0));
+        assert!(stats.commands.get("/login").is_some_and(|n| *n >= 1));
+    }
+
+    v7.set_faults(Faults {
+        refuse: true,
+        ..Faults::default()
+    });
+    let err = knock_at(v7.addr().to_string()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Eof | Error::Io(_)),
+        "restricted: {err:?}"
+    );
+    v7.set_faults(Faults {
+        hang_login: true,
+        ..Faults::default()
+    });
+    let deadline = millis(300);
+    let err = within(deadline, knock(&v7.addr().to_string(), None, deadline))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(..)), "silent: {err:?}");
+    v7.set_faults(Faults {
+        login_unknown_reply: Some("!future".into()),
+        ..Faults::default()
+    });
+    let err = knock_at(v7.addr().to_string()).await.unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "unknown word: {err:?}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let err = knock_at(address).await.unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "closed port: {err:?}");
 }
