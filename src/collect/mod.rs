@@ -55,7 +55,7 @@ use tokio::time::Instant;
 /// Families the probe reads back from a collection (reboot and counter-reset
 /// detection, reachability of modules that do not log in): referenced as
 /// descriptors, so renaming a metric cannot silently break what reads it.
-pub use connectivity::api_port_answered;
+pub use connectivity::{ApiEvidence, api_port_answered};
 pub use interface::RX_BYTES as INTERFACE_RX_BYTES;
 pub use system::UPTIME as SYSTEM_UPTIME;
 
@@ -161,6 +161,10 @@ pub struct Context {
     pub now_unix: i64,
     /// What earlier probes learnt about this router (version, menu variants).
     facts: Arc<TargetFacts>,
+    /// In a collection that logs in: where `connectivity` learns whether the
+    /// API answered, from the pooled session instead of a connection of its
+    /// own (see [`ApiEvidence`]).
+    api_evidence: Option<tokio::sync::watch::Receiver<Option<ApiEvidence>>>,
 }
 
 impl Context {
@@ -181,7 +185,18 @@ impl Context {
             trace,
             now_unix,
             facts: Arc::default(),
+            api_evidence: None,
         }
+    }
+
+    /// The same context with the login's outcome to come (see
+    /// [`ApiEvidence`]); the collection sends it once the session is there.
+    pub fn with_api_evidence(
+        mut self,
+        evidence: tokio::sync::watch::Receiver<Option<ApiEvidence>>,
+    ) -> Self {
+        self.api_evidence = Some(evidence);
+        self
     }
 
     /// The same context sharing the target's remembered facts (the probe
