@@ -8,7 +8,7 @@ use routeros_exporter::collect::Trace;
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::family::samples_named;
 use routeros_exporter::config::{ConntrackKey, ConntrackOptions};
-use routeros_sim::RouterConfig;
+use routeros_sim::{RouterConfig, Version};
 use std::sync::Arc;
 use std::time::Duration;
 use support::group::{self, Probe, assert_no_duplicate_series};
@@ -133,4 +133,19 @@ async fn top_bucket_is_the_heaviest_source_of_a_big_table() {
     let max = count.iter().map(|(_, v)| *v).fold(0.0, f64::max);
     assert_eq!(count[0].1, max);
     assert!(max > 200_000.0 / 10.0, "{max}");
+}
+
+/// RouterOS 7.18+ may answer `=count-only=` on an empty table with `!empty`
+/// and a `!done` without `=ret=`: that is a count of 0, not a failed group
+/// (a router with no IPv6 connections).
+#[tokio::test]
+async fn no_ipv6_connections_on_7_18_count_as_zero() {
+    let mut router = RouterConfig::v7("r718").with_version(Version::new(7, 18, 0));
+    assert!(router.personality.empty_count_without_ret);
+    router.scale.conntrack_v6 = 0;
+    let v4 = router.scale.conntrack;
+    let f = collect(router, ConntrackOptions::default()).await;
+    let entries = "mikrotik_conntrack_entries";
+    assert_eq!(value(&f, entries, &["ipv6"]), Some(0.0));
+    assert_eq!(value(&f, entries, &["ipv4"]), Some(v4 as f64));
 }

@@ -443,8 +443,54 @@ async fn a_hanging_login_does_not_cost_the_no_login_groups() {
         "{}",
         r.text()
     );
+    // The API accepted TCP but never answered the login: it is not up.
     assert_eq!(
         e.must("mikrotik_connection_status_up", &[("name", "api")]),
-        1.0
+        0.0
+    );
+}
+
+/// In a module that logs in, the API port's status comes from the pooled
+/// session: five `full` probes in steady state cost the router exactly one
+/// TCP connection (the session's), and each says the API is up. A router
+/// refusing the login still answered (up); one that accepts TCP and closes
+/// at once (a service restricted by `address=`) did not (down).
+#[tokio::test]
+async fn full_probes_check_the_api_port_through_the_pooled_session() {
+    let h = harness().await;
+    let before = h.v7.stats().connections_accepted;
+    for _ in 0..5 {
+        let e = probe_exposition(&h.http, "target=r7&module=full").await;
+        assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
+        assert_eq!(
+            e.must("mikrotik_connection_status_up", &[("name", "api")]),
+            1.0
+        );
+    }
+    assert_eq!(h.v7.stats().connections_accepted - before, 1);
+    assert_eq!(h.v7.stats().logins_ok, 1);
+
+    h.v6.set_faults(Faults {
+        auth_failure: true,
+        ..Faults::default()
+    });
+    let e = probe_exposition(&h.http, "target=r6&module=system_and_connectivity").await;
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(
+        e.must("mikrotik_connection_status_up", &[("name", "api")]),
+        1.0,
+        "the router answered the login"
+    );
+    h.v7.set_faults(Faults {
+        refuse: true,
+        ..Faults::default()
+    });
+    h.v7.reboot();
+    let e = probe_exposition(&h.http, "target=r7&module=system_and_connectivity").await;
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(
+        e.must("mikrotik_connection_status_up", &[("name", "api")]),
+        0.0,
+        "accepted and closed"
     );
 }

@@ -318,9 +318,10 @@ def fleet(lay):
     lay.add(state_timeline("Ports reachable",
                            [(f"mikrotik_connection_status_up{{{R}}}",
                              "{{router}} {{name}} {{port}}/{{protocol}}")], UP_DOWN,
-                           "TCP connect to the API port and the target's extra connectivity "
-                           "ports, without logging in (group connectivity)."), 12, 8)
-    lay.add(timeseries("TCP connect time",
+                           "Group connectivity: the API port is up when the RouterOS API "
+                           "answered (the pooled session, or one bare /login), extra ports "
+                           "when they take TCP connections."), 12, 8)
+    lay.add(timeseries("Time to answer",
                        [(f"mikrotik_connection_status_duration_seconds{{{R}}}",
                          "{{router}} {{name}} {{port}}")], "s", minimum=0), 12, 8)
     lay.add(timeseries("Reboots and baseline resets",

@@ -55,7 +55,7 @@ use tokio::time::Instant;
 /// Families the probe reads back from a collection (reboot and counter-reset
 /// detection, reachability of modules that do not log in): referenced as
 /// descriptors, so renaming a metric cannot silently break what reads it.
-pub use connectivity::api_port_answered;
+pub use connectivity::{ApiEvidence, api_port_answered};
 pub use interface::{RX_BYTES as INTERFACE_RX_BYTES, dynamic_interfaces};
 pub use system::UPTIME as SYSTEM_UPTIME;
 
@@ -161,6 +161,10 @@ pub struct Context {
     pub now_unix: i64,
     /// What earlier probes learnt about this router (version, menu variants).
     facts: Arc<TargetFacts>,
+    /// In a collection that logs in: where `connectivity` learns whether the
+    /// API answered, from the pooled session instead of a connection of its
+    /// own (see [`ApiEvidence`]).
+    api_evidence: Option<tokio::sync::watch::Receiver<Option<ApiEvidence>>>,
 }
 
 impl Context {
@@ -181,7 +185,18 @@ impl Context {
             trace,
             now_unix,
             facts: Arc::default(),
+            api_evidence: None,
         }
+    }
+
+    /// The same context with the login's outcome to come (see
+    /// [`ApiEvidence`]); the collection sends it once the session is there.
+    pub fn with_api_evidence(
+        mut self,
+        evidence: tokio::sync::watch::Receiver<Option<ApiEvidence>>,
+    ) -> Self {
+        self.api_evidence = Some(evidence);
+        self
     }
 
     /// The same context sharing the target's remembered facts (the probe
@@ -233,23 +248,25 @@ impl Context {
         Ok(result?)
     }
 
-    /// Runs `command` with `=count-only=` and returns the router's count.
+    /// Runs `command` with `=count-only=` and returns the router's count
+    /// ([`Session::count`]: `=ret=`, or 0 for `!empty` without `=ret=` as
+    /// RouterOS 7.18+ may answer on an empty table). Every `=count-only=` of
+    /// the groups goes through here.
     pub async fn count(&self, command: Command) -> Result<u64, GroupError> {
         let start = Instant::now();
-        let command = command.flag("count-only");
-        let result = self.session()?.done(&command, self.deadline).await;
-        let count = result.map(|done| done.str("ret").and_then(parse::unsigned));
+        let count = self.session()?.count(&command, self.deadline).await;
         let took = start.elapsed();
         self.trace.note(|| match &count {
-            Ok(n) => format!("command {} -> ret={n:?} in {took:?}", command.display()),
-            Err(e) => format!("command {} -> error after {took:?}: {e}", command.display()),
+            Ok(n) => format!(
+                "command {} =count-only= -> {n} in {took:?}",
+                command.display()
+            ),
+            Err(e) => format!(
+                "command {} =count-only= -> error after {took:?}: {e}",
+                command.display()
+            ),
         });
-        match count? {
-            Some(n) => Ok(n),
-            None => Err(GroupError::Failed(Error::UnknownReply(
-                "count-only reply without a numeric =ret=".into(),
-            ))),
-        }
+        Ok(count?)
     }
 
     /// Runs [`Context::count`] for every command, [`COUNTS_IN_FLIGHT`] at a

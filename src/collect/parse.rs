@@ -47,7 +47,9 @@ pub fn duration(text: &str) -> Option<Duration> {
             "us" => 1.0,
             _ => return None,
         };
-        total_us += (number * unit_us).round() as u128;
+        // `as` saturates, and so does the sum: an absurd value is huge, never
+        // a panic.
+        total_us = total_us.saturating_add((number * unit_us).round() as u128);
         any = true;
     }
     any.then(|| Duration::from_micros(u64::try_from(total_us).unwrap_or(u64::MAX)))
@@ -66,8 +68,12 @@ fn clock_duration(text: &str) -> Option<Duration> {
     if parts.next().is_some() || m >= 60 || !(0.0..60.0).contains(&s) {
         return None;
     }
-    let whole = days * 86_400 + h * 3_600 + m * 60;
-    Some(Duration::from_secs(whole) + Duration::from_secs_f64(s))
+    // Checked: a day count of 20 digits overflows seconds.
+    let whole = days
+        .checked_mul(86_400)?
+        .checked_add(h.checked_mul(3_600)?)?
+        .checked_add(m * 60)?;
+    Duration::from_secs(whole).checked_add(Duration::from_secs_f64(s))
 }
 
 /// Parses a RouterOS date-time in either format into seconds since the Unix
@@ -88,7 +94,9 @@ pub fn datetime(text: &str) -> Option<i64> {
         let day: u32 = p.next()?.parse().ok()?;
         (year, month, day)
     };
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    // Years beyond four digits are no router's clock (and would overflow the
+    // day arithmetic).
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(0..=9999).contains(&year) {
         return None;
     }
     let mut t = time.trim().split(':');
@@ -168,7 +176,7 @@ pub fn rate_bps(text: &str) -> Option<f64> {
         "T" | "Tbps" => 1e12,
         _ => return None,
     };
-    Some(value * scale)
+    Some(value * scale).filter(|v| v.is_finite())
 }
 
 /// A size such as `2048KiB`, `1.5MiB`, `512B` or `34k` in bytes (binary
@@ -180,7 +188,7 @@ pub fn size_bytes(text: &str, bare: u64) -> Option<u64> {
     let number_end = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
-    let value: f64 = text[..number_end].parse().ok()?;
+    let value = float(&text[..number_end])?;
     let scale = match text[number_end..].trim() {
         "" => bare,
         "B" => 1,
@@ -334,6 +342,23 @@ mod tests {
     }
 
     #[test]
+    fn absurd_values_never_panic() {
+        // Found by the property tests below: sums, products and years that
+        // overflow.
+        assert_eq!(
+            duration("1w1000000000000000000000000000w"),
+            Some(Duration::from_micros(u64::MAX))
+        );
+        assert_eq!(duration("999999999999999999d00:00:00"), None);
+        assert_eq!(duration("1d999999999999999999:00:00"), None);
+        assert_eq!(datetime("9223372036854775807-01-01 00:00:00"), None);
+        assert_eq!(datetime("jan/01/-9223372036854775807 00:00:00"), None);
+        let digits = "9".repeat(400);
+        assert_eq!(rate_bps(&format!("{digits}Gbps")), None);
+        assert_eq!(size_bytes(&format!("{digits}KiB"), 1), None);
+    }
+
+    #[test]
     fn both_date_formats() {
         let v7 = datetime("2027-01-02 12:00:00").unwrap();
         let v6 = datetime("jan/02/2027 12:00:00").unwrap();
@@ -453,6 +478,148 @@ mod tests {
                 None,
                 "{prefix} {length}"
             );
+        }
+    }
+
+    /// Property tests: no input makes a parser panic, and values written the
+    /// way RouterOS writes them read back exactly (or within float rounding).
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// The inverse of [`days_from_civil`] (Howard Hinnant's
+        /// `civil_from_days`), to write dates for the round trip.
+        fn civil_from_days(days: i64) -> (i64, u32, u32) {
+            let z = days + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z - era * 146_097;
+            let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+            let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+            let year = yoe + era * 400 + i64::from(month <= 2);
+            (year, month, day)
+        }
+
+        const MONTHS: [&str; 12] = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ];
+
+        /// Text made of what RouterOS values are made of, numbers of any
+        /// length included (they overflow naive arithmetic).
+        fn value_like() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[0-9]{0,30}(\\.[0-9]{0,5})?[a-zA-Z%@:/ .-]{0,4}([0-9]{0,25}[a-z:]{0,3}){0,4}",
+                "([0-9]{1,30}(\\.[0-9]{1,3})?(w|d|h|m|s|ms|us)){1,5}",
+                "[0-9]{1,25}d[0-9]{1,25}:[0-9]{1,25}:[0-9]{1,25}(\\.[0-9]{0,5})?",
+                "[a-zA-Z]{3}/[0-9]{1,25}/-?[0-9]{1,25} [0-9]{1,4}:[0-9]{1,4}:[0-9]{1,4}",
+                "-?[0-9]{1,25}-[0-9]{1,25}-[0-9]{1,25}( [0-9]{1,3}:[0-9]{1,3}(:[0-9]{1,3})?)?",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn no_value_makes_a_parser_panic(text in value_like()) {
+                let _ = duration(&text);
+                let _ = datetime(&text);
+                let _ = boolean(&text);
+                let _ = unsigned(&text);
+                let _ = float(&text);
+                let _ = mtu(&text);
+                prop_assert!(rate_bps(&text).is_none_or(f64::is_finite), "{text}");
+                let _ = size_bytes(&text, 1024);
+                for unit in ["V", "A", "W", "dBm", "dB", "C", "nm", "%"] {
+                    for bare in [Bare::Unit, Bare::Milli] {
+                        prop_assert!(measure(&text, unit, bare).is_none_or(f64::is_finite));
+                    }
+                }
+                let _ = ipv4_ranges_size(&text);
+                let _ = ipv6_pool_prefixes(&text, &text);
+                let _ = ipv6_pool_prefixes(&text, "64");
+            }
+
+            #[test]
+            fn unit_durations_round_trip(
+                parts in proptest::collection::vec(0u64..100_000, 7),
+                skip in proptest::collection::vec(any::<bool>(), 7),
+            ) {
+                // w d h m s ms us, each part present or not (at least one).
+                let units = ["w", "d", "h", "m", "s", "ms", "us"];
+                let micros = [604_800_000_000u64, 86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000, 1_000, 1];
+                let mut text = String::new();
+                let mut total = 0u64;
+                for i in 0..7 {
+                    if skip[i] && !(i == 6 && text.is_empty()) {
+                        continue;
+                    }
+                    text.push_str(&format!("{}{}", parts[i], units[i]));
+                    total += parts[i] * micros[i];
+                }
+                prop_assert_eq!(duration(&text), Some(Duration::from_micros(total)), "{}", text);
+            }
+
+            #[test]
+            fn clock_durations_round_trip(
+                days in proptest::option::of(0u64..10_000),
+                h in 0u64..24, m in 0u64..60, s in 0u64..60,
+            ) {
+                let clock = format!("{h:02}:{m:02}:{s:02}");
+                let text = match days {
+                    Some(d) => format!("{d}d{clock}"),
+                    None => clock,
+                };
+                let expected = days.unwrap_or(0) * 86_400 + h * 3_600 + m * 60 + s;
+                prop_assert_eq!(duration(&text), Some(Duration::from_secs(expected)), "{}", text);
+            }
+
+            #[test]
+            fn dates_round_trip_in_both_formats(epoch in 0i64..4_102_444_800) {
+                let (year, month, day) = civil_from_days(epoch.div_euclid(86_400));
+                let secs = epoch.rem_euclid(86_400);
+                let time = format!("{:02}:{:02}:{:02}", secs / 3_600, secs / 60 % 60, secs % 60);
+                let name = MONTHS[month as usize - 1];
+                let capitalised = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+                for text in [
+                    format!("{year:04}-{month:02}-{day:02} {time}"),
+                    format!("{name}/{day:02}/{year:04} {time}"),
+                    format!("{capitalised}/{day:02}/{year:04} {time}"),
+                ] {
+                    prop_assert_eq!(datetime(&text), Some(epoch), "{}", text);
+                }
+            }
+
+            #[test]
+            fn rates_round_trip(whole in 0u64..100_000, tenths in 0u64..10, unit in 0usize..5) {
+                let (suffix, scale) = [("bps", 1.0), ("kbps", 1e3), ("Mbps", 1e6), ("Gbps", 1e9), ("M", 1e6)][unit];
+                let text = format!("{whole}.{tenths}{suffix}");
+                let expected = (whole as f64 + tenths as f64 / 10.0) * scale;
+                let got = rate_bps(&text).unwrap_or(f64::NAN);
+                prop_assert!((got - expected).abs() <= expected * 1e-12, "{} -> {}", text, got);
+            }
+
+            #[test]
+            fn sizes_and_measures_round_trip(n in 0u64..1_000_000, hundredths in -100_000i64..100_000) {
+                for (suffix, scale) in [("B", 1u64), ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)] {
+                    prop_assert_eq!(size_bytes(&format!("{n}{suffix}"), 1), Some(n * scale));
+                }
+                let value = hundredths as f64 / 100.0;
+                for unit in ["V", "dBm", "dB", "W"] {
+                    let got = measure(&format!("{value}{unit}"), unit, Bare::Unit);
+                    prop_assert_eq!(got, Some(value), "{}{}", value, unit);
+                }
+                let milli = measure(&format!("{hundredths}mA"), "A", Bare::Unit);
+                prop_assert!(milli.is_some_and(|a| (a - hundredths as f64 / 1e3).abs() < 1e-12));
+            }
+
+            #[test]
+            fn numbers_round_trip(n in any::<u64>(), x in any::<f64>().prop_filter("finite", |x| x.is_finite())) {
+                prop_assert_eq!(unsigned(&n.to_string()), Some(n));
+                prop_assert_eq!(float(&x.to_string()), Some(x));
+            }
         }
     }
 

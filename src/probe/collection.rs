@@ -3,6 +3,7 @@
 
 use super::state::Observation;
 use super::*;
+use crate::collect::ApiEvidence;
 use crate::collect::facts::TargetFacts;
 use crate::collect::family::{Value, samples_of};
 use crate::probe::deadline;
@@ -139,13 +140,21 @@ impl Prober {
         let mut tasks = GroupTasks::new(job, trace, facts);
         let (no_login, with_login): (Vec<Planned>, Vec<Planned>) =
             plan.into_iter().partition(|(_, g, _)| !g.needs_session());
+        // Issue 12: when the collection logs in, `connectivity` learns the API
+        // port's status from the session (no connection of its own).
+        let (api_tx, api_rx) = tokio::sync::watch::channel(None);
+        if !with_login.is_empty() {
+            tasks.api_evidence = Some(api_rx);
+        }
         for planned in no_login {
             tasks.spawn(planned, None);
         }
         let login = if with_login.is_empty() {
             None
         } else {
-            Some(self.session(job, trace).await)
+            let login = self.session(job, trace).await;
+            let _ = api_tx.send(Some(api_evidence(job, &login)));
+            Some(login)
         };
         let mut finished = Vec::new();
         for planned in with_login {
@@ -200,10 +209,22 @@ impl Prober {
     }
 }
 
+/// Issue 12: what the login tells `connectivity` about the API port (see
+/// [`ApiEvidence`]); a target without a usable auth tried no login.
+fn api_evidence(job: &Job, login: &Result<Session, Error>) -> ApiEvidence {
+    match login {
+        Ok(session) => ApiEvidence::Session(session.clone()),
+        Err(_) if job.config.endpoint(&job.target.name).is_none() => ApiEvidence::NotTried,
+        Err(e) => ApiEvidence::LoginFailed(e.clone()),
+    }
+}
+
 /// The groups' tasks of one collection. A task that panics is still reported
 /// (as failed), so the group does not vanish from the output.
 struct GroupTasks<'a> {
     job: &'a Job,
+    /// Issue 12: the login's outcome for `connectivity`, when there is a login.
+    api_evidence: Option<tokio::sync::watch::Receiver<Option<ApiEvidence>>>,
     trace: &'a Arc<Trace>,
     /// The target's remembered facts, shared by every group's context.
     facts: Arc<TargetFacts>,
@@ -216,6 +237,7 @@ impl<'a> GroupTasks<'a> {
     fn new(job: &'a Job, trace: &'a Arc<Trace>, facts: Arc<TargetFacts>) -> Self {
         Self {
             job,
+            api_evidence: None,
             trace,
             facts,
             set: JoinSet::new(),
@@ -233,6 +255,10 @@ impl<'a> GroupTasks<'a> {
             now_unix(),
         )
         .with_facts(self.facts.clone());
+        let ctx = match &self.api_evidence {
+            Some(evidence) => ctx.with_api_evidence(evidence.clone()),
+            None => ctx,
+        };
         let deadline = self.job.deadline;
         let id = self
             .set

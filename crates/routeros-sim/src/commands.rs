@@ -162,7 +162,12 @@ async fn print(context: &CommandContext, menu: &Arc<dyn Menu>, request: &Sentenc
                 rows.iter().filter(|row| query.matches(row)).count()
             }
         };
-        encoder.sentence(&mut out, "!done", &[("ret", count.to_string().as_bytes())])?;
+        if count == 0 && router.config.personality.empty_count_without_ret {
+            encoder.sentence(&mut out, "!empty", &[])?;
+            encoder.sentence(&mut out, "!done", &[])?;
+        } else {
+            encoder.sentence(&mut out, "!done", &[("ret", count.to_string().as_bytes())])?;
+        }
         return context.finish(out).await;
     }
     let proplist = attribute(request, ".proplist");

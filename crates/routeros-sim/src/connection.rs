@@ -4,6 +4,7 @@
 use crate::commands::{self, CommandContext};
 use crate::faults::{Faults, StatsCounters};
 use crate::login;
+use crate::personality::BareLogin;
 use crate::router::RouterShared;
 use crate::wire::ReplyEncoder;
 use bytes::BytesMut;
@@ -243,6 +244,16 @@ impl Session {
         }
         let encoder = self.encoder(tag_of(sentence));
         let mut out = Vec::new();
+        if let Some(word) = &faults.login_unknown_reply {
+            return match encoder.sentence(&mut out, word, &[("message", b"?")]) {
+                Ok(()) => self.send(out).await,
+                Err(_) => Flow::Abort,
+            };
+        }
+        if faults.login_re_flood {
+            tokio::spawn(flood_rows(self.tx.clone(), encoder));
+            return Flow::Continue;
+        }
         if self.logged_in {
             return match encoder.sentence(&mut out, "!done", &[]) {
                 Ok(()) => self.send(out).await,
@@ -250,24 +261,22 @@ impl Session {
             };
         }
         let config = &self.router.config;
+        let personality = &config.personality;
         let name_ok = attribute(sentence, "name") == Some(config.username.as_bytes());
-        let accepted = if config.personality.legacy_login() {
-            match (attribute(sentence, "response"), self.challenge.take()) {
-                (Some(response), Some(challenge)) => {
-                    name_ok
+        let accepted = if let Some(response) = attribute(sentence, "response") {
+            match self.challenge.take() {
+                Some(challenge) => {
+                    personality.accepts_challenge_response()
+                        && name_ok
                         && login::response_matches(config.password.as_bytes(), &challenge, response)
                 }
-                (Some(_), None) => false,
-                (None, _) => {
-                    let challenge = login::new_challenge();
-                    self.challenge = Some(challenge);
-                    let ret = hex::encode(challenge);
-                    return match encoder.sentence(&mut out, "!done", &[("ret", ret.as_bytes())]) {
-                        Ok(()) => self.send(out).await,
-                        Err(_) => Flow::Abort,
-                    };
-                }
+                None => false,
             }
+        } else if personality.legacy_login() {
+            // Before 6.43 the first `/login` gets the challenge, whatever it carries.
+            return self.bare_login(&encoder, BareLogin::Challenge).await;
+        } else if attribute(sentence, "name").is_none() {
+            return self.bare_login(&encoder, personality.bare_login).await;
         } else {
             let password = attribute(sentence, "password").unwrap_or_default();
             name_ok && password == config.password.as_bytes()
@@ -282,6 +291,33 @@ impl Session {
             encoder
                 .trap(&mut out, None, login::INVALID_CREDENTIALS)
                 .and_then(|()| encoder.sentence(&mut out, "!done", &[]))
+        };
+        match encoded {
+            Ok(()) => self.send(out).await,
+            Err(_) => Flow::Abort,
+        }
+    }
+
+    /// A `/login` without a user name: the challenge (6.x, and the first
+    /// `/login` of any kind before 6.43), or whatever the personality says for
+    /// 7.x. No credentials were checked, so no login is counted either way.
+    async fn bare_login(&mut self, encoder: &ReplyEncoder, kind: BareLogin) -> Flow {
+        let mut out = Vec::new();
+        let encoded = match kind {
+            BareLogin::Challenge => {
+                let challenge = login::new_challenge();
+                self.challenge = Some(challenge);
+                let ret = hex::encode(challenge);
+                encoder.sentence(&mut out, "!done", &[("ret", ret.as_bytes())])
+            }
+            BareLogin::Trap => encoder
+                .trap(&mut out, None, login::INVALID_CREDENTIALS)
+                .and_then(|()| encoder.sentence(&mut out, "!done", &[])),
+            BareLogin::Fatal => {
+                return self
+                    .send_and_close(fatal_sentence(login::INVALID_CREDENTIALS))
+                    .await;
+            }
         };
         match encoded {
             Ok(()) => self.send(out).await,
@@ -357,6 +393,20 @@ impl Session {
             Err(_) => Flow::Abort,
         }
     }
+}
+
+/// The `login_re_flood` fault: `!re` sentences until the connection's writer
+/// is gone (the client closed, or the router rebooted).
+async fn flood_rows(tx: mpsc::Sender<Outgoing>, encoder: ReplyEncoder) {
+    let mut row = Vec::new();
+    if encoder
+        .sentence(&mut row, "!re", &[("name", b"flood")])
+        .is_err()
+    {
+        return;
+    }
+    let batch = row.repeat(64);
+    while tx.send(Outgoing::Bytes(batch.clone())).await.is_ok() {}
 }
 
 fn abort_all(running: &Running) {

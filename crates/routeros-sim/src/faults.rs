@@ -44,6 +44,12 @@ pub struct Faults {
     pub hang: bool,
     /// Never answer `/login` either.
     pub hang_login: bool,
+    /// Answer `/login` with one sentence starting with this reply word (e.g.
+    /// `!future`) and nothing else: no `!done` ever follows.
+    pub login_unknown_reply: Option<String>,
+    /// Answer `/login` with an endless stream of `!re` sentences (until the
+    /// client closes), never `!done`.
+    pub login_re_flood: bool,
     /// Send the first `!re` of a reply, then close the socket.
     pub drop_mid_reply: bool,
     /// Answer commands with `!fatal <reason>` and close.
@@ -54,7 +60,10 @@ pub struct Faults {
     pub huge_word: bool,
     /// Reject every login with `invalid user name or password (6)`.
     pub auth_failure: bool,
-    /// Accept TCP connections and close them immediately.
+    /// Accept TCP connections and close them immediately: what a RouterOS
+    /// service restricted with `/ip service set … address=` does to a source
+    /// outside its list ("access to the service is denied", the TCP handshake
+    /// still succeeds).
     pub refuse: bool,
     /// Overrides the router's session limit.
     pub max_sessions: Option<usize>,

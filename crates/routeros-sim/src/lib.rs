@@ -58,7 +58,7 @@ mod connection;
 mod router;
 
 pub use faults::{Faults, OverLimit, Stats};
-pub use personality::{Personality, Version};
+pub use personality::{BareLogin, Personality, Version};
 pub use server::{RouterHandle, Simulator};
 use std::time::Duration;
 pub use wire::TagPosition;

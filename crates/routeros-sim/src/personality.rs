@@ -2,7 +2,10 @@
 //!
 //! A personality changes reply *shapes*, not just numbers: v6 has flat health and
 //! no WireGuard, 7.18+ sends `!empty`, dates switch format around 7.10, pre-6.43
-//! answers `/login` with an MD5 challenge.
+//! answers `/login` with an MD5 challenge. Where the reference material marks a
+//! behaviour UNVERIFIED (what 7.x answers to a bare `/login`, whether 7.18+ keeps
+//! `=ret=` on an empty `=count-only=`), it is a field to switch, defaulting to
+//! the shape that is hardest on a client.
 
 use std::fmt;
 
@@ -50,31 +53,56 @@ impl fmt::Display for Version {
     }
 }
 
+/// What a router answers to a bare `/login` (no `=name=`, no credentials).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BareLogin {
+    /// `!done =ret=<32 hex>`: the MD5 challenge. Every 6.x does this (a 6.47.6
+    /// trace shows it after 6.45.1 stopped accepting the answer).
+    Challenge,
+    /// `!trap =message=invalid user name or password (6)` then `!done`.
+    Trap,
+    /// `!fatal` with a bare reason, then close.
+    Fatal,
+}
+
 /// The behaviour switches derived from a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Personality {
     /// The version reported in `/system/resource`.
     pub version: Version,
+    /// The answer to a bare `/login`: the challenge on 6.x; on 7.x unverified,
+    /// [`BareLogin::Trap`] by default.
+    pub bare_login: BareLogin,
+    /// `=count-only=` with nothing to count answers `!empty` and a `!done`
+    /// without `=ret=` instead of `!done =ret=0`. Unverified; on by default
+    /// from 7.18 (the first version with `!empty`).
+    pub empty_count_without_ret: bool,
 }
 
 impl Personality {
     /// The default RouterOS 7 personality (7.16: plain login, no `!empty`).
     pub fn v7() -> Self {
-        Self {
-            version: Version::new(7, 16, 0),
-        }
+        Self::for_version(Version::new(7, 16, 0))
     }
 
     /// The default RouterOS 6 personality (6.49.10).
     pub fn v6() -> Self {
-        Self {
-            version: Version::new(6, 49, 10),
-        }
+        Self::for_version(Version::new(6, 49, 10))
     }
 
-    /// A personality for an explicit version.
+    /// A personality for an explicit version, with the defaults of that
+    /// version for the unverified switches.
     pub fn for_version(version: Version) -> Self {
-        Self { version }
+        let v7 = version.major >= 7;
+        Self {
+            version,
+            bare_login: if v7 {
+                BareLogin::Trap
+            } else {
+                BareLogin::Challenge
+            },
+            empty_count_without_ret: version >= Version::new(7, 18, 0),
+        }
     }
 
     /// RouterOS 7 or later.
@@ -85,6 +113,12 @@ impl Personality {
     /// Before 6.43 `/login` answers with an MD5 challenge (`!done =ret=`).
     pub fn legacy_login(&self) -> bool {
         self.version < Version::new(6, 43, 0)
+    }
+
+    /// Whether a challenge response still logs in: up to 6.45 (6.45.1 removed
+    /// the old method, though a bare `/login` still gets a challenge).
+    pub fn accepts_challenge_response(&self) -> bool {
+        self.version < Version::new(6, 45, 1)
     }
 
     /// 7.18+ sends `!empty` before `!done` when a command has no data.
@@ -119,5 +153,11 @@ mod tests {
         assert!(Personality::for_version(Version::new(7, 18, 0)).sends_empty());
         assert!(!Personality::v6().iso_dates());
         assert!(Personality::v7().iso_dates());
+        assert_eq!(Personality::v6().bare_login, BareLogin::Challenge);
+        assert_eq!(Personality::v7().bare_login, BareLogin::Trap);
+        assert!(!Personality::v7().empty_count_without_ret);
+        assert!(Personality::for_version(Version::new(7, 18, 0)).empty_count_without_ret);
+        assert!(Personality::for_version(Version::new(6, 44, 0)).accepts_challenge_response());
+        assert!(!Personality::v6().accepts_challenge_response());
     }
 }

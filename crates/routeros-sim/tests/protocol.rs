@@ -6,7 +6,8 @@ use routeros::codec::{Decoder, ProtocolError, encode_sentence};
 use routeros::login::response_to_challenge;
 use routeros_sim::menus::{self, Menu, RouterView, SimRow, row};
 use routeros_sim::{
-    Faults, OverLimit, Personality, RouterConfig, SimConfig, Simulator, TagPosition, Version,
+    BareLogin, Faults, OverLimit, Personality, RouterConfig, SimConfig, Simulator, TagPosition,
+    Version,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -357,6 +358,55 @@ async fn legacy_login_uses_the_md5_challenge() {
     assert_eq!(attr(&id[0], "name"), Some("old"));
 }
 
+/// A `/login` without a user name (what the exporter's API-port check sends)
+/// is no login attempt: 6.x hands out the challenge (6.45.1+ then rejects the
+/// answer), 7.x answers as its personality says; neither counts a login.
+#[tokio::test]
+async fn bare_login_is_answered_but_never_counted() {
+    let mut fatal = RouterConfig::v7("fatal");
+    fatal.personality.bare_login = BareLogin::Fatal;
+    let sim = start(vec![
+        RouterConfig::v6("r6"),
+        RouterConfig::v6("r644").with_version(v("6.44")),
+        RouterConfig::v7("r7"),
+        fatal,
+    ])
+    .await;
+    let [r6, r644, r7, fatal] = [0, 1, 2, 3].map(|i| sim.routers()[i].addr());
+    for (addr, accepts_response) in [(r6, false), (r644, true)] {
+        let mut c = RawClient::connect(addr).await;
+        let reply = c.command(&["/login"]).await;
+        assert_eq!((reply.len(), reply[0][0].as_str()), (1, "!done"));
+        let challenge = hex::decode(attr(&reply[0], "ret").expect("challenge")).expect("hex");
+        let response = format!("=response={}", response_to_challenge(b"", &challenge));
+        let answer = c.command(&["/login", "=name=admin", &response]).await;
+        assert_eq!(answer[0][0] == "!done", accepts_response, "{answer:?}");
+    }
+    let mut c = RawClient::connect(r7).await;
+    assert_eq!(
+        c.command(&["/login", ".tag=1"]).await,
+        vec![
+            words(&[
+                "!trap",
+                ".tag=1",
+                "=message=invalid user name or password (6)"
+            ]),
+            words(&["!done", ".tag=1"]),
+        ]
+    );
+    c.login("admin", "").await;
+    let mut c = RawClient::connect(fatal).await;
+    c.send(&["/login"]).await;
+    assert_eq!(c.read().await[0], "!fatal");
+    c.expect_eof().await;
+    let counted: Vec<(u64, u64)> = sim
+        .routers()
+        .iter()
+        .map(|r| (r.stats().logins_ok, r.stats().logins_failed))
+        .collect();
+    assert_eq!(counted, [(0, 1), (1, 0), (1, 0), (0, 0)]);
+}
+
 #[tokio::test]
 async fn commands_before_login_are_fatal() {
     let (_sim, addr) = start_one(RouterConfig::v7("r1")).await;
@@ -613,6 +663,25 @@ async fn empty_results_follow_the_version() {
     );
     let filtered = new.command(&["/interface/print", "?name=nope"]).await;
     assert_eq!(filtered, vec![words(&["!empty"]), words(&["!done"])]);
+    // Nothing to count: 7.18+ says `!empty` and leaves `=ret=` out.
+    let count = ["/interface/print", "?name=nope", "=count-only="];
+    assert_eq!(old.command(&count).await, vec![words(&["!done", "=ret=0"])]);
+    assert_eq!(
+        new.command(&count).await,
+        vec![words(&["!empty"]), words(&["!done"])]
+    );
+    let some = ["/interface/print", "?name=ether1", "=count-only="];
+    assert_eq!(new.command(&some).await, vec![words(&["!done", "=ret=1"])]);
+}
+
+#[tokio::test]
+async fn the_empty_count_shape_is_a_switch() {
+    let mut router = RouterConfig::v7("r").with_version(v("7.18"));
+    router.personality.empty_count_without_ret = false;
+    let (_sim, addr) = start_one(router).await;
+    let mut c = RawClient::logged_in(addr).await;
+    let count = ["/interface/print", "?name=nope", "=count-only="];
+    assert_eq!(c.command(&count).await, vec![words(&["!done", "=ret=0"])]);
 }
 
 #[tokio::test]

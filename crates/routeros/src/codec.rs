@@ -59,6 +59,15 @@ pub enum ProtocolError {
     /// A reply sentence with no words at all.
     #[error("empty reply sentence")]
     EmptyReply,
+    /// A reply the command cannot get: `!re` rows or an unknown reply word in
+    /// answer to `/login`, which only ever gets `!trap`s and `!done`.
+    #[error("unexpected {word} in reply to {command}")]
+    UnexpectedReply {
+        /// The reply word received (`!re`, `!future`).
+        word: String,
+        /// The command it answered (`/login`).
+        command: String,
+    },
 }
 
 /// Size limits applied while decoding what a peer sends: a word or sentence

@@ -5,10 +5,15 @@
 //! accept it, and older ones ignore the arguments and reply `!done =ret=<challenge>`,
 //! which we answer with `=response=00<md5(0x00 ‖ password ‖ challenge)>`.
 
+use crate::codec::{Decoder, ProtocolError, SizeLimits, encode_sentence};
 use crate::command::Command;
+use crate::connection::{TlsConnect, connect};
 use crate::error::{Error, Result};
+use crate::reply::{Reply, ReplyKind};
 use crate::session::Session;
+use bytes::BytesMut;
 use md5::{Digest, Md5};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 /// Which login the router accepted.
@@ -40,7 +45,8 @@ pub fn response_to_challenge(password: &[u8], challenge: &[u8]) -> String {
 }
 
 /// Logs `session` in before `deadline`. A rejected login is [`Error::Auth`] with the
-/// router's message verbatim.
+/// router's message verbatim; a reply no login can get (`!re` rows, an unknown
+/// reply word) is a protocol error at once (see [`Session::done_only`]).
 pub async fn login(
     session: &Session,
     username: &str,
@@ -50,7 +56,7 @@ pub async fn login(
     let plain = Command::new("/login")
         .attr("name", username)
         .attr("password", password);
-    let done = session.done(&plain, deadline).await.map_err(as_auth)?;
+    let done = session.done_only(&plain, deadline).await.map_err(as_auth)?;
     let Some(challenge) = done.str("ret") else {
         return Ok(LoginMethod::Plain);
     };
@@ -58,8 +64,66 @@ pub async fn login(
     let legacy = Command::new("/login")
         .attr("name", username)
         .attr("response", response);
-    session.done(&legacy, deadline).await.map_err(as_auth)?;
+    session
+        .done_only(&legacy, deadline)
+        .await
+        .map_err(as_auth)?;
     Ok(LoginMethod::Challenge)
+}
+
+/// Largest word or sentence [`knock`] accepts: a challenge or a trap message
+/// is a few dozen bytes.
+const KNOCK_LIMIT: usize = 4 << 10;
+
+/// Asks the API service at `address` (through TLS when `tls` is given)
+/// whether it is a RouterOS API that answers: connects, sends one bare
+/// `/login` (no name, no password: no credentials leave the exporter and no
+/// login is attempted), reads one reply sentence and closes. Returns the
+/// reply word: `!done` (6.x: `!done =ret=<challenge>`), `!trap` or `!fatal`
+/// — what RouterOS 7 answers is unverified, so any of the three counts.
+/// A close, silence until `deadline`, bytes that are not a sentence, or
+/// another reply word is an error: a service restricted with `address=`
+/// accepts the TCP connection and closes it ([`Error::Eof`]).
+pub async fn knock(address: &str, tls: Option<&TlsConnect>, deadline: Instant) -> Result<String> {
+    let allowed = deadline.saturating_duration_since(Instant::now());
+    let mut transport = connect(address, tls, deadline).await?;
+    let exchange = async {
+        let mut request = Vec::with_capacity(8);
+        encode_sentence(["/login"], &mut request)?;
+        transport.write_all(&request).await.map_err(Error::io)?;
+        transport.flush().await.map_err(Error::io)?;
+        let mut decoder = Decoder::new(SizeLimits {
+            max_word_len: KNOCK_LIMIT,
+            max_sentence_len: KNOCK_LIMIT,
+        });
+        let mut buf = BytesMut::with_capacity(256);
+        loop {
+            if let Some(sentence) = decoder.decode(&mut buf)? {
+                return Ok(Reply::parse(sentence)?);
+            }
+            if transport.read_buf(&mut buf).await.map_err(Error::io)? == 0 {
+                return Err(Error::Eof);
+            }
+        }
+    };
+    let reply = tokio::time::timeout_at(deadline, exchange)
+        .await
+        .map_err(|_| Error::Timeout(allowed, "API answer"))??;
+    match reply.kind {
+        ReplyKind::Done => Ok("!done".into()),
+        ReplyKind::Trap => Ok("!trap".into()),
+        ReplyKind::Fatal => Ok("!fatal".into()),
+        ReplyKind::Re => Err(unexpected("!re")),
+        ReplyKind::Empty => Err(unexpected("!empty")),
+        ReplyKind::Unknown(word) => Err(unexpected(&word)),
+    }
+}
+
+fn unexpected(word: &str) -> Error {
+    Error::Protocol(ProtocolError::UnexpectedReply {
+        word: word.to_string(),
+        command: "/login".into(),
+    })
 }
 
 fn as_auth(error: Error) -> Error {

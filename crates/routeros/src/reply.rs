@@ -245,6 +245,30 @@ mod tests {
         assert_eq!(with_message.fatal_reason(), "not logged in");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever words a router sends, classifying the sentence and reading
+        /// its attributes, tag, message and reason never panic, and an
+        /// attribute written `=key=value` reads back as written.
+        #[test]
+        fn any_sentence_is_classified_without_panic(
+            words in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), 1..8),
+            key in "[a-z.-]{1,12}",
+            value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            if let Ok(reply) = Reply::parse(Sentence::from_words(&words)) {
+                let _ = (reply.message(), reply.fatal_reason(), reply.wire_len(), reply.get("ret"));
+                let row = reply.into_row();
+                let _ = (row.attributes().count(), row.text("name"), format!("{row:?}"));
+            }
+            let mut attribute = format!("={key}=").into_bytes();
+            attribute.extend_from_slice(&value);
+            let reply = Reply::parse(Sentence::from_words([&b"!re"[..], &attribute])).unwrap();
+            proptest::prop_assert_eq!(reply.get(&key), Some(&value[..]));
+        }
+    }
+
     #[test]
     fn odd_bytes_survive_as_labels() {
         let row = Row::from_pairs([("comment", &b"\xe0\xef"[..])]);

@@ -14,8 +14,11 @@
 //! * I/O errors, EOF, `!fatal`, protocol violations and replies that cannot be routed
 //!   *fail* the session: every in-flight command gets the error, later commands get
 //!   [`Error::SessionFailed`], and the session is never reused.
+//! * A failed session closes its socket at once (both tasks end), even while the
+//!   pool or a caller still holds a handle: a router that closed its end must not
+//!   leave ours in `CLOSE_WAIT` until the next connection attempt.
 
-use crate::codec::{Decoder, SizeLimits};
+use crate::codec::{Decoder, ProtocolError, SizeLimits};
 use crate::command::Command;
 use crate::connection::BoxedTransport;
 use crate::error::{Error, Result};
@@ -69,6 +72,8 @@ enum Event {
         row: Row,
         traps: Vec<(String, Option<u8>)>,
         unknown: Option<String>,
+        /// The command got `!empty` (RouterOS 7.18+: no data).
+        empty: bool,
     },
     Failed(Error),
 }
@@ -79,6 +84,12 @@ enum Slot {
         bytes: usize,
         traps: Vec<(String, Option<u8>)>,
         unknown: Option<String>,
+        /// `!empty` arrived (RouterOS 7.18+ says "no data" with it).
+        empty: bool,
+        /// For a command answered only by `!trap`s and `!done` (`/login`): its
+        /// path. A `!re` or an unknown reply word then fails the session at
+        /// once instead of waiting for a `!done` that may never come.
+        strict: Option<String>,
     },
     /// Cancelled or abandoned; waiting for the router's `!done`.
     Draining,
@@ -98,11 +109,25 @@ struct Shared {
     drained: Notify,
     in_flight: AtomicUsize,
     last_used: Mutex<Instant>,
+    /// When the session started; [`Shared::last_reply`] counts from here.
+    started: Instant,
+    /// Nanoseconds from `started` to the last reply sentence, plus one (0:
+    /// none yet). Stored by the reader for every sentence, so it is an atomic,
+    /// not a lock.
+    last_reply: AtomicU64,
+    /// Callers waiting in [`Session::answered_since`]; the reader only
+    /// notifies `replied` when there are any.
+    reply_waiters: AtomicUsize,
+    replied: Notify,
     counters: Arc<Counters>,
     max_reply_bytes: usize,
     channel_capacity: usize,
     next_tag: AtomicU64,
     writer: mpsc::UnboundedSender<Vec<u8>>,
+    /// The reader and writer tasks, set right after they are spawned; aborted
+    /// on failure so the transport (owned by the two halves) is dropped and the
+    /// socket closed.
+    tasks: OnceLock<[AbortHandle; 2]>,
 }
 
 impl Shared {
@@ -119,10 +144,39 @@ impl Shared {
         self.draining.store(0, Ordering::Relaxed);
         self.drained.notify_waiters();
         self.closed.notify_waiters();
+        self.replied.notify_waiters();
+        // Ends both halves' owners, which drops the transport and closes the
+        // socket. Aborting the calling task itself (the reader on EOF) is fine:
+        // it returns right after this call.
+        if let Some(tasks) = self.tasks.get() {
+            for task in tasks {
+                task.abort();
+            }
+        }
     }
 
     fn failure(&self) -> Option<Error> {
         self.failure.get().cloned()
+    }
+
+    /// Records that a reply sentence arrived (any sentence: it proves the
+    /// router's API is answering on this connection).
+    fn note_reply(&self) {
+        let nanos = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
+        self.last_reply.store(nanos + 1, Ordering::SeqCst);
+        // SeqCst pairs with `answered_since`: a waiter that registered after
+        // this load sees the store above.
+        if self.reply_waiters.load(Ordering::SeqCst) > 0 {
+            self.replied.notify_waiters();
+        }
+    }
+
+    /// Whether a reply sentence arrived at or after `since`.
+    fn replied_since(&self, since: Instant) -> bool {
+        match self.last_reply.load(Ordering::SeqCst) {
+            0 => false,
+            n => self.started + std::time::Duration::from_nanos(n - 1) >= since,
+        }
     }
 
     /// Sends a command sentence; returns its tag.
@@ -205,6 +259,19 @@ impl Shared {
                 }
                 Ok(None)
             }
+            Some(Slot::Active {
+                strict: Some(command),
+                ..
+            }) if matches!(reply.kind, ReplyKind::Re | ReplyKind::Unknown(_)) => {
+                let word = match reply.kind {
+                    ReplyKind::Unknown(word) => word,
+                    _ => "!re".to_string(),
+                };
+                Err(Error::Protocol(ProtocolError::UnexpectedReply {
+                    word,
+                    command: command.clone(),
+                }))
+            }
             Some(Slot::Active { .. }) => Ok(self.deliver(pending, tag, reply)),
         }
     }
@@ -218,6 +285,8 @@ impl Shared {
             bytes,
             traps,
             unknown,
+            empty,
+            ..
         }) = pending.get_mut(&tag)
         else {
             return None;
@@ -250,7 +319,11 @@ impl Shared {
             }
             ReplyKind::Done => {
                 let Some(Slot::Active {
-                    tx, traps, unknown, ..
+                    tx,
+                    traps,
+                    unknown,
+                    empty,
+                    ..
                 }) = pending.remove(&tag)
                 else {
                     return None;
@@ -260,10 +333,15 @@ impl Shared {
                     row: reply.into_row(),
                     traps,
                     unknown,
+                    empty,
                 };
                 Some((tx, event))
             }
-            ReplyKind::Empty | ReplyKind::Fatal => None,
+            ReplyKind::Empty => {
+                *empty = true;
+                None
+            }
+            ReplyKind::Fatal => None,
         }
     }
 }
@@ -319,11 +397,16 @@ impl Session {
             drained: Notify::new(),
             in_flight: AtomicUsize::new(0),
             last_used: Mutex::new(Instant::now()),
+            started: Instant::now(),
+            last_reply: AtomicU64::new(0),
+            reply_waiters: AtomicUsize::new(0),
+            replied: Notify::new(),
             counters,
             max_reply_bytes: options.max_reply_bytes,
             channel_capacity: options.channel_capacity.max(1),
             next_tag: AtomicU64::new(1),
             writer: writer_tx,
+            tasks: OnceLock::new(),
         });
         let reader = tokio::spawn(read_loop(
             shared.clone(),
@@ -331,11 +414,19 @@ impl Session {
             Decoder::new(options.limits),
         ));
         let writer = tokio::spawn(write_loop(shared.clone(), write_half, writer_rx));
+        let tasks = [reader.abort_handle(), writer.abort_handle()];
+        let _ = shared.tasks.set(tasks.clone());
+        if shared.failure.get().is_some() {
+            // Failed before the handles were set (an instant EOF): close now.
+            for task in &tasks {
+                task.abort();
+            }
+        }
         Self {
             inner: Arc::new(Inner {
                 shared,
                 id: NEXT_SESSION_ID.fetch_add(1, Ordering::Relaxed),
-                tasks: [reader.abort_handle(), writer.abort_handle()],
+                tasks,
             }),
         }
     }
@@ -347,6 +438,10 @@ impl Session {
 
     /// Sends `command` and returns the stream of its replies.
     pub fn command(&self, command: &Command) -> Result<CommandStream> {
+        self.command_with(command, None)
+    }
+
+    fn command_with(&self, command: &Command, strict: Option<String>) -> Result<CommandStream> {
         let (tx, rx) = mpsc::channel(self.inner.shared.channel_capacity);
         let tag = self.inner.shared.send(
             command,
@@ -355,6 +450,8 @@ impl Session {
                 bytes: 0,
                 traps: Vec::new(),
                 unknown: None,
+                empty: false,
+                strict,
             },
         )?;
         Ok(CommandStream {
@@ -383,6 +480,67 @@ impl Session {
         tokio::time::timeout_at(deadline, stream.finish())
             .await
             .map_err(|_| Error::Timeout(allowed, "command"))?
+    }
+
+    /// Runs `command` with `=count-only=` and returns the router's count: the
+    /// `=ret=` of its `!done`, or 0 when the router said `!empty` and left
+    /// `=ret=` out (what an empty table may get from RouterOS 7.18+, where
+    /// `!empty` means "no data"). A `!done` without a number and without
+    /// `!empty` is [`Error::UnknownReply`].
+    pub async fn count(&self, command: &Command, deadline: Instant) -> Result<u64> {
+        let allowed = deadline.saturating_duration_since(Instant::now());
+        let stream = self.command(&command.clone().flag("count-only"))?;
+        let (done, empty) = tokio::time::timeout_at(deadline, stream.finish_noting_empty())
+            .await
+            .map_err(|_| Error::Timeout(allowed, "command"))??;
+        match done.str("ret").map(str::trim) {
+            Some(ret) if !ret.is_empty() => ret.parse().map_err(|_| {
+                Error::UnknownReply(format!("count-only reply with a non-numeric =ret={ret}"))
+            }),
+            _ if empty => Ok(0),
+            _ => Err(Error::UnknownReply(
+                "count-only reply without =ret= (and without !empty)".into(),
+            )),
+        }
+    }
+
+    /// Like [`Session::done`] for a command whose only replies can be `!trap`s
+    /// and `!done` (`/login`): a `!re` or an unknown reply word fails the
+    /// session at once with [`ProtocolError::UnexpectedReply`], so a router
+    /// answering a login with something else (or with an endless stream) costs
+    /// one round trip, not the whole deadline.
+    pub async fn done_only(&self, command: &Command, deadline: Instant) -> Result<Row> {
+        let allowed = deadline.saturating_duration_since(Instant::now());
+        let stream = self.command_with(command, Some(command.path().to_string()))?;
+        tokio::time::timeout_at(deadline, stream.finish())
+            .await
+            .map_err(|_| Error::Timeout(allowed, "command"))?
+    }
+
+    /// Waits until the router has sent any reply sentence on this session at
+    /// or after `since` (true), or the session fails or `until` passes
+    /// (false). A logged-in session that answers is the best evidence that
+    /// the router's API is up, without opening a connection to check it.
+    pub async fn answered_since(&self, since: Instant, until: Instant) -> bool {
+        let shared = &self.inner.shared;
+        shared.reply_waiters.fetch_add(1, Ordering::SeqCst);
+        let _registered = WaiterGuard(&shared.reply_waiters);
+        loop {
+            let notified = shared.replied.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a reply noted after the check
+            // wakes us.
+            notified.as_mut().enable();
+            if shared.replied_since(since) {
+                return true;
+            }
+            if !self.is_healthy() {
+                return false;
+            }
+            if tokio::time::timeout_at(until, notified).await.is_err() {
+                return shared.replied_since(since);
+            }
+        }
     }
 
     /// The error that failed this session, if any.
@@ -463,6 +621,15 @@ impl Session {
     }
 }
 
+/// Unregisters a waiter of [`Session::answered_since`], however it ends.
+struct WaiterGuard<'a>(&'a AtomicUsize);
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The replies of one command, in order. Drop it early to cancel the command.
 pub struct CommandStream {
     session: Session,
@@ -505,7 +672,12 @@ impl CommandStream {
     }
 
     /// Discards rows and returns the `!done` attributes.
-    pub async fn finish(mut self) -> Result<Row> {
+    pub async fn finish(self) -> Result<Row> {
+        self.finish_noting_empty().await.map(|(row, _)| row)
+    }
+
+    /// [`CommandStream::finish`], also saying whether `!empty` arrived.
+    async fn finish_noting_empty(mut self) -> Result<(Row, bool)> {
         loop {
             match self.rx.recv().await {
                 Some(Event::Row(_)) => continue,
@@ -513,9 +685,10 @@ impl CommandStream {
                     row,
                     traps,
                     unknown,
+                    empty,
                 }) => {
                     self.finished = true;
-                    return end_result(traps, unknown).map(|_| row);
+                    return end_result(traps, unknown).map(|_| (row, empty));
                 }
                 Some(Event::Failed(e)) => {
                     self.finished = true;
@@ -582,6 +755,7 @@ async fn read_loop(shared: Arc<Shared>, mut rd: ReadHalf<BoxedTransport>, mut de
             }
             Err(e) => break Error::Protocol(e),
         };
+        shared.note_reply();
         let reply = match Reply::parse(sentence) {
             Ok(r) => r,
             Err(e) => break Error::Protocol(e),
@@ -754,6 +928,87 @@ mod tests {
         assert!(session.is_reusable());
     }
 
+    /// One `count` against the fake router answering with `replies` (each a
+    /// sentence, tagged by this helper).
+    async fn count_answered_with(replies: &[&[&str]]) -> Result<u64> {
+        let (session, mut router) = pair(SessionOptions::default());
+        let count = tokio::spawn({
+            let session = session.clone();
+            async move {
+                session
+                    .count(&Command::new("/ipv6/firewall/connection/print"), soon())
+                    .await
+            }
+        });
+        let request = router.read().await;
+        assert!(request.contains(&"=count-only=".to_string()), "{request:?}");
+        let t = format!(".tag={}", tag_of(&request));
+        for reply in replies {
+            let mut words = reply.to_vec();
+            words.push(&t);
+            router.send(&words).await;
+        }
+        count.await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn count_reads_ret_and_empty_without_ret_is_zero() {
+        assert_eq!(
+            count_answered_with(&[&["!done", "=ret=42"]]).await.unwrap(),
+            42
+        );
+        // RouterOS 7.18+ on an empty table.
+        assert_eq!(
+            count_answered_with(&[&["!empty"], &["!done"]])
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            count_answered_with(&[&["!empty"], &["!done", "=ret=0"]])
+                .await
+                .unwrap(),
+            0
+        );
+        for odd in [&[&["!done"][..]][..], &[&["!done", "=ret=many"]]] {
+            let err = count_answered_with(odd).await.unwrap_err();
+            assert!(matches!(err, Error::UnknownReply(_)), "{odd:?}: {err:?}");
+        }
+        let err = count_answered_with(&[&["!trap", "=message=no such command prefix"], &["!done"]])
+            .await
+            .unwrap_err();
+        assert!(err.is_missing_menu(), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn answered_since_waits_for_a_reply_after_the_instant() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let since = Instant::now();
+        let waiter = tokio::spawn({
+            let session = session.clone();
+            async move { session.answered_since(since, soon()).await }
+        });
+        let stream = session
+            .command(&Command::new("/system/identity/print"))
+            .unwrap();
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!done", &t]).await;
+        assert!(waiter.await.unwrap());
+        stream.finish().await.unwrap();
+        // Nothing arrived after `later`: false once `until` passes.
+        let later = Instant::now() + Duration::from_millis(1);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let until = Instant::now() + Duration::from_millis(20);
+        assert!(!session.answered_since(later, until).await);
+        // A failed session answers false without waiting for `until`.
+        drop(router);
+        assert!(
+            !session
+                .answered_since(later, soon() + Duration::from_secs(3600))
+                .await
+        );
+    }
+
     #[tokio::test]
     async fn dropped_command_is_cancelled_and_drained() {
         let (session, mut router) = pair(SessionOptions::default());
@@ -819,6 +1074,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_login_answered_with_rows_or_an_unknown_word_fails_at_once() {
+        for reply in ["!re", "!future"] {
+            let (session, mut router) = pair(SessionOptions::default());
+            let login = tokio::spawn({
+                let session = session.clone();
+                // Far beyond the test's own run time: only the reply can end it.
+                let deadline = Instant::now() + Duration::from_secs(3600);
+                async move { session.done_only(&Command::new("/login"), deadline).await }
+            });
+            let t = format!(".tag={}", tag_of(&router.read().await));
+            router.send(&[reply, &t, "=name=x"]).await;
+            match login.await.unwrap() {
+                Err(Error::Protocol(ProtocolError::UnexpectedReply { word, command })) => {
+                    assert_eq!((word.as_str(), command.as_str()), (reply, "/login"));
+                }
+                other => panic!("{reply}: expected a protocol error, got {other:?}"),
+            }
+            assert!(!session.is_healthy(), "{reply}");
+        }
+        // `!empty` is harmless and a trap still ends with its `!done`.
+        let (session, mut router) = pair(SessionOptions::default());
+        let login = tokio::spawn({
+            let session = session.clone();
+            async move { session.done_only(&Command::new("/login"), soon()).await }
+        });
+        let t = format!(".tag={}", tag_of(&router.read().await));
+        router.send(&["!empty", &t]).await;
+        router.send(&["!trap", &t, "=message=bad"]).await;
+        router.send(&["!done", &t]).await;
+        assert!(matches!(login.await.unwrap(), Err(Error::Trap { .. })));
+        assert!(session.is_reusable());
+    }
+
+    #[tokio::test]
     async fn garbage_and_stray_replies_fail_the_session() {
         let (session, mut router) = pair(SessionOptions::default());
         let mut a = session.command(&Command::new("/a/print")).unwrap();
@@ -853,6 +1142,28 @@ mod tests {
         let cancel = router.read().await;
         assert_eq!(cancel[0], "/cancel");
         assert!(session.is_healthy());
+    }
+
+    /// The router's end sees our close (a read of 0 bytes) once the session
+    /// failed, while the session itself is still held.
+    async fn assert_closed_by_client(router: &mut FakeRouter) {
+        let mut byte = [0u8; 1];
+        let read = tokio::time::timeout(Duration::from_secs(10), router.io.read(&mut byte)).await;
+        assert!(matches!(read, Ok(Ok(0))), "transport still open: {read:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_session_releases_its_transport_at_once() {
+        // The router closes its side: our reader sees EOF.
+        let (session, mut router) = pair(SessionOptions::default());
+        router.io.shutdown().await.unwrap();
+        assert_closed_by_client(&mut router).await;
+        assert!(matches!(session.failure(), Some(Error::Eof)));
+        // We give up on the session (a validation timeout).
+        let (session, mut router) = pair(SessionOptions::default());
+        session.poison(Error::Timeout(Duration::from_secs(1), "validation"));
+        assert_closed_by_client(&mut router).await;
+        drop(session);
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 //! sessions never reused after an interrupted exchange.
 
 use routeros::connection::{TlsConnect, connect};
-use routeros::login::{LoginMethod, login};
+use routeros::login::{LoginMethod, knock, login};
 use routeros::pool::{CloseReason, Endpoint, Pool, PoolConfig};
 use routeros::session::{Counters, Session, SessionOptions};
 use routeros::{Command, Error, ProtocolError, SizeLimits, TlsSettings};
@@ -331,6 +331,59 @@ async fn connect_time_faults_are_typed_errors() {
     assert_eq!(stats.sessions_opened, 0);
 }
 
+/// A login answered by a reply no login gets (an unknown reply word, or rows
+/// without end) fails with a protocol error as soon as that reply arrives,
+/// never by waiting out the deadline (an hour here, so only a protocol error
+/// can end the login before the test's own bound), and the socket is closed.
+#[tokio::test]
+async fn a_login_answered_with_an_unknown_word_or_endless_rows_fails_at_once() {
+    let cases = [
+        (
+            Faults {
+                login_unknown_reply: Some("!future".into()),
+                ..Faults::default()
+            },
+            "!future",
+        ),
+        (
+            Faults {
+                login_re_flood: true,
+                ..Faults::default()
+            },
+            "!re",
+        ),
+    ];
+    for (faults, expected) in cases {
+        let (_sim, router) = sim(RouterConfig::v7("r")).await;
+        router.set_faults(faults);
+        let session = open(&router, SizeLimits::default()).await;
+        let deadline = secs(3600);
+        let err = tokio::time::timeout(
+            Duration::from_secs(20),
+            login(&session, "admin", "", deadline),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{expected}: the login waited for its deadline"))
+        .unwrap_err();
+        match &err {
+            Error::Protocol(ProtocolError::UnexpectedReply { word, command }) => {
+                assert_eq!((word.as_str(), command.as_str()), (expected, "/login"));
+            }
+            other => panic!("{expected}: expected a protocol error, got {other:?}"),
+        }
+        assert!(err.to_string().contains("unexpected"), "{err}");
+        assert!(!session.is_healthy());
+        // The router sees us leave: its session count drops back to zero.
+        within(secs(10), async {
+            while router.stats().connections_open > 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        assert_eq!(router.stats().logins_ok + router.stats().logins_failed, 0);
+    }
+}
+
 #[tokio::test]
 async fn max_sessions_exceeded_both_behaviours() {
     for over_limit in [
@@ -389,6 +442,62 @@ async fn reboot_fails_in_flight_work_and_the_pool_reconnects() {
     let stats = pool.stats(&endpoint(&router).key());
     assert_eq!(stats.sessions_opened, 2);
     assert_eq!(stats.closed(CloseReason::Failed), 1);
+}
+
+/// TCP states, from `/proc/net/tcp`, of this process' sockets connected to
+/// 127.0.0.1:`port` (`08` is `CLOSE_WAIT`: the peer closed, we did not).
+#[cfg(target_os = "linux")]
+fn states_of_sockets_to(port: u16) -> Vec<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let remote = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(2) == Some(&remote.as_str())).then(|| fields[3].to_string())
+        })
+        .collect()
+}
+
+/// A router that closes a pooled session (here: a reboot) must not leave our
+/// socket in `CLOSE_WAIT` until the next acquire: the session closes its end
+/// as soon as its reader sees the EOF, although the pool and this test still
+/// hold the session.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_session_closed_by_the_router_closes_our_socket_at_once() {
+    let (_sim, router) = sim(RouterConfig::v7("r")).await;
+    let port = router.addr().port();
+    let pool = Pool::new(PoolConfig::default());
+    let session = pool.acquire(&endpoint(&router), secs(5)).await.unwrap();
+    assert_eq!(states_of_sockets_to(port), ["01"], "one established socket");
+    router.reboot();
+    within(secs(5), async {
+        while session.is_healthy() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(matches!(session.failure(), Some(Error::Eof)));
+    // Closing is asynchronous (the session's tasks end); the bound only keeps
+    // a broken build from hanging. Without the fix the socket stays `08`.
+    let gone = async {
+        while states_of_sockets_to(port)
+            .iter()
+            .any(|s| s == "01" || s == "08")
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let closed = tokio::time::timeout(Duration::from_secs(10), gone).await;
+    assert!(
+        closed.is_ok(),
+        "our socket is still open after the router closed it: {:?}",
+        states_of_sockets_to(port)
+    );
+    drop(session);
+    drop(pool);
 }
 
 #[tokio::test]
@@ -594,4 +703,74 @@ async fn api_ssl_without_a_certificate_explains_the_fix() {
     assert!(matches!(err, Error::Tls(_)), "{err:?}");
     assert!(text.contains("anonymous Diffie-Hellman"), "{text}");
     assert!(text.contains("certificate"), "{text}");
+}
+
+/// The API-port check: one bare `/login` gets a reply sentence from a router
+/// whose API answers (the challenge on 6.x, a trap or `!fatal` on 7.x), and no
+/// login is counted; a service that accepts and closes (restricted by
+/// `address=`), one that never answers, or a closed port is an error.
+#[tokio::test]
+async fn knock_tells_an_answering_api_from_one_that_closes_or_is_silent() {
+    let mut fatal = RouterConfig::v7("fatal");
+    fatal.personality.bare_login = routeros_sim::BareLogin::Fatal;
+    let mut with_tls = RouterConfig::v7("tls");
+    with_tls.tls_port = Some(0);
+    let sim = Simulator::start(SimConfig {
+        routers: vec![RouterConfig::v6("r6"), with_tls, fatal],
+    })
+    .await
+    .expect("simulator starts");
+    let [v6, v7, fatal] = [0, 1, 2].map(|i| sim.routers()[i].clone());
+    let knock_at = |address: String| async move { knock(&address, None, secs(5)).await };
+    assert_eq!(knock_at(v6.addr().to_string()).await.unwrap(), "!done");
+    assert_eq!(knock_at(v7.addr().to_string()).await.unwrap(), "!trap");
+    assert_eq!(knock_at(fatal.addr().to_string()).await.unwrap(), "!fatal");
+    let settings = TlsSettings {
+        fingerprint_sha256: v7.tls_fingerprint_sha256(),
+        ..TlsSettings::default()
+    };
+    let tls = TlsConnect {
+        config: settings.client_config().unwrap(),
+        settings,
+    };
+    let tls_address = v7.tls_addr().unwrap().to_string();
+    assert_eq!(
+        knock(&tls_address, Some(&tls), secs(5)).await.unwrap(),
+        "!trap"
+    );
+    for router in [&v6, &v7, &fatal] {
+        let stats = router.stats();
+        assert_eq!((stats.logins_ok, stats.logins_failed), (0, 0));
+        assert!(stats.commands.get("/login").is_some_and(|n| *n >= 1));
+    }
+
+    v7.set_faults(Faults {
+        refuse: true,
+        ..Faults::default()
+    });
+    let err = knock_at(v7.addr().to_string()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Eof | Error::Io(_)),
+        "restricted: {err:?}"
+    );
+    v7.set_faults(Faults {
+        hang_login: true,
+        ..Faults::default()
+    });
+    let deadline = millis(300);
+    let err = within(deadline, knock(&v7.addr().to_string(), None, deadline))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Timeout(..)), "silent: {err:?}");
+    v7.set_faults(Faults {
+        login_unknown_reply: Some("!future".into()),
+        ..Faults::default()
+    });
+    let err = knock_at(v7.addr().to_string()).await.unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "unknown word: {err:?}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    let err = knock_at(address).await.unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "closed port: {err:?}");
 }
