@@ -120,6 +120,11 @@ impl Diagnostic {
             }
             location = locate_duplicate(text, &KeyPath(segments)).or(location);
             message = format!("`{key}` is defined more than once (duplicate key)");
+        } else if message == "repetition limit exceeded" {
+            // serde_yaml's bound on alias uses (a "billion laughs" document).
+            message = "YAML aliases (`*name`) are used too often: more than 100 times the \
+                       number of values written"
+                .to_string();
         } else if message.ends_with("expected a duration") {
             message.push_str(" such as `30s`, `5m` or `1h 30m`");
         }
