@@ -437,6 +437,14 @@ fn timeouts_above_max_timeout_are_errors() {
     }
 }
 
+/// Loads `name` with `vars` as the environment and returns its error.
+fn error_with_env(name: &str, vars: &dyn Fn(&str) -> Option<String>) -> String {
+    match load_file_with_env(&testdata(name), &group_names(), vars) {
+        Ok(config) => panic!("{name} loaded but should fail: {config:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 #[test]
 fn password_file_that_is_a_device() {
     assert_error(
@@ -561,6 +569,21 @@ fn alias_bombs() {
             "more than 16 MiB of text once aliases (`*name`) are expanded",
         ],
     );
+}
+
+#[test]
+fn env_expansion_is_bounded() {
+    let mib = "x".repeat(1 << 20);
+    let vars = |name: &str| (name == "ROUTEROS_EXPORTER_TEST_1MIB").then(|| mib.clone());
+    let message = error_with_env("env_expansion_bomb.yml", &vars);
+    assert!(
+        message.contains(
+            ": line 11 column 40: the configuration is larger than 4 MiB once \
+                          `${ROUTEROS_EXPORTER_TEST_1MIB}` is expanded here"
+        ),
+        "{message}"
+    );
+    assert!(message.len() < 400, "{message}");
 }
 
 #[test]
