@@ -76,7 +76,10 @@ fn too_deep() -> String {
 /// block context; where it cannot tell (a multi-line plain scalar) it counts,
 /// so it may refuse such a text but never lets a deep one through.
 pub(crate) fn check_flow_depth(text: &str) -> Result<(), TextError> {
-    let mut scan = FlowScan::default();
+    let mut scan = FlowScan {
+        limit: MAX_DEPTH,
+        ..FlowScan::default()
+    };
     for (index, line) in text.lines().enumerate() {
         if let Err(byte) = scan.line(line.as_bytes()) {
             let location = Location {
@@ -91,8 +94,12 @@ pub(crate) fn check_flow_depth(text: &str) -> Result<(), TextError> {
 
 #[derive(Default)]
 struct FlowScan {
+    /// The most `[` and `{` that may be open.
+    limit: usize,
     /// Open `[` and `{`.
     depth: usize,
+    /// The most that were open at once.
+    deepest: usize,
     /// Inside a quoted scalar (which may span lines): its quote.
     quote: Option<u8>,
     /// The previous byte was a `\` inside a double-quoted scalar.
@@ -176,7 +183,8 @@ impl FlowScan {
             b'#' if i == 0 || is_blank(Some(line[i - 1])) => return Step::EndOfLine,
             b'[' | b'{' if self.depth > 0 || self.at_node => {
                 self.depth += 1;
-                if self.depth > MAX_DEPTH {
+                self.deepest = self.deepest.max(self.depth);
+                if self.depth > self.limit {
                     return Step::TooDeep(i);
                 }
                 self.at_node = true;
@@ -385,12 +393,25 @@ impl<'de> Visitor<'de> for Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn flow(text: &str) -> Result<(), String> {
         check_flow_depth(text).map_err(|(l, m)| match l {
             Some(l) => format!("{}:{}: {m}", l.line, l.column),
             None => m,
         })
+    }
+
+    /// The deepest flow nesting the scan sees, with no limit.
+    fn flow_depth(text: &str) -> usize {
+        let mut scan = FlowScan {
+            limit: usize::MAX,
+            ..FlowScan::default()
+        };
+        for line in text.lines() {
+            let _ = scan.line(line.as_bytes());
+        }
+        scan.deepest
     }
 
     fn structure(text: &str) -> Result<(), String> {
@@ -511,5 +532,141 @@ mod tests {
         // Aliases within the bounds are fine, tags too.
         let text = "common: &c {site: hq}\nx: *c\ny: !tag [*c, !t 1]\n";
         assert_eq!(structure(text), Ok(()));
+    }
+
+    /// How one level of a generated document nests its child.
+    #[derive(Debug, Clone, Copy)]
+    enum Level {
+        BlockMap,
+        BlockSeq,
+        FlowSeq,
+        FlowMap,
+    }
+
+    /// How a sibling scalar next to the child is written.
+    #[derive(Debug, Clone, Copy)]
+    enum Style {
+        Plain,
+        Double,
+        Single,
+        /// `|` with two lines (block levels only).
+        Literal,
+        /// Plain, then a comment (block levels only).
+        Commented,
+    }
+
+    fn scalar(style: Style, text: &str, indent: usize, flow: bool) -> String {
+        let plain: String = text.chars().filter(|c| !" #:,".contains(*c)).collect();
+        match style {
+            Style::Double => serde_json::to_string(text).unwrap_or_default(),
+            Style::Single => format!("'{}'", text.replace('\'', "''")),
+            Style::Commented if flow => {
+                let word = plain.replace(|c: char| !c.is_ascii_alphanumeric(), "");
+                format!("p{word} # {text}\n")
+            }
+            _ if flow => format!(
+                "p{}",
+                plain.replace(|c: char| !c.is_ascii_alphanumeric(), "")
+            ),
+            Style::Plain => format!("p{plain}"),
+            Style::Commented => format!("p{plain} # {text}"),
+            Style::Literal => {
+                // Content lines may start with anything but a space.
+                let line = format!("{}.", text.trim_start());
+                let sp = " ".repeat(indent + 2);
+                format!("|\n{sp}{line}\n\n{sp}{line}")
+            }
+        }
+    }
+
+    /// The node of `levels` as it follows `key:` or `-` at `indent`: a
+    /// block (starting with a newline) or inline (starting with a space).
+    fn node(levels: &[(Level, Style, String)], indent: usize, leaf: &str) -> String {
+        let Some(((level, style, text), rest)) = levels.split_first() else {
+            return format!(" {leaf}");
+        };
+        let sp = " ".repeat(indent);
+        match level {
+            Level::BlockMap => {
+                let sib = scalar(*style, text, indent, false);
+                format!("\n{sp}s: {sib}\n{sp}k:{}", node(rest, indent + 2, leaf))
+            }
+            Level::BlockSeq => {
+                let sib = scalar(*style, text, indent, false);
+                format!("\n{sp}- {sib}\n{sp}-{}", node(rest, indent + 2, leaf))
+            }
+            // The sibling goes first or (for an odd length) after the child.
+            Level::FlowSeq => {
+                let sib = scalar(*style, text, indent, true);
+                match text.len() % 2 {
+                    0 => format!(" [{sib},{}]", node(rest, indent, leaf)),
+                    _ => format!(" [{},{sib}]", node(rest, indent, leaf)),
+                }
+            }
+            Level::FlowMap => {
+                let sib = scalar(*style, text, indent, true);
+                match text.len() % 2 {
+                    0 => format!(" {{s: {sib}, k:{}}}", node(rest, indent, leaf)),
+                    _ => format!(" {{k:{}, s: {sib}}}", node(rest, indent, leaf)),
+                }
+            }
+        }
+    }
+
+    fn levels(block: bool) -> impl Strategy<Value = Vec<(Level, Style, String)>> {
+        let kinds = if block {
+            vec![Level::BlockMap, Level::BlockSeq]
+        } else {
+            vec![Level::FlowSeq, Level::FlowMap]
+        };
+        let styles = if block {
+            vec![
+                Style::Plain,
+                Style::Double,
+                Style::Single,
+                Style::Literal,
+                Style::Commented,
+            ]
+        } else {
+            vec![Style::Plain, Style::Double, Style::Single, Style::Commented]
+        };
+        let level = (
+            prop::sample::select(kinds),
+            prop::sample::select(styles),
+            "[a-z\\[\\]{}#'\" :,&*!|>-]{0,12}",
+        );
+        // Often near the limit, where a miscount changes the answer.
+        let len = prop_oneof![0..90usize, (MAX_DEPTH - 4)..(MAX_DEPTH + 4)];
+        len.prop_flat_map(move |n| prop::collection::vec(level.clone(), n))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Block levels, then flow levels, each with a sibling scalar full
+        /// of brackets, quotes and comment signs: the flow scan counts
+        /// exactly the flow levels and refuses the documents with more than
+        /// 64 of them; the counting pass refuses exactly those with more
+        /// than 64 levels in all.
+        #[test]
+        fn depth_checks_are_exact(block in levels(true), flow in levels(false)) {
+            let all: Vec<_> = block.iter().chain(&flow).cloned().collect();
+            let text = node(&all, 0, "leaf");
+            let text = text.trim_start();
+            prop_assert_eq!(flow_depth(text), flow.len(), "{}", text);
+            let flow_err = check_flow_depth(text).err();
+            prop_assert_eq!(flow_err.is_some(), flow.len() > MAX_DEPTH, "{}", text);
+            if flow_err.is_some() {
+                return Ok(());
+            }
+            let depth = all.len();
+            match check_structure(text) {
+                Ok(()) => prop_assert!(depth <= MAX_DEPTH, "{}", text),
+                Err(e) => {
+                    prop_assert!(depth > MAX_DEPTH, "{}: {}", e, text);
+                    prop_assert!(e.to_string().contains(&too_deep()), "{}", e);
+                }
+            }
+        }
     }
 }
