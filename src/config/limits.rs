@@ -67,15 +67,19 @@ fn too_deep() -> String {
 /// Refuses flow collections (`[…]`, `{…}`) nested deeper than [`MAX_DEPTH`]
 /// in one linear pass over the text, before the YAML parser sees it: the
 /// parser's tokenizer does work proportional to the flow depth for every
-/// token, so 100,000 `[` took it 50 s. Block nesting (by indentation) costs
-/// the parser nothing extra; [`check_structure`] counts every kind of depth
-/// exactly once the text is parsed.
+/// token, so 100,000 `[` took it 50 s. It also refuses more than
+/// [`MAX_DEPTH`] sequence entries (`- - - …`) or explicit keys (`? ? …`)
+/// opened on one line: the parser is quick with those, but keeps every event
+/// of the document, and 4 MiB of `- ` cost 580 MB before it was refused.
+/// Nesting by indentation needs the square of the depth in bytes, so it
+/// cannot get deep within the size limit; [`check_structure`] counts every
+/// kind of depth exactly once the text is parsed.
 ///
 /// This scanner follows the tokenizer far enough not to count brackets in
 /// comments, quoted scalars, block scalars (`|`, `>`) or plain scalars in
 /// block context; where it cannot tell (a multi-line plain scalar) it counts,
 /// so it may refuse such a text but never lets a deep one through.
-pub(crate) fn check_flow_depth(text: &str) -> Result<(), TextError> {
+pub(crate) fn prescan_depth(text: &str) -> Result<(), TextError> {
     let mut scan = FlowScan {
         limit: MAX_DEPTH,
         ..FlowScan::default()
@@ -100,6 +104,8 @@ struct FlowScan {
     depth: usize,
     /// The most that were open at once.
     deepest: usize,
+    /// Block sequence entries and explicit keys opened on this line.
+    entries: usize,
     /// Inside a quoted scalar (which may span lines): its quote.
     quote: Option<u8>,
     /// The previous byte was a `\` inside a double-quoted scalar.
@@ -161,6 +167,7 @@ impl FlowScan {
         // The column of the last key or `-` on this line: a block scalar's
         // lines are those indented more than the collection it is in.
         let mut parent = indent;
+        self.entries = 0;
         while i < line.len() {
             match self.byte(line, i, &mut parent) {
                 Step::At(next) => i = next,
@@ -202,7 +209,13 @@ impl FlowScan {
                 self.block_scalar = Some(*parent);
                 return Step::EndOfLine;
             }
-            b'-' | b'?' if self.at_node && is_blank(next) => *parent = i,
+            b'-' | b'?' if self.at_node && is_blank(next) => {
+                *parent = i;
+                self.entries += 1;
+                if self.entries > self.limit {
+                    return Step::TooDeep(i);
+                }
+            }
             b':' if is_blank(next) || (self.depth > 0 && b",[]{}".contains(&next.unwrap_or(0))) => {
                 self.at_node = true;
             }
@@ -396,7 +409,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn flow(text: &str) -> Result<(), String> {
-        check_flow_depth(text).map_err(|(l, m)| match l {
+        prescan_depth(text).map_err(|(l, m)| match l {
             Some(l) => format!("{}:{}: {m}", l.line, l.column),
             None => m,
         })
@@ -440,6 +453,12 @@ mod tests {
             format!("2:{}: {}", "  b: ".len() + MAX_DEPTH + 1, too_deep())
         );
         let e = flow(&format!("--- {}", "{a: ".repeat(MAX_DEPTH + 1))).expect_err("document");
+        assert!(e.starts_with("1:"), "{e}");
+        // Sequence entries or explicit keys opened on one line.
+        assert_eq!(flow(&("- ".repeat(MAX_DEPTH) + "x\n")), Ok(()));
+        let e = flow(&format!("a:\n  {}x\n", "- ".repeat(100_000))).expect_err("entries");
+        assert_eq!(e, format!("2:{}: {}", 3 + 2 * MAX_DEPTH, too_deep()));
+        let e = flow(&format!("{}x\n", "? ".repeat(MAX_DEPTH + 1))).expect_err("keys");
         assert!(e.starts_with("1:"), "{e}");
         // Across lines, and through anchors and tags.
         let e = flow(&"- &a !t [\n".repeat(MAX_DEPTH + 1)).expect_err("multi-line");
@@ -654,7 +673,7 @@ mod tests {
             let text = node(&all, 0, "leaf");
             let text = text.trim_start();
             prop_assert_eq!(flow_depth(text), flow.len(), "{}", text);
-            let flow_err = check_flow_depth(text).err();
+            let flow_err = prescan_depth(text).err();
             prop_assert_eq!(flow_err.is_some(), flow.len() > MAX_DEPTH, "{}", text);
             if flow_err.is_some() {
                 return Ok(());

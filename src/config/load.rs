@@ -6,8 +6,8 @@ use crate::config::de::{or_default, present, unique_map};
 use crate::config::env::{EnvWarning, apply_env_overrides, expand, from_env, process_env};
 use crate::config::error::{ConfigError, Diagnostic, suggestion};
 use crate::config::limits::{
-    MAX_CONFIG_BYTES, MAX_PASSWORD_FILE_BYTES, TextError, check_flow_depth, check_size,
-    check_structure, decode,
+    MAX_CONFIG_BYTES, MAX_PASSWORD_FILE_BYTES, TextError, check_size, check_structure, decode,
+    prescan_depth,
 };
 use crate::config::locate::KeyPath;
 use crate::config::model::{
@@ -227,7 +227,7 @@ impl Loader<'_> {
         check_size(text).map_err(|e| self.text_error(e))?;
         let text =
             expand(text, vars).map_err(|e| self.text_error((Some(e.location), e.message)))?;
-        check_flow_depth(&text).map_err(|e| self.text_error(e))?;
+        prescan_depth(&text).map_err(|e| self.text_error(e))?;
         if let Err(e) = check_structure(&text) {
             return Err(Diagnostic::from_yaml(&self.origin, &text, &e).into());
         }
