@@ -455,3 +455,315 @@ fn timeouts_above_max_timeout_are_errors() {
         assert!(e.contains(path), "{e}");
     }
 }
+
+/// Loads `name` with `vars` as the environment and returns its error.
+fn error_with_env(name: &str, vars: &dyn Fn(&str) -> Option<String>) -> String {
+    match load_file_with_env(&testdata(name), &group_names(), vars) {
+        Ok(config) => panic!("{name} loaded but should fail: {config:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn password_file_that_is_a_device() {
+    assert_error(
+        "password_file_device.yml",
+        5,
+        &[
+            "auths.monitoring.password_file: ",
+            "cannot read `/dev/zero`: it is a character device, not a regular file",
+        ],
+    );
+}
+
+#[test]
+fn password_file_that_is_a_directory() {
+    assert_error(
+        "password_file_directory.yml",
+        4,
+        &[
+            "auths.monitoring.password_file: ",
+            "it is a directory, not a regular file",
+        ],
+    );
+}
+
+#[test]
+fn ca_file_that_is_a_device() {
+    assert_error(
+        "ca_file_device.yml",
+        10,
+        &[
+            "targets.core1.tls.ca_file: ",
+            "cannot read CA file `/dev/zero`: it is a character device, not a regular file",
+        ],
+    );
+}
+
+#[test]
+fn ca_file_without_a_certificate() {
+    assert_error(
+        "ca_file_not_pem.yml",
+        10,
+        &[
+            "targets.core1.tls.ca_file: ",
+            "router.secret` holds no certificate",
+        ],
+    );
+}
+
+/// A secret of the wrong type is an error that names the field and its line,
+/// never the value; a number is a password spelled in digits.
+#[test]
+fn secrets_are_never_in_errors() {
+    assert_error(
+        "secret_not_a_string.yml",
+        4,
+        &["auths.monitoring.password: ", "invalid type: sequence"],
+    );
+    assert_error(
+        "secret_next_to_bad_field.yml",
+        3,
+        &["auths.monitoring.usernme: ", "did you mean `username`?"],
+    );
+    for name in ["secret_not_a_string.yml", "secret_next_to_bad_field.yml"] {
+        let message = error_of(name);
+        assert!(!message.contains("123456789"), "{message}");
+    }
+    let config = load_str(
+        "auths:\n  a:\n    username: u\n    password: 0123456789\n",
+        "digits.yml",
+        &group_names(),
+    )
+    .expect("digits load");
+    assert_eq!(config.auths["a"].password.expose(), "0123456789");
+}
+
+#[test]
+fn deep_flow_nesting_fails_fast() {
+    assert_error(
+        "deep_nesting.yml",
+        9,
+        &["collections nest deeper than 64 levels"],
+    );
+    // 200 KB of `[` once took the parser 50 s; now the scan stops at the 65th.
+    let text = format!("targets: {}", "[".repeat(200_000));
+    let e = load_str(&text, "deep.yml", &group_names()).expect_err("too deep");
+    assert!(
+        e.to_string()
+            .starts_with("deep.yml: line 1 column 74: collections nest deeper than 64"),
+        "{e}"
+    );
+}
+
+#[test]
+fn deep_block_nesting() {
+    assert_error(
+        "deep_block_nesting.yml",
+        10,
+        &[
+            "targets.core1.connectivity[0][0]",
+            "collections nest deeper than 64 levels",
+        ],
+    );
+}
+
+#[test]
+fn alias_bombs() {
+    // serde_yaml's own bound on alias uses stops this one; it knows no line.
+    let message = error_of("billion_laughs.yml");
+    assert!(
+        message.ends_with(
+            "billion_laughs.yml: YAML aliases (`*name`) are used too often: more \
+                           than 100 times the number of values written"
+        ),
+        "{message}"
+    );
+    // The path is where the alias is; the line, what it refers to.
+    assert_error(
+        "alias_bomb.yml",
+        5,
+        &[
+            "modules.m.groups[1][4094]: ",
+            "more than 16 MiB of text once aliases (`*name`) are expanded",
+        ],
+    );
+}
+
+#[test]
+fn env_expansion_is_bounded() {
+    let mib = "x".repeat(1 << 20);
+    let vars = |name: &str| (name == "ROUTEROS_EXPORTER_TEST_1MIB").then(|| mib.clone());
+    let message = error_with_env("env_expansion_bomb.yml", &vars);
+    assert!(
+        message.contains(
+            ": line 11 column 40: the configuration is larger than 4 MiB once \
+                          `${ROUTEROS_EXPORTER_TEST_1MIB}` is expanded here"
+        ),
+        "{message}"
+    );
+    assert!(message.len() < 400, "{message}");
+}
+
+#[test]
+fn bom_is_accepted() {
+    let config = load_file(&testdata("bom.yml"), &group_names()).expect("bom.yml loads");
+    assert_eq!(config.auths["monitoring"].username, "prometheus");
+    assert_eq!(config.targets["core1"].labels["site"], "hq");
+    let text = std::fs::read_to_string(testdata("bom.yml")).expect("read");
+    assert!(text.starts_with('\u{feff}'));
+    let config = load_str(&text, "bom.yml", &group_names()).expect("text with a BOM loads");
+    assert_eq!(config.targets["core1"].labels["site"], "hq");
+    // Lines are counted as written: the BOM takes no line.
+    let e = load_str(
+        &text.replace("site: hq", "__site: hq"),
+        "bom.yml",
+        &group_names(),
+    )
+    .expect_err("reserved label");
+    assert!(e.to_string().contains("bom.yml: line 10 column 7: "), "{e}");
+}
+
+#[test]
+fn not_utf8() {
+    assert_error(
+        "not_utf8.yml",
+        4,
+        &["line 4 column 18: the file is not valid UTF-8 here"],
+    );
+}
+
+/// Loads `config` from a file in `dir` on its own thread and returns its
+/// error; a load that blocks fails the test after 10 s instead of hanging it.
+fn error_within_deadline(dir: &Path, config: &str) -> String {
+    let path = dir.join("config.yml");
+    std::fs::write(&path, config).expect("write config");
+    error_of_path_within_deadline(&path)
+}
+
+fn error_of_path_within_deadline(path: &Path) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(load_file(&path, &group_names()).map(|_| ()));
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(())) => panic!("loaded but should fail"),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => panic!("loading blocked for 10 s"),
+    }
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A FIFO as `password_file` once blocked `/-/reload` for good: opening it
+/// waited for a writer. It is refused at once, naming file, line and field.
+#[test]
+fn password_file_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    mkfifo(&dir.path().join("pipe"));
+    let message = error_within_deadline(
+        dir.path(),
+        "auths:\n  monitoring:\n    username: prometheus\n    password_file: pipe\n",
+    );
+    assert!(
+        message
+            .contains("config.yml: line 4 column 5: auths.monitoring.password_file: cannot read `"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("pipe`: it is a FIFO (named pipe), not a regular file"),
+        "{message}"
+    );
+}
+
+#[test]
+fn ca_file_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    mkfifo(&dir.path().join("ca.pem"));
+    let message = error_within_deadline(
+        dir.path(),
+        "auths:\n  a:\n    username: u\n    password: p\ntargets:\n  r:\n    address: x\n    \
+         auth: a\n    tls:\n      ca_file: ca.pem\n",
+    );
+    assert!(
+        message.contains("line 10 column 7: targets.r.tls.ca_file: cannot read CA file `"),
+        "{message}"
+    );
+    assert!(message.contains("it is a FIFO"), "{message}");
+}
+
+#[test]
+fn password_file_socket_and_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("sock")).expect("bind");
+    let config = "auths:\n  a:\n    username: u\n    password_file: sock\n";
+    let message = error_within_deadline(dir.path(), config);
+    assert!(message.contains("auths.a.password_file: "), "{message}");
+    assert!(
+        message.ends_with("it is a socket, not a regular file"),
+        "{message}"
+    );
+
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, vec![b'p'; 64 << 10]).expect("write");
+    let config = "auths:\n  a:\n    username: u\n    password_file: secret\n";
+    std::fs::write(dir.path().join("ok.yml"), config).expect("write");
+    let loaded = load_file(&dir.path().join("ok.yml"), &group_names()).expect("64 KiB loads");
+    assert_eq!(loaded.auths["a"].password.expose().len(), 64 << 10);
+    std::fs::write(&secret, vec![b'p'; (64 << 10) + 1]).expect("write");
+    let message = error_within_deadline(dir.path(), config);
+    assert!(
+        message.ends_with("it is larger than 64 KiB, the limit for this file"),
+        "{message}"
+    );
+    std::fs::write(&secret, b"caf\xe9\n").expect("write");
+    let message = error_within_deadline(dir.path(), config);
+    assert!(message.ends_with("it is not UTF-8 text"), "{message}");
+}
+
+/// The config file itself: only a regular file, at most 4 MiB.
+#[test]
+fn config_file_must_be_a_small_regular_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo.yml");
+    mkfifo(&fifo);
+    let message = error_of_path_within_deadline(&fifo);
+    assert!(
+        message.ends_with(
+            "fifo.yml: cannot read config file: it is a FIFO (named pipe), not a regular file"
+        ),
+        "{message}"
+    );
+    let message = error_of_path_within_deadline(dir.path());
+    assert!(message.contains("it is a directory"), "{message}");
+    let message = error_of_path_within_deadline(Path::new("/dev/zero"));
+    assert!(message.contains("it is a character device"), "{message}");
+
+    let big = dir.path().join("big.yml");
+    let mut text = "# padding\n".repeat((4 << 20) / 10);
+    text.push_str(&" ".repeat((4 << 20) - text.len()));
+    std::fs::write(&big, &text).expect("write");
+    load_file(&big, &group_names()).expect("4 MiB loads");
+    text.push(' ');
+    std::fs::write(&big, &text).expect("write");
+    let message = error_of_path_within_deadline(&big);
+    assert!(
+        message.ends_with(
+            "big.yml: cannot read config file: it is larger than 4 MiB, the limit for this file"
+        ),
+        "{message}"
+    );
+    let e = load_str(&text, "big.yml", &group_names()).expect_err("text too large");
+    assert!(
+        e.to_string()
+            .ends_with("larger than 4 MiB, the limit for a configuration"),
+        "{e}"
+    );
+}

@@ -172,3 +172,50 @@ async fn env_config_cannot_be_reloaded_but_probes() {
     assert!(r.text().contains("nothing to reload"), "{}", r.text());
     assert!(http.get("/config").await.text().contains("source: env"));
 }
+
+/// A FIFO as `password_file` once blocked `/-/reload`, and every reload after
+/// it (each waited for the reload lock): now each reload refuses the file at
+/// once and a good file still reloads. On a regression the runtime is shut
+/// down without waiting for the blocked thread, so the test fails (after
+/// 20 s) instead of hanging.
+#[test]
+fn reload_with_a_fifo_password_file_does_not_block() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let outcome = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(20), reload_with_a_fifo()).await
+    });
+    runtime.shutdown_background();
+    outcome.expect("a reload blocked on the FIFO");
+}
+
+async fn reload_with_a_fifo() {
+    let h = harness().await;
+    let fifo = h.path.with_file_name("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let good = config_text(h.v7.addr(), h.v6.addr(), "  default_timeout: 10s");
+    let bad = good.replacen(
+        &format!("    password: \"{PASSWORD}\"\n"),
+        "    password_file: pipe\n",
+        1,
+    );
+    for _ in 0..2 {
+        let r = h.reload_with(&bad).await;
+        assert_eq!(r.status, 500, "{}", r.text());
+        let text = r.text();
+        assert!(
+            text.contains("line 6 column 5: auths.main.password_file: "),
+            "{text}"
+        );
+        assert!(
+            text.contains("it is a FIFO (named pipe), not a regular file"),
+            "{text}"
+        );
+    }
+    let r = h.reload_with(&good).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    probe(&h.http, "target=r7&module=system_only").await;
+}

@@ -7,10 +7,14 @@
 //! [`process_env`] is the real one.
 
 use crate::config::address::normalize;
+use crate::config::limits::MAX_CONFIG_BYTES;
 use crate::config::locate::Location;
 use crate::config::model::Secret;
 use crate::config::model::{Auth, Config, ConfigSource, DEFAULT_API_PORT, Target};
+use routeros::file::size;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
 use std::time::Duration;
 
 /// Path of the YAML configuration file when `--config.file` is not given
@@ -155,11 +159,16 @@ pub(crate) struct ExpandError {
 
 /// Replaces `${VAR}` and `${VAR:-default}` (default used when VAR is unset or
 /// empty) everywhere except in comments; `$${` gives a literal `${`.
+///
+/// The result may not be larger than [`MAX_CONFIG_BYTES`]: the reference that
+/// would make it larger is an error (8 MB of `${X}` once grew to 6 GB). No
+/// message shows a value or default, nor more than the start of a long name.
 pub(crate) fn expand(
     text: &str,
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, ExpandError> {
     let mut out = String::with_capacity(text.len());
+    let mut line_start = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let fail = |byte: usize, message: String| ExpandError {
             location: Location {
@@ -190,38 +199,13 @@ pub(crate) fn expand(
                 continue;
             }
             if let Some(after) = rest.strip_prefix("${") {
-                let Some(end) = after.find('}') else {
-                    return Err(fail(i, "unterminated `${` (missing `}`)".to_string()));
-                };
-                let inner = &after[..end];
-                let (name, default) = match inner.split_once(":-") {
-                    Some((name, default)) => (name, Some(default)),
-                    None => (inner, None),
-                };
-                if !is_var_name(name) {
-                    return Err(fail(
-                        i,
-                        format!(
-                            "`${{{inner}}}`: `{name}` is not a valid environment variable name"
-                        ),
-                    ));
+                let (value, len) = reference(after, vars).map_err(|m| fail(i, m))?;
+                let unread = text.len() - (line_start + i + len);
+                if (out.len() + value.len() + unread) as u64 > MAX_CONFIG_BYTES {
+                    return Err(fail(i, too_large_after(after)));
                 }
-                let value = match (vars(name), default) {
-                    (Some(v), Some(d)) if v.is_empty() => d.to_string(),
-                    (Some(v), _) => v,
-                    (None, Some(d)) => d.to_string(),
-                    (None, None) => {
-                        return Err(fail(
-                            i,
-                            format!(
-                                "environment variable `{name}` is not set \
-                                 (write `${{{name}:-default}}` to give a default)"
-                            ),
-                        ));
-                    }
-                };
                 out.push_str(&value);
-                i += 2 + end + 1;
+                i += len;
                 prev = Some('}');
                 continue;
             }
@@ -229,8 +213,64 @@ pub(crate) fn expand(
             prev = Some(c);
             i += c.len_utf8();
         }
+        line_start += line.len();
     }
     Ok(out)
+}
+
+/// The value of the reference whose text follows `${`, and the length of
+/// the whole reference (`${`, name, default, `}`).
+fn reference(
+    after: &str,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, usize), String> {
+    let Some(end) = after.find('}') else {
+        return Err("unterminated `${` (missing `}`)".to_string());
+    };
+    let inner = &after[..end];
+    let (name, default) = match inner.split_once(":-") {
+        Some((name, default)) => (name, Some(default)),
+        None => (inner, None),
+    };
+    if !is_var_name(name) {
+        // The text is not shown: it may be a password that happens to hold `${`.
+        return Err(
+            "not a valid environment variable name after `${` (letters, digits \
+                    and `_`, not starting with a digit; write `$${` for a literal `${`)"
+                .to_string(),
+        );
+    }
+    let value = match (vars(name), default) {
+        (Some(v), Some(d)) if v.is_empty() => d.to_string(),
+        (Some(v), _) => v,
+        (None, Some(d)) => d.to_string(),
+        (None, None) => {
+            let name = shown(name);
+            return Err(format!(
+                "environment variable `{name}` is not set \
+                 (write `${{{name}:-default}}` to give a default)"
+            ));
+        }
+    };
+    Ok((value, 2 + end + 1))
+}
+
+fn too_large_after(after: &str) -> String {
+    let name = after.split(['}', ':']).next().unwrap_or_default();
+    format!(
+        "the configuration is larger than {} once `${{{}}}` is expanded here; that is \
+         the limit for a configuration",
+        size(MAX_CONFIG_BYTES),
+        shown(name)
+    )
+}
+
+/// A name as errors show it: at most its first 64 characters.
+fn shown(name: &str) -> String {
+    match name.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
+    }
 }
 
 fn is_var_name(name: &str) -> bool {
@@ -247,10 +287,68 @@ fn is_var_name(name: &str) -> bool {
 struct EnvRouter {
     name: String,
     address: String,
-    #[serde(default = "default_username")]
+    #[serde(default = "default_username", deserialize_with = "unshown_string")]
     username: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unshown_secret")]
     password: Secret,
+}
+
+/// A credential of `ROUTERS_CONFIG`: a JSON string, and an error that never
+/// shows the value. serde_json's own message for a value of another type
+/// quotes it (`invalid type: integer `123456789`, expected a string`), and
+/// the warning with that message is logged.
+fn unshown_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    struct Unshown;
+
+    impl<'de> Visitor<'de> for Unshown {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON string")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<String, E> {
+            Err(not_a_string())
+        }
+
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<String, E> {
+            Err(not_a_string())
+        }
+
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<String, E> {
+            Err(not_a_string())
+        }
+
+        fn visit_i128<E: de::Error>(self, _: i128) -> Result<String, E> {
+            Err(not_a_string())
+        }
+
+        fn visit_u128<E: de::Error>(self, _: u128) -> Result<String, E> {
+            Err(not_a_string())
+        }
+
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<String, E> {
+            Err(not_a_string())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+            Err(not_a_string())
+        }
+    }
+
+    deserializer.deserialize_any(Unshown)
+}
+
+fn not_a_string<E: de::Error>() -> E {
+    E::custom("username and password must be JSON strings (the value is not shown)")
+}
+
+fn unshown_secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
+    unshown_string(deserializer).map(Secret::new)
 }
 
 fn default_username() -> String {
@@ -411,6 +509,70 @@ mod tests {
         assert!(err.message.contains("unterminated"), "{}", err.message);
         let err = expand("a: ${1X}\n", &env(&[])).expect_err("bad name");
         assert!(err.message.contains("not a valid"), "{}", err.message);
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        let big = "v".repeat(1 << 20);
+        let pairs = [("X", big.as_str())];
+        let vars = env(&pairs);
+        let e = expand("a: ${X}${X}${X}\nb: ${X}\n", &vars).expect_err("too large");
+        assert_eq!(e.location, Location { line: 2, column: 4 });
+        assert!(
+            e.message
+                .contains("larger than 4 MiB once `${X}` is expanded"),
+            "{}",
+            e.message
+        );
+        // Up to the limit is fine, the text after the reference included.
+        let text = format!("a: ${{X}}${{X}}${{X}}\n{}", "#".repeat((1 << 20) - 4));
+        assert_eq!(expand(&text, &vars).expect("at the limit").len(), 4 << 20);
+        let e = expand(&format!("{text}#"), &vars).expect_err("one byte more");
+        assert_eq!(
+            e.location,
+            Location {
+                line: 1,
+                column: 12
+            }
+        );
+        // A long name is shown cut; the text of an invalid one, not at all.
+        let long = "N".repeat(10_000);
+        let e = expand(&format!("a: ${{{long}}}\n"), &vars).expect_err("unset");
+        assert!(e.message.len() < 300, "{}", e.message);
+        let e = expand("password: pa${ss word}\n", &vars).expect_err("invalid name");
+        assert!(!e.message.contains("ss word"), "{}", e.message);
+        assert!(e.message.contains("$${"), "{}", e.message);
+    }
+
+    #[test]
+    fn routers_config_never_shows_a_credential() {
+        for json in [
+            r#"[{"name":"r1","address":"10.0.0.1","password":123456789}]"#,
+            r#"[{"name":"r1","address":"10.0.0.1","password":-123456789.5}]"#,
+            r#"[{"name":"r1","address":"10.0.0.1","username":123456789}]"#,
+            r#"[{"name":"r1","address":"10.0.0.1","password":[123456789]}]"#,
+            r#"[{"name":"r1","address":"10.0.0.1","password":{"x":123456789}}]"#,
+            r#"[{"name":"r1","address":"10.0.0.1","password":true}]"#,
+        ] {
+            let (config, warnings) = from_env(&env(&[(ROUTERS_CONFIG, json)]), GROUPS);
+            assert!(config.targets.is_empty(), "{json}");
+            let text = warnings[0].to_string();
+            assert!(!text.contains("123456789"), "{text}");
+            assert!(!text.contains("true"), "{text}");
+            assert!(text.contains("line 1 column "), "{text}");
+        }
+        let (_, warnings) = from_env(
+            &env(&[(
+                ROUTERS_CONFIG,
+                r#"[{"name":"r1","address":"x","password":1}]"#,
+            )]),
+            GROUPS,
+        );
+        assert!(
+            warnings[0].to_string().contains("must be JSON strings"),
+            "{}",
+            warnings[0]
+        );
     }
 
     #[test]

@@ -63,8 +63,8 @@ impl Diagnostic {
         Diagnostic {
             origin: origin.to_string(),
             location: locate(text, path),
-            path: path.to_string(),
-            message,
+            path: clip_path(&path.to_string()),
+            message: clip_quoted(&message),
         }
     }
 
@@ -120,16 +120,80 @@ impl Diagnostic {
             }
             location = locate_duplicate(text, &KeyPath(segments)).or(location);
             message = format!("`{key}` is defined more than once (duplicate key)");
+        } else if message == "repetition limit exceeded" {
+            // serde_yaml's bound on alias uses (a "billion laughs" document).
+            message = "YAML aliases (`*name`) are used too often: more than 100 times the \
+                       number of values written"
+                .to_string();
         } else if message.ends_with("expected a duration") {
             message.push_str(" such as `30s`, `5m` or `1h 30m`");
         }
         Diagnostic {
             origin: origin.to_string(),
             location,
-            path,
-            message,
+            path: clip_path(&path),
+            message: clip_quoted(&message),
         }
     }
+}
+
+/// How many characters of a name or value an error quotes.
+const QUOTED: usize = 64;
+
+/// `text` cut to its first [`QUOTED`] characters, marked with `…`.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(QUOTED) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// The message with every `` `quoted` `` or `"quoted"` part cut to
+/// [`QUOTED`] characters: a key or value of a megabyte (`${VAR}` can make
+/// one) must not make a megabyte error.
+fn clip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = rest[open..].chars().next().unwrap_or('`');
+        out.push_str(&rest[..=open]);
+        let inner = &rest[open + 1..];
+        let (quoted, after) = match closing(inner, quote) {
+            Some(close) => (&inner[..close], &inner[close..]),
+            None => (inner, ""),
+        };
+        out.push_str(&clip(quoted));
+        let Some(close) = after.chars().next() else {
+            return out;
+        };
+        out.push(close);
+        rest = &after[close.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where `quote` closes in `text`; inside `"…"` (serde's Debug form of a
+/// string) a `\` escapes the next character.
+fn closing(text: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quote == '"' => escaped = true,
+            c if c == quote => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The path with every key cut to [`QUOTED`] characters.
+fn clip_path(path: &str) -> String {
+    if path.len() <= QUOTED {
+        return path.to_string();
+    }
+    path.split('.').map(clip).collect::<Vec<_>>().join(".")
 }
 
 impl From<Diagnostic> for ConfigError {
@@ -194,11 +258,20 @@ fn list(names: &[String]) -> String {
 
 /// The candidate closest to `name` by edit distance, if it is close enough to
 /// be a plausible typo.
+///
+/// Names longer than [`QUOTED`] characters get no suggestion: the edit
+/// distance costs the product of the lengths, and a name of a megabyte is no
+/// typo.
 pub(crate) fn closest<S: AsRef<str>>(name: &str, candidates: &[S]) -> Option<String> {
+    let len = name.chars().count();
+    if len > QUOTED {
+        return None;
+    }
     let lower = name.to_lowercase();
-    let limit = 2.max(name.chars().count() / 3);
+    let limit = 2.max(len / 3);
     candidates
         .iter()
+        .filter(|c| c.as_ref().len() <= 4 * QUOTED)
         .map(|c| (levenshtein(&lower, &c.as_ref().to_lowercase()), c.as_ref()))
         .filter(|(d, _)| *d <= limit && *d < name.chars().count())
         .min_by_key(|(d, _)| *d)
@@ -254,6 +327,8 @@ mod tests {
         assert_eq!(closest("completely_else", &fields), None);
         assert_eq!(closest("x", &fields), None);
         assert_eq!(suggestion("auht", &fields), ", did you mean `auth`?");
+        let long = "a".repeat(QUOTED + 1);
+        assert_eq!(closest(&long, &[long.clone() + "b"]), None);
     }
 
     #[test]
@@ -277,6 +352,32 @@ mod tests {
                 Segment::Key("connectivity".into()),
                 Segment::Index(2),
             ]
+        );
+    }
+
+    #[test]
+    fn long_names_are_clipped() {
+        let long = "k".repeat(1000);
+        let d = Diagnostic::at(
+            "a.yml",
+            "",
+            &KeyPath::of(&["targets", &long]),
+            format!("unknown auth `{long}` and \"{long}\" and `{long}"),
+        );
+        let clipped = format!("{}…", "k".repeat(QUOTED));
+        assert_eq!(d.path, format!("targets.{clipped}"));
+        assert_eq!(
+            d.message,
+            format!("unknown auth `{clipped}` and \"{clipped}\" and `{clipped}")
+        );
+        let short = "invalid type: string \"10 parsecs\", expected a duration";
+        assert_eq!(clip_quoted(short), short);
+        assert_eq!(clip_quoted("`é`"), "`é`");
+        let escaped = format!("string \":-\\\"{long}\", expected");
+        let e = clip_quoted(&escaped);
+        assert_eq!(
+            e,
+            format!("string \":-\\\"{}…\", expected", "k".repeat(QUOTED - 4))
         );
     }
 

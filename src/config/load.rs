@@ -5,12 +5,17 @@ use crate::config::address::normalize;
 use crate::config::de::{or_default, present, unique_map};
 use crate::config::env::{EnvWarning, apply_env_overrides, expand, from_env, process_env};
 use crate::config::error::{ConfigError, Diagnostic, suggestion};
+use crate::config::limits::{
+    MAX_CONFIG_BYTES, MAX_PASSWORD_FILE_BYTES, TextError, check_size, check_structure, decode,
+    prescan_depth,
+};
 use crate::config::locate::KeyPath;
 use crate::config::model::{
     Auth, Config, ConfigSource, DEFAULT_API_PORT, DEFAULT_API_SSL_PORT, ExtraPort, Global,
     MODULE_CONNECTIVITY, MODULE_FULL, Module, Secret, Target, TargetSessions,
 };
-use routeros::tls::{TlsSettings, is_valid_server_name, parse_fingerprint};
+use routeros::file;
+use routeros::tls::{TlsSettings, is_valid_server_name, parse_fingerprint, read_ca_file};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -114,7 +119,7 @@ pub fn load_file_with_env(
     known_groups: &[&str],
     vars: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = file::read_regular(path, MAX_CONFIG_BYTES).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -123,7 +128,8 @@ pub fn load_file_with_env(
         base_dir: path.parent().map(Path::to_path_buf),
         known_groups,
     };
-    loader.load(&text, vars, ConfigSource::File(path.to_path_buf()))
+    let text = decode(&bytes).map_err(|e| loader.text_error(e))?;
+    loader.load(text, vars, ConfigSource::File(path.to_path_buf()))
 }
 
 /// Loads YAML text; `origin` names it in errors and becomes the
@@ -208,24 +214,40 @@ fn at_least_one(path: KeyPath, value: u64) -> Check<()> {
 }
 
 impl Loader<'_> {
+    /// The checks in order of cost: size, `${VAR}` expansion (bounded),
+    /// flow depth, then a parse that counts depth and alias expansion, and
+    /// only then the typed parse and the semantic checks.
     fn load(
         &self,
         text: &str,
         vars: &dyn Fn(&str) -> Option<String>,
         source: ConfigSource,
     ) -> Result<Config, ConfigError> {
-        let text = expand(text, vars).map_err(|e| Diagnostic {
-            origin: self.origin.clone(),
-            location: Some(e.location),
-            path: String::new(),
-            message: e.message,
-        })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        check_size(text).map_err(|e| self.text_error(e))?;
+        let text =
+            expand(text, vars).map_err(|e| self.text_error((Some(e.location), e.message)))?;
+        prescan_depth(&text).map_err(|e| self.text_error(e))?;
+        if let Err(e) = check_structure(&text) {
+            return Err(Diagnostic::from_yaml(&self.origin, &text, &e).into());
+        }
         let raw: RawConfig = match serde_yaml::from_str::<Option<RawConfig>>(&text) {
             Ok(raw) => raw.unwrap_or_default(),
             Err(e) => return Err(Diagnostic::from_yaml(&self.origin, &text, &e).into()),
         };
         self.build(raw, source)
             .map_err(|(path, message)| Diagnostic::at(&self.origin, &text, &path, message).into())
+    }
+
+    /// An error about the text as a whole or at a place in it.
+    fn text_error(&self, (location, message): TextError) -> ConfigError {
+        Diagnostic {
+            origin: self.origin.clone(),
+            location,
+            path: String::new(),
+            message,
+        }
+        .into()
     }
 
     fn resolve(&self, path: &Path) -> PathBuf {
@@ -291,7 +313,7 @@ impl Loader<'_> {
             (Some(password), None) => (password, None),
             (None, Some(file)) => {
                 let file = self.resolve(&file);
-                let content = std::fs::read_to_string(&file).map_err(|e| {
+                let content = read_password_file(&file).map_err(|e| {
                     (
                         path.key("password_file"),
                         format!("cannot read `{}`: {e}", file.display()),
@@ -419,12 +441,7 @@ impl Loader<'_> {
         let ca_file = match raw.ca_file {
             Some(file) => {
                 let file = self.resolve(&file);
-                std::fs::metadata(&file).map_err(|e| {
-                    (
-                        path.key("ca_file"),
-                        format!("cannot read CA file `{}`: {e}", file.display()),
-                    )
-                })?;
+                read_ca_file(&file).map_err(|e| (path.key("ca_file"), e))?;
                 Some(file)
             }
             None => None,
@@ -481,6 +498,14 @@ impl Loader<'_> {
         module.name = name.to_string();
         Ok(module)
     }
+}
+
+/// The password in `file`: a regular file of at most
+/// [`MAX_PASSWORD_FILE_BYTES`] of UTF-8 (the error never shows its content).
+fn read_password_file(file: &Path) -> std::io::Result<String> {
+    let bytes = file::read_regular(file, MAX_PASSWORD_FILE_BYTES)?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
 }
 
 /// A target's `module` must name a built-in or configured module.

@@ -10,6 +10,7 @@ mod de;
 mod env;
 mod error;
 mod glob;
+mod limits;
 mod load;
 mod locate;
 mod model;
@@ -22,6 +23,9 @@ pub use env::{
 };
 pub use error::{ConfigError, Diagnostic};
 pub use glob::Glob;
+pub use limits::{
+    MAX_CONFIG_BYTES, MAX_DEPTH, MAX_EXPANDED_TEXT, MAX_NODES, MAX_PASSWORD_FILE_BYTES,
+};
 pub use load::{Loaded, demo, load, load_file, load_file_with_env, load_str, load_str_with_env};
 pub use locate::Location;
 pub use model::{

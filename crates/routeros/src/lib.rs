@@ -5,6 +5,7 @@ pub mod codec;
 pub mod command;
 pub mod connection;
 pub mod error;
+pub mod file;
 pub mod login;
 pub mod pool;
 pub mod reply;

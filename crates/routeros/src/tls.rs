@@ -11,13 +11,14 @@
 //! turns that into an error that says how to fix it on the router.
 
 use crate::error::Error;
+use crate::file;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// How to verify a router's API-SSL certificate.
@@ -46,6 +47,30 @@ pub fn parse_fingerprint(text: &str) -> Result<[u8; 32], String> {
     bytes
         .try_into()
         .map_err(|b: Vec<u8>| format!("expected 32 bytes (64 hex digits), got {}", b.len()))
+}
+
+/// The most a `ca_file` may hold. Every public root CA together is about
+/// 200 KiB of PEM; a file beyond this is not a CA bundle.
+pub const MAX_CA_FILE_BYTES: u64 = 1 << 20;
+
+/// The certificates of a PEM `ca_file`, read as [`file::read_regular`] reads
+/// (a regular file of at most [`MAX_CA_FILE_BYTES`], opened without blocking).
+/// The config loader calls this at load so a bad file is reported there, with
+/// its line; [`TlsSettings::client_config`] reads the file again at connect.
+/// The error names the file and says what is wrong with it.
+pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let bytes = file::read_regular(path, MAX_CA_FILE_BYTES)
+        .map_err(|e| format!("cannot read CA file `{}`: {e}", path.display()))?;
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("CA file `{}` is not valid PEM: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "CA file `{}` holds no certificate (no `-----BEGIN CERTIFICATE-----` block)",
+            path.display()
+        ));
+    }
+    Ok(certs)
 }
 
 impl TlsSettings {
@@ -77,20 +102,10 @@ impl TlsSettings {
             let mut roots = RootCertStore::empty();
             match &self.ca_file {
                 Some(path) => {
-                    let certs = CertificateDer::pem_file_iter(path)
-                        .map_err(|e| Error::Tls(format!("ca_file {}: {e}", path.display())))?;
-                    for cert in certs {
-                        let cert = cert
-                            .map_err(|e| Error::Tls(format!("ca_file {}: {e}", path.display())))?;
+                    for cert in read_ca_file(path).map_err(Error::Tls)? {
                         roots
                             .add(cert)
                             .map_err(|e| Error::Tls(format!("ca_file {}: {e}", path.display())))?;
-                    }
-                    if roots.is_empty() {
-                        return Err(Error::Tls(format!(
-                            "ca_file {}: no certificates found",
-                            path.display()
-                        )));
                     }
                 }
                 None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -231,5 +246,36 @@ mod tests {
         };
         let err = settings.client_config().unwrap_err().to_string();
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    }
+
+    #[test]
+    fn ca_file_must_be_a_small_regular_pem_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = |path: &Path| match read_ca_file(path) {
+            Ok(certs) => panic!("{} certificates from {}", certs.len(), path.display()),
+            Err(e) => e,
+        };
+        let e = err(Path::new("/dev/zero"));
+        assert!(
+            e.starts_with("cannot read CA file `/dev/zero`: it is a character device"),
+            "{e}"
+        );
+        let e = err(dir.path());
+        assert!(e.contains("it is a directory, not a regular file"), "{e}");
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "no certificate here\n").expect("write");
+        let e = err(&text);
+        assert!(e.contains("holds no certificate"), "{e}");
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'#'; MAX_CA_FILE_BYTES as usize + 1]).expect("write");
+        let e = err(&big);
+        assert!(e.contains("larger than 1 MiB"), "{e}");
+        // The connect path reads through the same function.
+        let settings = TlsSettings {
+            ca_file: Some("/dev/zero".into()),
+            ..Default::default()
+        };
+        let e = settings.client_config().unwrap_err().to_string();
+        assert!(e.contains("character device"), "{e}");
     }
 }
