@@ -203,6 +203,16 @@ fn encode_const<M: EncodeMetric>(
     samples: Vec<(Labels, M)>,
 ) -> Result<(), std::fmt::Error> {
     let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
+    // A lone sample without labels is encoded on the family itself:
+    // `encode_family(&[])` would render `name{} value`.
+    if let [(labels, _)] = samples.as_slice()
+        && labels.is_empty()
+    {
+        return match samples.into_iter().next() {
+            Some((_, value)) => value.encode(metric),
+            None => Ok(()),
+        };
+    }
     for (labels, value) in samples {
         value.encode(metric.encode_family(&labels)?)?;
     }
@@ -225,6 +235,17 @@ mod tests {
         assert!(text.contains("routeros_exporter_config_last_reload_successful 1"));
         assert!(text.contains("# TYPE process_cpu_seconds counter"));
         assert!(text.ends_with("# EOF\n"));
+        assert!(
+            !text.contains("{}"),
+            "a sample without labels has no braces: {text}"
+        );
+        #[cfg(target_os = "linux")]
+        for name in ["process_cpu_seconds_total", "process_resident_memory_bytes"] {
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("{name} "))),
+                "{name} rendered without labels: {text}"
+            );
+        }
         assert!(
             !text.contains("..\n"),
             "help texts end in one period: {text}"
