@@ -6,7 +6,9 @@
 
 mod pool;
 mod process;
+mod server;
 
+use crate::http::server::ServerStats;
 use crate::probe::{Collection, GroupStatus, ProbeObserver, Prober};
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -38,6 +40,7 @@ pub struct SelfMetrics {
     reload_success: Gauge,
     reload_timestamp: Gauge<f64, AtomicU64>,
     prober: Arc<OnceLock<Weak<Prober>>>,
+    server: Arc<ServerStats>,
 }
 
 // `Registry::register` appends the final period of help texts itself.
@@ -109,6 +112,8 @@ impl SelfMetrics {
             prober: prober.clone(),
         }));
         registry.register_collector(Box::new(process::ProcessCollector));
+        let server = Arc::new(ServerStats::default());
+        registry.register_collector(Box::new(server::ServerCollector(server.clone())));
         Self {
             registry,
             probes,
@@ -119,7 +124,13 @@ impl SelfMetrics {
             reload_success,
             reload_timestamp,
             prober,
+            server,
         }
+    }
+
+    /// The counters the HTTP server ([`crate::http::server::serve`]) keeps.
+    pub fn server_stats(&self) -> Arc<ServerStats> {
+        self.server.clone()
     }
 
     /// Lets `/metrics` read pool statistics from `prober`.
