@@ -257,3 +257,173 @@ fn headers(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<WebConfig, WebConfigError> {
+        WebConfig::parse(Path::new("/etc/exporter/web.yml"), text)
+    }
+
+    fn error(text: &str) -> WebConfigError {
+        match parse(text) {
+            Ok(config) => panic!("accepted {text:?}: {config:?}"),
+            Err(e) => e,
+        }
+    }
+
+    const HASH: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+
+    #[test]
+    fn empty_or_tls_free_files_serve_plain_http() {
+        for text in [
+            "",
+            "# nothing\n",
+            "tls_server_config:\n  min_version: TLS13\n",
+        ] {
+            let config = parse(text).expect("valid");
+            assert!(!config.is_tls() && !config.has_auth(), "{text:?}");
+        }
+        let config = parse(&format!("basic_auth_users:\n  prometheus: {HASH}\n")).expect("valid");
+        assert!(config.has_auth());
+    }
+
+    #[test]
+    fn unknown_keys_name_the_file_and_the_field() {
+        let e = error("tls_server_config:\n  cert_fil: a.crt\n");
+        assert_eq!(e.field, "tls_server_config.cert_fil");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("/etc/exporter/web.yml: tls_server_config.cert_fil: "),
+            "{text}"
+        );
+        assert!(text.contains("line 2"), "{text}");
+        assert!(text.contains("unknown field `cert_fil`"), "{text}");
+        let e = error("basic_auth_user:\n  a: b\n");
+        assert!(
+            e.to_string().contains("unknown field `basic_auth_user`"),
+            "{e}"
+        );
+        let e = error("http_server_config:\n  header:\n    X-Frame-Options: deny\n");
+        assert_eq!(e.field, "http_server_config.header");
+    }
+
+    #[test]
+    fn only_the_headers_exporter_toolkit_allows() {
+        let ok = parse(
+            "http_server_config:\n  headers:\n    X-Frame-Options: deny\n    \
+             X-Content-Type-Options: nosniff\n    Content-Security-Policy: \"default-src 'self'\"\n    \
+             Strict-Transport-Security: \"\"\n",
+        )
+        .expect("valid");
+        let names: Vec<&str> = ok.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "content-security-policy",
+                "x-content-type-options",
+                "x-frame-options"
+            ],
+            "blank values are unset"
+        );
+        let e = error("http_server_config:\n  headers:\n    Server: mine\n");
+        assert_eq!(e.field, "http_server_config.headers.Server");
+        let e = error("http_server_config:\n  headers:\n    X-Frame-Options: allow\n");
+        assert!(e.message.contains("deny, sameorigin"), "{e}");
+        let e = error("http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n");
+        assert!(e.message.contains("nosniff"), "{e}");
+    }
+
+    #[test]
+    fn passwords_must_be_bcrypt_hashes_and_are_never_quoted() {
+        let e = error("basic_auth_users:\n  alice: plain-text-secret\n");
+        assert_eq!(e.field, "basic_auth_users.alice");
+        assert!(!e.to_string().contains("plain-text-secret"), "{e}");
+        let e = error("basic_auth_users:\n  alice: 123456789\n");
+        assert!(!e.to_string().contains("123456789"), "{e}");
+        let e = error("basic_auth_users:\n  alice:\n    nested: 987654321\n");
+        assert!(!e.to_string().contains("987654321"), "{e}");
+        let e = error(&format!("basic_auth_users:\n  \"a:b\": {HASH}\n"));
+        assert!(e.message.contains("':'"), "{e}");
+    }
+
+    #[test]
+    fn what_rustls_cannot_do_is_refused_at_start() {
+        let tls = |extra: &str| {
+            format!("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n{extra}")
+        };
+        let cases = [
+            (
+                "  client_auth_type: RequireAnyClientCert\n  client_ca_file: ca.crt\n",
+                "client_auth_type",
+                "without verifying",
+            ),
+            (
+                "  client_auth_type: RequestClientCert\n",
+                "client_auth_type",
+                "without verifying",
+            ),
+            (
+                "  client_auth_type: Sometimes\n",
+                "client_auth_type",
+                "unknown",
+            ),
+            (
+                "  client_ca_file: ca.crt\n",
+                "client_auth_type",
+                "without a client auth policy",
+            ),
+            (
+                "  client_auth_type: RequireAndVerifyClientCert\n",
+                "client_ca_file",
+                "needs client_ca_file",
+            ),
+            ("  max_version: TLS11\n", "max_version", "not supported"),
+            (
+                "  min_version: TLS13\n  max_version: TLS12\n",
+                "min_version",
+                "above max_version",
+            ),
+            (
+                "  min_version: SSL3\n",
+                "min_version",
+                "unknown TLS version",
+            ),
+            (
+                "  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n",
+                "cipher_suites",
+                "unsupported",
+            ),
+            (
+                "  curve_preferences: [CurveP521]\n",
+                "curve_preferences",
+                "unsupported",
+            ),
+            (
+                "  client_allowed_sans: [a.example]\n",
+                "client_allowed_sans",
+                "not supported",
+            ),
+            ("  cert: inline\n", "cert", "not both"),
+        ];
+        for (extra, field, message) in cases {
+            let e = error(&tls(extra));
+            assert_eq!(
+                e.field,
+                format!("tls_server_config.{field}"),
+                "{extra}: {e}"
+            );
+            assert!(e.message.contains(message), "{extra}: {e}");
+        }
+        let e = error("tls_server_config:\n  cert_file: a.crt\n");
+        assert_eq!(e.field, "tls_server_config.key_file");
+        let e = error("tls_server_config:\n  cert_file: missing.crt\n  key_file: missing.key\n");
+        assert!(
+            e.message.contains("/etc/exporter/missing.crt"),
+            "relative to the file: {e}"
+        );
+        let e = error("rate_limit:\n  interval: 1s\n  burst: 5\n");
+        assert_eq!(e.field, "rate_limit");
+    }
+}
