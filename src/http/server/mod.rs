@@ -161,7 +161,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let stats = app.metrics.server_stats();
-    let max = options.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    let max = options
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
     stats.limit.store(max as u64, Ordering::Relaxed);
     let mut front = security.front;
     front.max_uri_bytes = options.max_uri_bytes;
