@@ -244,14 +244,18 @@ async fn connection(
     let accepted = Instant::now();
     let _ = stream.set_nodelay(true);
     let activity = Activity::new(accepted);
+    tracing::trace!(%peer, "connection accepted");
     let Some(acceptor) = &shared.tls else {
-        return http(stream, activity, shared, closing).await;
+        return http(stream, peer, activity, shared, closing).await;
     };
     let deadline = accepted + shared.options.header_read_timeout;
     match tokio::time::timeout_at(deadline, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => http(tls, activity, shared, closing).await,
+        Ok(Ok(tls)) => http(tls, peer, activity, shared, closing).await,
         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-        Err(_) => shared.stats.timed_out(Expiry::Header),
+        Err(_) => {
+            tracing::debug!(%peer, "connection closed: no TLS handshake in time");
+            shared.stats.timed_out(Expiry::Header);
+        }
     }
 }
 
@@ -259,6 +263,7 @@ async fn connection(
 /// shutdown (idle: at once; busy: after the response).
 async fn http<I>(
     io: I,
+    peer: SocketAddr,
     activity: Arc<Activity>,
     shared: &Shared,
     mut closing: watch::Receiver<bool>,
@@ -294,16 +299,19 @@ async fn http<I>(
     let mut draining = *closing.borrow();
     loop {
         if draining && !activity.is_busy() {
+            tracing::trace!(%peer, "idle connection closed: shutting down");
             return;
         }
         tokio::select! {
             result = conn.as_mut() => {
-                if let Err(e) = result {
-                    tracing::debug!(error = %e, "HTTP connection ended");
+                match result {
+                    Ok(()) => tracing::trace!(%peer, "connection closed"),
+                    Err(e) => tracing::debug!(%peer, error = %e, "connection closed"),
                 }
                 return;
             }
             why = &mut expired => {
+                tracing::debug!(%peer, timeout = why.label(), "connection closed: timed out");
                 shared.stats.timed_out(why);
                 return;
             }
