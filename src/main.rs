@@ -2,10 +2,11 @@
 
 use clap::{Parser, ValueEnum};
 use routeros_exporter::config::{self, Config, ProcessSettings};
-use routeros_exporter::http::{self, App};
+use routeros_exporter::http::App;
+use routeros_exporter::http::server::{self, Security, ServerOptions};
+use routeros_exporter::http::web_config::WebConfig;
 use routeros_exporter::probe::ProberOptions;
 use routeros_exporter::{collect, logging};
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +50,28 @@ struct Cli {
     /// probe it: `curl 'localhost:9436/probe?target=demo&module=full'`.
     #[arg(long)]
     demo: bool,
+    /// TLS, basic auth and response headers for this exporter's own endpoints,
+    /// in the Prometheus exporter-toolkit format (see
+    /// deploy/web-config.example.yml). Checked by --config.check too.
+    #[arg(long = "web.config.file", value_name = "PATH")]
+    web_config_file: Option<PathBuf>,
+    /// Serve /-/healthy and /-/ready without basic auth (for liveness and
+    /// readiness probes that have no credentials). TLS still applies.
+    #[arg(long = "web.healthy-without-auth")]
+    healthy_without_auth: bool,
+    /// Close a connection whose request head (and TLS handshake) is not
+    /// complete this long after it connected or, on keep-alive, after its
+    /// first byte.
+    #[arg(long = "web.read-header-timeout", default_value = "10s", value_parser = parse_duration)]
+    read_header_timeout: Duration,
+    /// Close a keep-alive connection idle for this long, or one whose client
+    /// stops reading a response for this long.
+    #[arg(long = "web.idle-timeout", default_value = "90s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// Serve at most this many connections at once; more wait in the
+    /// kernel's accept backlog until one closes.
+    #[arg(long = "web.max-connections", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +94,36 @@ impl Cli {
         self.config_file
             .as_deref()
             .filter(|path| !path.as_os_str().is_empty())
+    }
+}
+
+impl Cli {
+    fn server_options(&self) -> ServerOptions {
+        ServerOptions {
+            header_read_timeout: self.read_header_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections as usize,
+            ..ServerOptions::default()
+        }
+    }
+
+    /// `--web.config.file`, loaded and checked (certificates included).
+    fn web_config(&self) -> Result<Option<WebConfig>, String> {
+        let Some(path) = &self.web_config_file else {
+            if self.healthy_without_auth {
+                tracing::warn!(
+                    "--web.healthy-without-auth has no effect without --web.config.file"
+                );
+            }
+            return Ok(None);
+        };
+        let web = WebConfig::load(path).map_err(|e| e.to_string())?;
+        if self.healthy_without_auth && !web.has_auth() {
+            tracing::warn!(
+                "--web.healthy-without-auth has no effect: the web config has no basic_auth_users"
+            );
+        }
+        Ok(Some(web))
     }
 }
 
@@ -285,6 +338,7 @@ async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
     } else {
         (None, load(&cli)?)
     };
+    let web = cli.web_config()?;
     if cli.config_check {
         println!(
             "configuration OK: {} target(s), {} auth(s), {} module(s)",
@@ -292,6 +346,13 @@ async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
             config.auths.len(),
             config.modules.len()
         );
+        if let Some(web) = &web {
+            println!(
+                "web configuration OK: TLS {}, basic auth {}",
+                on_off(web.is_tls()),
+                on_off(web.has_auth())
+            );
+        }
         return Ok(());
     }
     if config.targets.is_empty() {
@@ -312,13 +373,24 @@ async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
         },
     );
     startup_check(&app, &settings).await?;
+    #[cfg(unix)]
+    raise_open_files_limit();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    tracing::info!(%addr, "listening");
+    let security = web
+        .as_ref()
+        .map(|w| w.security(cli.healthy_without_auth))
+        .unwrap_or_default();
+    tracing::info!(
+        %addr,
+        tls = web.as_ref().is_some_and(WebConfig::is_tls),
+        basic_auth = web.as_ref().is_some_and(WebConfig::has_auth),
+        "listening"
+    );
     #[cfg(unix)]
     reload_on_sighup(app.clone());
-    serve_until_signalled(listener, app.clone()).await?;
+    serve_until_signalled(listener, app.clone(), cli.server_options(), security).await;
     let now = tokio::time::Instant::now();
     app.prober
         .shutdown(routeros_exporter::probe::deadline::after(
@@ -331,14 +403,17 @@ async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
 }
 
 /// Serves until SIGTERM/SIGINT, then lets in-flight requests finish for at
-/// most [`SHUTDOWN_GRACE`] while `/-/ready` answers 503.
+/// most [`SHUTDOWN_GRACE`] while `/-/ready` answers 503; idle connections
+/// are closed at once.
 async fn serve_until_signalled(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
-) -> Result<(), String> {
+    options: ServerOptions,
+    security: Security,
+) {
     let shutdown_app = app.clone();
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, http::router(app)).with_graceful_shutdown(async move {
+    let server = server::serve(listener, app, options, security, async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing in-flight probes");
         shutdown_app.set_not_ready();
@@ -351,11 +426,30 @@ async fn serve_until_signalled(
         }
     };
     tokio::select! {
-        result = server.into_future() => result.map_err(|e| format!("server error: {e}")),
-        _ = bounded => {
+        () = server => {}
+        () = bounded => {
             tracing::warn!("in-flight probes did not finish in {SHUTDOWN_GRACE:?}; stopping anyway");
-            Ok(())
         }
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
+}
+
+/// Raises the soft open-file limit to the hard one, as Go programs do at
+/// start: each HTTP connection and router session is a descriptor, and a
+/// soft limit of 1024 is reached long before the hard one.
+#[cfg(unix)]
+fn raise_open_files_limit() {
+    let before = rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft);
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(
+            open_files_limit = limit,
+            previous = before.unwrap_or(limit),
+            "open-file limit"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
 }
 

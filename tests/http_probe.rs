@@ -151,9 +151,10 @@ async fn a_huge_scrape_timeout_is_capped_at_max_timeout() {
 #[tokio::test]
 async fn error_pages_reflect_at_most_64_characters_of_the_request() {
     let h = harness().await;
-    // As long as a request line may be (the `http` crate caps a URI just
-    // under 64 KiB); the header below is 64 KiB.
-    let huge = "x".repeat(60_000);
+    // As long as the server lets a request target be (8 KiB; longer ones are
+    // 414 and a head over 16 KiB is 431 before any handler, see
+    // tests/http_server.rs); the header below is as long as fits in the head.
+    let huge = "x".repeat(8_000);
     let clipped = format!("\"{}…\"", "x".repeat(64));
     let cases = [
         (format!("/probe?target={huge}"), 404, "unknown target"),
@@ -188,7 +189,7 @@ async fn error_pages_reflect_at_most_64_characters_of_the_request() {
         assert!(text.contains(&clipped), "{text:.200}");
         assert!(text.len() < 400, "{message}: {} bytes", text.len());
     }
-    let r = probe_within(&h, "target=r7", &"x".repeat(65_536)).await;
+    let r = probe_within(&h, "target=r7", &"x".repeat(15_000)).await;
     assert_eq!(r.status, 400);
     assert!(r.text().contains(&clipped), "{:.200}", r.text());
     assert!(r.text().len() < 400, "{} bytes", r.text().len());

@@ -2,10 +2,13 @@
 //! `/config`, `/-/reload`, `/-/healthy`, `/-/ready` and a landing page.
 
 mod admin;
+pub mod basic_auth;
 mod health;
 mod probe;
 pub mod sd;
 pub mod self_metrics;
+pub mod server;
+pub mod web_config;
 
 use crate::collect;
 use crate::config::{self, Config, ConfigError, ConfigSource, EnvWarning};

@@ -5,7 +5,11 @@
 # `prometheus` package, 2.42), python3 with tests/e2e/requirements.txt.
 #
 #   a. promtool check config: prometheus.example.yml, the e2e config derived
-#      from it and deploy/prometheus/sharded.yml; promtool check rules and test
+#      from it and deploy/prometheus/sharded.yml; promtool check web-config and
+#      the exporter's --config.check on deploy/web-config.example.yml (with
+#      throwaway openssl certificates where it names them), then an exporter
+#      serving it answered over mTLS with the example's user (curl); promtool
+#      check rules and test
 #      rules on the alert rules (deploy/prometheus), check_rule_tests.py: every
 #      alert tested firing and quiet; the deployment files: check_k8s.py
 #      (deploy/k8s and the sharded overlay deploy/k8s-sharded built by kubectl
@@ -115,7 +119,54 @@ alive() {
     kill -0 "$1" 2>/dev/null || { echo "$2 exited early" >&2; return 1; }
 }
 
-for tool in "$PROMETHEUS" "$PROMTOOL" python3; do
+# check_web_config: deploy/web-config.example.yml checked by promtool (the
+# exporter-toolkit's rules) and by the exporter's own loader, with throwaway
+# certificates at the paths it names; then served: the example's user with a
+# client certificate of its CA gets 200, without the password 401, without a
+# certificate no answer. A second exporter on its own port, stopped at once.
+check_web_config() {
+    local dir=$WORK/web tls=$WORK/web/tls port pid code
+    mkdir -p "$tls"
+    cp deploy/web-config.example.yml "$dir/"
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+    openssl req -x509 "${ec[@]}" -days 2 -subj /CN=e2e-prometheus-ca \
+        -keyout "$tls/prometheus-ca.key" -out "$tls/prometheus-ca.crt" 2>/dev/null
+    openssl req -x509 "${ec[@]}" -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 \
+        -keyout "$tls/exporter.key" -out "$tls/exporter.crt" 2>/dev/null
+    openssl req "${ec[@]}" -subj /CN=prometheus \
+        -keyout "$tls/client.key" -out "$tls/client.csr" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >"$tls/client.ext"
+    openssl x509 -req -in "$tls/client.csr" -CA "$tls/prometheus-ca.crt" \
+        -CAkey "$tls/prometheus-ca.key" -CAcreateserial -days 2 \
+        -extfile "$tls/client.ext" -out "$tls/client.crt" 2>/dev/null
+    "$PROMTOOL" check web-config "$dir/web-config.example.yml"
+    "$EXPORTER" --demo --config.check --web.config.file "$dir/web-config.example.yml" 2>/dev/null
+    port=$(free_port)
+    "$EXPORTER" --demo --web.listen-address "127.0.0.1:$port" \
+        --web.config.file "$dir/web-config.example.yml" >"$WORK/exporter-web.log" 2>&1 &
+    pid=$!
+    local curl_tls=(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$tls/exporter.crt")
+    local mtls=("${curl_tls[@]}" --cert "$tls/client.crt" --key "$tls/client.key")
+    for _ in $(seq 100); do
+        code=$("${mtls[@]}" "https://127.0.0.1:$port/-/healthy" || true)
+        [ "$code" = 401 ] && break
+        sleep 0.2
+    done
+    local ok unauthorized refused
+    ok=$("${mtls[@]}" -u prometheus:change-me "https://127.0.0.1:$port/metrics" || true)
+    unauthorized=$("${mtls[@]}" "https://127.0.0.1:$port/metrics" || true)
+    refused=$("${curl_tls[@]}" -u prometheus:change-me "https://127.0.0.1:$port/metrics" || true)
+    stop "$pid"
+    if [ "$ok/$unauthorized/$refused" != "200/401/000" ]; then
+        echo "FAIL web config served: user+cert $ok (want 200), cert only $unauthorized (want 401), user only $refused (want 000: no TLS session)" >&2
+        tail -n 20 "$WORK/exporter-web.log" >&2
+        return 1
+    fi
+    echo "web config example: promtool and --config.check OK; served: 200 with user and client certificate, 401 without the password, no answer without a certificate"
+}
+
+for tool in "$PROMETHEUS" "$PROMTOOL" python3 openssl curl; do
     command -v "$tool" >/dev/null || { echo "missing $tool (installed by .ci/run)" >&2; exit 1; }
 done
 "$PROMETHEUS" --version 2>&1 | head -n 1
@@ -145,6 +196,7 @@ python3 "$HERE/make_prometheus_config.py" prometheus.example.yml "$EXPORTER_ADDR
 "$PROMTOOL" check config prometheus.example.yml
 "$PROMTOOL" check config "$WORK/prometheus.yml"
 "$PROMTOOL" check config deploy/prometheus/sharded.yml
+check_web_config
 # The alert rules: syntax and templates, their unit tests, and that every
 # alert has a test where it fires and one where it must not.
 RULES=$ROOT/deploy/prometheus/alerts.yml

@@ -1,13 +1,15 @@
 //! The in-process exporter for the HTTP tests (`tests/http_*.rs`): the
 //! project's simulator with a RouterOS 7 and a RouterOS 6 router, a config file
-//! naming them, and the exporter's router served on 127.0.0.1 with a client
-//! that fails on any answer containing the routers' password.
+//! naming them, and the exporter served on 127.0.0.1 by its own server (as the
+//! binary serves it) with a client that fails on any answer containing the
+//! routers' password.
 
 use super::exposition::{Exposition, parse_exposition};
 use super::http::{Client, Response};
 use routeros_exporter::collect::group_names;
 use routeros_exporter::config::{self, Config};
-use routeros_exporter::http::{App, router};
+use routeros_exporter::http::App;
+use routeros_exporter::http::server::{self, Security, ServerOptions};
 use routeros_exporter::probe::ProberOptions;
 use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::net::SocketAddr;
@@ -105,13 +107,23 @@ pub fn load(path: &Path) -> Config {
     config::load_file(path, &group_names()).expect("test config loads")
 }
 
-/// Serves `app` on a free port of 127.0.0.1 until the test ends.
+/// Serves `app` on a free port of 127.0.0.1 until the test ends, with the
+/// server's default bounds.
 pub async fn serve(app: Arc<App>) -> SocketAddr {
+    serve_with(app, ServerOptions::default(), Security::default()).await
+}
+
+/// Serves `app` with `options` and `security` until the test ends.
+pub async fn serve_with(app: Arc<App>, options: ServerOptions, security: Security) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        axum::serve(listener, router(app)).await.expect("serve");
-    });
+    tokio::spawn(server::serve(
+        listener,
+        app,
+        options,
+        security,
+        std::future::pending(),
+    ));
     addr
 }
 

@@ -6,7 +6,9 @@
 
 mod pool;
 mod process;
+mod server;
 
+use crate::http::server::ServerStats;
 use crate::probe::{Collection, GroupStatus, ProbeObserver, Prober};
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
@@ -38,6 +40,7 @@ pub struct SelfMetrics {
     reload_success: Gauge,
     reload_timestamp: Gauge<f64, AtomicU64>,
     prober: Arc<OnceLock<Weak<Prober>>>,
+    server: Arc<ServerStats>,
 }
 
 // `Registry::register` appends the final period of help texts itself.
@@ -109,6 +112,8 @@ impl SelfMetrics {
             prober: prober.clone(),
         }));
         registry.register_collector(Box::new(process::ProcessCollector));
+        let server = Arc::new(ServerStats::default());
+        registry.register_collector(Box::new(server::ServerCollector(server.clone())));
         Self {
             registry,
             probes,
@@ -119,7 +124,13 @@ impl SelfMetrics {
             reload_success,
             reload_timestamp,
             prober,
+            server,
         }
+    }
+
+    /// The counters the HTTP server ([`crate::http::server::serve`]) keeps.
+    pub fn server_stats(&self) -> Arc<ServerStats> {
+        self.server.clone()
     }
 
     /// Lets `/metrics` read pool statistics from `prober`.
@@ -203,6 +214,16 @@ fn encode_const<M: EncodeMetric>(
     samples: Vec<(Labels, M)>,
 ) -> Result<(), std::fmt::Error> {
     let mut metric = encoder.encode_descriptor(name, help, None, kind)?;
+    // A lone sample without labels is encoded on the family itself:
+    // `encode_family(&[])` would render `name{} value`.
+    if let [(labels, _)] = samples.as_slice()
+        && labels.is_empty()
+    {
+        return match samples.into_iter().next() {
+            Some((_, value)) => value.encode(metric),
+            None => Ok(()),
+        };
+    }
     for (labels, value) in samples {
         value.encode(metric.encode_family(&labels)?)?;
     }
@@ -225,6 +246,17 @@ mod tests {
         assert!(text.contains("routeros_exporter_config_last_reload_successful 1"));
         assert!(text.contains("# TYPE process_cpu_seconds counter"));
         assert!(text.ends_with("# EOF\n"));
+        assert!(
+            !text.contains("{}"),
+            "a sample without labels has no braces: {text}"
+        );
+        #[cfg(target_os = "linux")]
+        for name in ["process_cpu_seconds_total", "process_resident_memory_bytes"] {
+            assert!(
+                text.lines().any(|l| l.starts_with(&format!("{name} "))),
+                "{name} rendered without labels: {text}"
+            );
+        }
         assert!(
             !text.contains("..\n"),
             "help texts end in one period: {text}"
