@@ -405,18 +405,6 @@ fn good_file_loads_everything() {
     assert_eq!(e.password, "the-router-password");
     assert_eq!(e.tls, core2.tls);
 
-    let addresses = config.address_targets.as_ref().expect("address_targets");
-    let allow: Vec<String> = addresses.allow.iter().map(|c| c.to_string()).collect();
-    assert_eq!(allow, ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]);
-    assert_eq!(addresses.auths, ["monitoring", "filed"]);
-    assert_eq!(addresses.max_targets, 100);
-    assert_eq!(addresses.module.as_deref(), Some("light"));
-    let tls = addresses.tls.as_ref().expect("address_targets.tls");
-    assert_eq!(
-        tls.ca_file.as_deref(),
-        Some(testdata("test-ca.pem").as_path())
-    );
-
     let light = &config.modules["light"];
     assert_eq!(light.name, "light");
     assert_eq!(light.groups, ["system", "interface"]);
@@ -438,6 +426,22 @@ fn good_file_loads_everything() {
     assert!(!json.contains("from-default"), "{json}");
     assert!(json.contains("router.secret"), "{json}");
     assert!(!format!("{config:?}").contains("the-router-password"));
+}
+
+#[test]
+fn good_file_loads_address_targets() {
+    let config = load_file(&testdata("good.yml"), &group_names()).expect("good.yml loads");
+    let addresses = config.address_targets.as_ref().expect("address_targets");
+    let allow: Vec<String> = addresses.allow.iter().map(|c| c.to_string()).collect();
+    assert_eq!(allow, ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]);
+    assert_eq!(addresses.auths, ["monitoring", "filed"]);
+    assert_eq!(addresses.max_targets, 100);
+    assert_eq!(addresses.module.as_deref(), Some("light"));
+    let tls = addresses.tls.as_ref().expect("address_targets.tls");
+    assert_eq!(
+        tls.ca_file.as_deref(),
+        Some(testdata("test-ca.pem").as_path())
+    );
 }
 
 #[test]
