@@ -8,6 +8,7 @@
 //! in its own task, bounded by the deadline, so a client that disconnects does not
 //! abort work another client is waiting for.
 
+pub mod address;
 mod collection;
 use collection::{Job, failed_collection};
 pub mod deadline;
@@ -29,8 +30,11 @@ use tokio::time::Instant;
 /// A validated-on-arrival probe request.
 #[derive(Debug, Clone)]
 pub struct ProbeRequest {
-    /// Target name (a key of `targets`).
+    /// Target name (a key of `targets`), else an address target's
+    /// `host[:port]` (with `address_targets`).
     pub target: String,
+    /// `auth=`: the auth an address target logs in with.
+    pub auth: Option<String>,
     /// Module names; empty means the target's `module`, else `full`.
     pub modules: Vec<String>,
     /// Prometheus' scrape timeout, from `X-Prometheus-Scrape-Timeout-Seconds`.
@@ -61,6 +65,9 @@ pub enum ProbeError {
     /// The global probe limit is reached.
     #[error("too many concurrent probes ({0}); try again later")]
     Overloaded(usize),
+    /// An address target that was refused or could not be resolved.
+    #[error(transparent)]
+    Address(#[from] address::AddressError),
 }
 
 /// What one group produced.
@@ -157,6 +164,8 @@ pub struct Prober {
     /// changes `limits.max_concurrent_probes`).
     global: Mutex<(usize, Arc<Semaphore>)>,
     observer: Option<Arc<dyn ProbeObserver>>,
+    /// The address targets kept (`address_targets:`), at most `max_targets`.
+    addresses: address::AddressBook,
 }
 
 fn now_unix() -> i64 {
@@ -185,6 +194,7 @@ impl Prober {
             per_target: Mutex::new(HashMap::new()),
             global: Mutex::new((limit, Arc::new(Semaphore::new(limit)))),
             observer,
+            addresses: address::AddressBook::default(),
         }
     }
 
@@ -217,23 +227,26 @@ impl Prober {
     /// the state of removed targets is dropped.
     pub fn reload(&self, config: Config) {
         let old = self.config();
-        let keep: Vec<_> = config
-            .targets
-            .keys()
-            .filter(|name| {
-                old.targets.get(*name) == config.targets.get(*name)
-                    && old.endpoint(name) == config.endpoint(name)
-            })
-            .filter_map(|name| config.endpoint(name).map(|e| e.key()))
-            .collect();
+        let (kept_addresses, mut keep) = self.address_targets_kept(&old, &config);
+        keep.extend(
+            config
+                .targets
+                .keys()
+                .filter(|name| {
+                    old.targets.get(*name) == config.targets.get(*name)
+                        && old.endpoint(name) == config.endpoint(name)
+                })
+                .filter_map(|name| config.endpoint(name).map(|e| e.key())),
+        );
         self.pool.retain(|key| keep.contains(key));
         apply_session_limits(&self.pool, &config);
-        self.lock_states()
-            .retain(|name, _| config.targets.contains_key(name));
+        let kept =
+            |name: &String| config.targets.contains_key(name) || kept_addresses.contains(name);
+        self.lock_states().retain(|name, _| kept(name));
         // Semaphores of kept targets survive, so running collections stay
         // counted; a changed limit takes effect for new collections.
         if let Ok(mut per_target) = self.per_target.lock() {
-            per_target.retain(|name, _| config.targets.contains_key(name));
+            per_target.retain(|name, _| kept(name));
         }
         let limit = config.global.limits.max_concurrent_probes.max(1);
         {
@@ -287,7 +300,8 @@ impl Prober {
     /// Runs (or joins) the probe described by `request`.
     pub async fn probe(self: &Arc<Self>, request: ProbeRequest) -> Result<ProbeOutput, ProbeError> {
         let config = self.config();
-        let (target, modules) = resolve(&config, &request)?;
+        let address = self.address_target(&config, &request).await?;
+        let (target, modules) = resolve(&config, &request, address)?;
         let module_timeout = modules.iter().filter_map(|m| m.timeout).min();
         let timeout = deadline::probe_timeout(
             request.scrape_timeout,
@@ -311,10 +325,11 @@ impl Prober {
             self.coalesced(job.clone(), &module_key).await?
         };
         if let Some(observer) = &self.observer {
-            observer.probe_finished(&job.target.name, &module_key, &collection, shared);
+            let name = address::observed_name(&job.target);
+            observer.probe_finished(&name, &module_key, &collection, shared);
         }
         let mut families = collection.families.clone();
-        families.extend(self.probe_families(&job.target.name, &collection));
+        families.extend(self.probe_families(&job.config, &job.target, &collection));
         Ok(ProbeOutput {
             families,
             extra_labels: job
@@ -408,7 +423,12 @@ impl Prober {
         entry.1.clone()
     }
 
-    fn probe_families(&self, target: &str, collection: &Collection) -> Vec<Family> {
+    fn probe_families(
+        &self,
+        config: &Config,
+        target: &Target,
+        collection: &Collection,
+    ) -> Vec<Family> {
         use metrics::*;
         let mut out = vec![
             Family::single(&PROBE_SUCCESS, collection.success),
@@ -431,19 +451,22 @@ impl Prober {
             duration.push(label, group.duration.as_secs_f64());
         }
         out.extend([success, supported, duration]);
-        out.extend(metrics::state_families(
-            &self.state(target),
-            &self.pool_stats(target),
-        ));
+        let pool = config
+            .endpoint_of(target)
+            .map(|e| self.pool.stats(&e.key()))
+            .unwrap_or_default();
+        out.extend(metrics::state_families(&self.state(&target.name), &pool));
         out
     }
 }
 
-/// The target and the distinct modules `request` names (when it names none,
-/// the target's `module`, else `full`).
+/// The target (`address`, else the configured one `request` names) and the
+/// distinct modules `request` names (when it names none, the target's
+/// `module`, else `full`).
 fn resolve(
     config: &Config,
     request: &ProbeRequest,
+    address: Option<Arc<Target>>,
 ) -> Result<(Arc<Target>, Vec<Arc<Module>>), ProbeError> {
     let names = |keys: Vec<&String>| {
         keys.into_iter()
@@ -451,13 +474,19 @@ fn resolve(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let target = config
-        .targets
-        .get(&request.target)
-        .ok_or_else(|| ProbeError::UnknownTarget {
-            name: request.target.clone(),
-            known: names(config.targets.keys().collect()),
-        })?;
+    let target = match address {
+        Some(target) => target,
+        None => Arc::new(
+            config
+                .targets
+                .get(&request.target)
+                .ok_or_else(|| ProbeError::UnknownTarget {
+                    name: request.target.clone(),
+                    known: names(config.targets.keys().collect()),
+                })?
+                .clone(),
+        ),
+    };
     // No module asked for: the target's own `module:`, else `full`.
     let default = [target
         .module
@@ -481,7 +510,7 @@ fn resolve(
             modules.push(Arc::new(module.clone()));
         }
     }
-    Ok((Arc::new(target.clone()), modules))
+    Ok((target, modules))
 }
 
 /// Hands each target's `sessions:` settings to the pool.
@@ -533,11 +562,12 @@ mod tests {
     fn modules_for(config: &Config, asked: &[&str]) -> Vec<String> {
         let request = ProbeRequest {
             target: "r".into(),
+            auth: None,
             modules: asked.iter().map(|m| m.to_string()).collect(),
             scrape_timeout: None,
             debug: false,
         };
-        let (_, modules) = resolve(config, &request).expect("resolves");
+        let (_, modules) = resolve(config, &request, None).expect("resolves");
         modules.iter().map(|m| m.name.clone()).collect()
     }
 

@@ -4,6 +4,7 @@
 //! ([`pool`]) and process CPU and memory ([`process`]), both read when
 //! `/metrics` is scraped so nothing is counted twice.
 
+mod address;
 mod pool;
 mod process;
 
@@ -106,6 +107,9 @@ impl SelfMetrics {
         );
         let prober = Arc::new(OnceLock::new());
         registry.register_collector(Box::new(pool::PoolCollector {
+            prober: prober.clone(),
+        }));
+        registry.register_collector(Box::new(address::AddressCollector {
             prober: prober.clone(),
         }));
         registry.register_collector(Box::new(process::ProcessCollector));
