@@ -12,6 +12,7 @@ use routeros_exporter::http::App;
 use routeros_exporter::probe::ProberOptions;
 use routeros_sim::{RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use support::exposition::{Exposition, parse_exposition};
 use support::harness::{PASSWORD, load, router_config, serve};
@@ -24,7 +25,9 @@ struct Fixture {
     _sim: Simulator,
     routers: Vec<RouterHandle>,
     http: Client,
-    _dir: TempDir,
+    /// The config file, rewritten by [`Fixture::reload`].
+    path: PathBuf,
+    dir: TempDir,
 }
 
 /// The auths `fleet` and `other` (the routers' credentials both), the
@@ -55,13 +58,16 @@ modules:
 
 impl Fixture {
     async fn start(routers: usize, section: Option<&str>) -> Self {
-        let sim = Simulator::start(SimConfig {
-            routers: (0..routers)
-                .map(|i| router_config(RouterConfig::v7(format!("r{i}"))))
-                .collect(),
-        })
-        .await
-        .expect("simulator starts");
+        let routers = (0..routers)
+            .map(|i| router_config(RouterConfig::v7(format!("r{i}"))))
+            .collect();
+        Fixture::with_routers(routers, section).await
+    }
+
+    async fn with_routers(routers: Vec<RouterConfig>, section: Option<&str>) -> Self {
+        let sim = Simulator::start(SimConfig { routers })
+            .await
+            .expect("simulator starts");
         let routers = sim.routers().to_vec();
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("exporter.yml");
@@ -72,8 +78,17 @@ impl Fixture {
             _sim: sim,
             routers,
             http,
-            _dir: dir,
+            path,
+            dir,
         }
+    }
+
+    /// Rewrites the config with `section` and reloads it, which must work.
+    async fn reload(&self, section: Option<&str>) {
+        let text = config_text(&self.routers[0], section);
+        std::fs::write(&self.path, text).expect("write config");
+        let r = self.http.post("/-/reload").await;
+        assert_eq!(r.status, 200, "{}", r.text());
     }
 
     /// `address_targets` allowing `allow` with auth `fleet`, at most `max`.
@@ -336,4 +351,60 @@ async fn forgetting_an_address_target_keeps_a_session_a_configured_target_shares
     );
     f.probe_ok("target=named").await;
     assert_eq!(shared.stats().logins_ok, 1, "no second login for `named`");
+}
+
+#[tokio::test]
+async fn a_reload_keeps_address_targets_unless_their_section_changes() {
+    let section = "  allow: [127.0.0.0/8]\n  auths: [fleet]";
+    // Router 1: router 0 is also the configured `named`, whose session
+    // every reload keeps.
+    let f = Fixture::start(2, Some(section)).await;
+    let router = &f.routers[1];
+    f.probe_ok(&at(router)).await;
+    // Unchanged section and credentials: same session, same state.
+    f.reload(Some(section)).await;
+    let e = f.probe_ok(&at(router)).await;
+    assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 2.0);
+    assert_eq!(router.stats().logins_ok, 1);
+    // A changed section starts every address target over.
+    let wider = "  allow: [127.0.0.0/8, 10.0.0.0/8]\n  auths: [fleet]";
+    f.reload(Some(wider)).await;
+    let e = f.probe_ok(&at(router)).await;
+    assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 1.0);
+    assert_eq!(router.stats().logins_ok, 2);
+    // Switched off: the address is an unknown target again.
+    f.reload(None).await;
+    let (status, body) = f.probe(&at(router)).await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn address_targets_use_the_sections_tls_settings() {
+    let router = RouterConfig {
+        tls_port: Some(0),
+        ..router_config(RouterConfig::v7("tls"))
+    };
+    let f = Fixture::with_routers(vec![router], None).await;
+    let handle = &f.routers[0];
+    let ca = f.dir.path().join("router-ca.pem");
+    std::fs::write(&ca, handle.tls_ca_pem().expect("CA")).expect("write CA");
+    let tls = handle.tls_addr().expect("API-SSL listener");
+    let query = format!("auth=fleet&target={tls}");
+    let section = |server_name: &str| {
+        format!(
+            "  allow: [127.0.0.0/8]\n  auths: [fleet]\n  tls:\n    ca_file: \"{}\"\n{server_name}",
+            ca.display()
+        )
+    };
+    // Verified against the certificate's IP address.
+    f.reload(Some(&section(""))).await;
+    let e = f.probe_ok(&query).await;
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 1.0);
+    assert_eq!(handle.stats().logins_ok, 1);
+    // A name the certificate does not carry fails before any login.
+    f.reload(Some(&section("    server_name: other.example")))
+        .await;
+    let e = f.probe_ok(&query).await;
+    assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
+    assert_eq!(handle.stats().logins_ok, 1);
 }
