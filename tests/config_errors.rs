@@ -489,6 +489,37 @@ fn example_config_loads() {
         ["bgp", "ospf", "route"]
     );
     assert_eq!(config.modules["full"].groups, group_names());
+    // Shipped commented out: a copy of the example must not open address
+    // targets by accident.
+    assert_eq!(config.address_targets, None);
+}
+
+#[test]
+fn example_address_targets_load_when_uncommented() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml");
+    let text = std::fs::read_to_string(&path).expect("read config.example.yaml");
+    let mut inside = false;
+    let uncommented: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            inside = line == "# address_targets:" || (inside && line.starts_with("#   "));
+            if inside { &line[2..] } else { line }
+        })
+        .collect();
+    let vars = |name: &str| (name == "ROUTER_PASSWORD").then(|| "example".to_string());
+    let config = routeros_exporter::config::load_str_with_env(
+        &uncommented.join("\n"),
+        "config.example.yaml",
+        &group_names(),
+        &vars,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let addresses = config.address_targets.expect("address_targets");
+    let allow: Vec<String> = addresses.allow.iter().map(|c| c.to_string()).collect();
+    assert_eq!(allow, ["10.0.0.0/8", "2001:db8::/32"]);
+    assert_eq!(addresses.auths, ["monitoring"]);
+    assert_eq!(addresses.max_targets, 1024);
+    assert_eq!(addresses.module.as_deref(), Some("light"));
 }
 
 #[test]
