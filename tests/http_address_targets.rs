@@ -408,3 +408,23 @@ async fn address_targets_use_the_sections_tls_settings() {
     assert_eq!(e.must("mikrotik_probe_success", &[]), 0.0);
     assert_eq!(handle.stats().logins_ok, 1);
 }
+
+#[tokio::test]
+async fn a_request_with_an_unknown_module_makes_no_room() {
+    let f = Fixture::allowing(2, "[127.0.0.0/8]", 1).await;
+    let [kept, other] = [&f.routers[0], &f.routers[1]];
+    f.probe_ok(&at(kept)).await;
+    let r = f
+        .http
+        .get(&format!("/probe?{}&module=nope", at(other)))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let metrics = f.self_metrics().await;
+    assert_eq!(
+        metrics.must("routeros_exporter_address_targets_evicted_total", &[]),
+        0.0
+    );
+    let e = f.probe_ok(&at(kept)).await;
+    assert_eq!(e.must("mikrotik_scrape_success_total", &[]), 2.0);
+    assert_eq!(other.stats().connections_accepted, 0);
+}

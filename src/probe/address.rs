@@ -28,9 +28,10 @@ use crate::config::{
 use routeros::pool::PoolKey;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 /// Why an address target was refused with 403: the `reason` label of
@@ -97,6 +98,9 @@ pub enum AddressError {
         "all {0} address targets (address_targets.max_targets) are being probed; try again later"
     )]
     Full(usize),
+    /// Too many host names are being resolved at once.
+    #[error("{0} host name lookups are already running; try again later")]
+    LookupsBusy(usize),
 }
 
 impl AddressError {
@@ -108,7 +112,7 @@ impl AddressError {
             | AddressError::BadTarget(..) => 400,
             AddressError::Refused { .. } => 403,
             AddressError::Unresolved(..) => 502,
-            AddressError::Full(_) => 503,
+            AddressError::Full(_) | AddressError::LookupsBusy(_) => 503,
         }
     }
 }
@@ -273,15 +277,38 @@ fn parse_target(target: &str, default_port: u16) -> Result<(Host, u16), AddressE
     Ok((Host::Name(host.to_ascii_lowercase()), port))
 }
 
-/// Resolves `host` once, before `until`; IPv4-mapped answers as IPv4.
-async fn lookup(host: &str, port: u16, until: Instant) -> Result<Vec<IpAddr>, AddressError> {
+/// Host name lookups running at once. Each blocks a thread in the system
+/// resolver until it answers (a probe that gives up does not stop it), so
+/// without a bound a flood of names could take every blocking thread.
+const LOOKUPS: usize = 16;
+
+/// Resolves `host` once, before `until`, holding one of `slots` until the
+/// resolver answers; IPv4-mapped answers as IPv4.
+async fn lookup(
+    slots: &Arc<Semaphore>,
+    host: &str,
+    port: u16,
+    until: Instant,
+) -> Result<Vec<IpAddr>, AddressError> {
     let unresolved = |why: String| AddressError::Unresolved(shown(host), why);
-    let addrs = tokio::time::timeout_at(until, tokio::net::lookup_host((host, port)))
+    let slot = tokio::time::timeout_at(until, slots.clone().acquire_owned())
+        .await
+        .map_err(|_| AddressError::LookupsBusy(LOOKUPS))?
+        .map_err(|_| AddressError::LookupsBusy(LOOKUPS))?;
+    let name = host.to_string();
+    let task = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(Iterator::collect::<Vec<SocketAddr>>)
+    });
+    let addrs = tokio::time::timeout_at(until, task)
         .await
         .map_err(|_| unresolved("timed out".into()))?
+        .map_err(|e| unresolved(e.to_string()))?
         .map_err(|e| unresolved(e.to_string()))?;
     let mut ips: Vec<IpAddr> = Vec::new();
-    for ip in addrs.map(|a| a.ip().to_canonical()) {
+    for ip in addrs.into_iter().map(|a| a.ip().to_canonical()) {
         if !ips.contains(&ip) {
             ips.push(ip);
         }
@@ -304,9 +331,10 @@ pub fn observed_name(target: &Target) -> Cow<'_, str> {
 }
 
 /// The address targets kept, and what was refused or forgotten.
-#[derive(Default)]
 pub(super) struct AddressBook {
     book: Mutex<Book>,
+    /// Slots for host name lookups ([`LOOKUPS`]).
+    lookups: Arc<Semaphore>,
     /// Refusals by [`Refusal::index`].
     refused: [AtomicU64; 3],
     evicted: AtomicU64,
@@ -432,6 +460,18 @@ pub struct AddressTargetStats {
     pub refused: Vec<(Refusal, u64)>,
 }
 
+impl Default for AddressBook {
+    fn default() -> Self {
+        AddressBook {
+            book: Mutex::default(),
+            lookups: Arc::new(Semaphore::new(LOOKUPS)),
+            refused: Default::default(),
+            evicted: AtomicU64::default(),
+            configured: Mutex::default(),
+        }
+    }
+}
+
 impl AddressBook {
     fn lock(&self) -> MutexGuard<'_, Book> {
         self.book.lock().unwrap_or_else(|e| e.into_inner())
@@ -507,7 +547,8 @@ impl Prober {
                     None,
                     config.global.default_timeout,
                 );
-                let resolved = lookup(name, port, Instant::now() + timeout).await?;
+                let until = Instant::now() + timeout;
+                let resolved = lookup(&book.lookups, name, port, until).await?;
                 let current = book.lock().current_ip(&target_name(auth, &host, port));
                 choose(&settings.allow, &resolved, current).map_err(|d| {
                     let subject = format!("{name}:{port} resolves to {}, which", d.ip);
@@ -516,6 +557,15 @@ impl Prober {
             }
         };
         let target = build_target(settings, auth, &host, ip, port);
+        if request
+            .modules
+            .iter()
+            .any(|m| !config.modules.contains_key(m))
+        {
+            // resolve() answers 400 for the module; such a request must not
+            // make another target leave the book.
+            return Ok(Some(Arc::new(target)));
+        }
         self.keep_address_target(config, settings, target).map(Some)
     }
 
