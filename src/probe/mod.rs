@@ -2,10 +2,11 @@
 //! per-target state and the snapshot the HTTP layer renders.
 //!
 //! There is no background loop. Each `/probe` resolves its target *by name from
-//! the config* (credentials never go to an address taken from a URL), computes its
-//! deadline, and either starts a collection or joins an identical one already in
-//! flight (HA Prometheus pairs must not double a router's load). A collection runs
-//! in its own task, bounded by the deadline, so a client that disconnects does not
+//! the config* (credentials never go to an address taken from a URL, unless
+//! `address_targets` allows that address: [`address`]), computes its deadline,
+//! and either starts a collection or joins an identical one already in flight
+//! (HA Prometheus pairs must not double a router's load). A collection runs in
+//! its own task, bounded by the deadline, so a client that disconnects does not
 //! abort work another client is waiting for.
 
 pub mod address;
