@@ -3,10 +3,10 @@
 //! read from the prober when `/metrics` is scraped. Always present (zeros
 //! when address targets are off), so `rate()` and alerts need no `absent()`.
 
-use super::{Labels, encode_const};
+use super::encode_const;
 use crate::probe::Prober;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::DescriptorEncoder;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
@@ -24,20 +24,19 @@ impl Collector for AddressCollector {
             return Ok(());
         };
         let stats = prober.address_target_stats();
-        encode_const(
-            &mut encoder,
+        // Unlabelled: encoded without a label set, which would render `{}`.
+        ConstGauge::new(stats.kept as i64).encode(encoder.encode_descriptor(
             "routeros_exporter_address_targets",
             "Address targets kept (state and pooled sessions), at most address_targets.max_targets.",
+            None,
             MetricType::Gauge,
-            vec![(Labels::new(), ConstGauge::new(stats.kept as i64))],
-        )?;
-        encode_const(
-            &mut encoder,
+        )?)?;
+        ConstCounter::new(stats.evicted).encode(encoder.encode_descriptor(
             "routeros_exporter_address_targets_evicted",
             "Address targets forgotten, least recently probed first, to stay within address_targets.max_targets.",
+            None,
             MetricType::Counter,
-            vec![(Labels::new(), ConstCounter::new(stats.evicted))],
-        )?;
+        )?)?;
         let refused = stats
             .refused
             .iter()
