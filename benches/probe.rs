@@ -114,6 +114,7 @@ fn main() {
         let prober = Arc::new(Prober::new(config_for(small.addr), ProberOptions::default(), None));
         let request = |module: &str| ProbeRequest {
             target: "bench".into(),
+            auth: None,
             modules: vec![module.into()],
             scrape_timeout: Some(Duration::from_secs(10)),
             debug: false,

@@ -189,6 +189,83 @@ fn unknown_target_module() {
 }
 
 #[test]
+fn address_targets_bad_cidr() {
+    assert_error(
+        "address_targets_bad_cidr.yml",
+        8,
+        &[
+            "address_targets.allow[1]: ",
+            "`172.16.1.0/12` has host bits set; the range is 172.16.0.0/12",
+        ],
+    );
+}
+
+#[test]
+fn address_targets_unknown_auth() {
+    assert_error(
+        "address_targets_unknown_auth.yml",
+        9,
+        &[
+            "address_targets.auths[1]: ",
+            "unknown auth `flet`, did you mean `fleet`?",
+        ],
+    );
+}
+
+#[test]
+fn address_targets_without_allow_list() {
+    assert_error(
+        "address_targets_no_allow.yml",
+        5,
+        &["address_targets.allow: ", "list at least one address range"],
+    );
+}
+
+#[test]
+fn address_targets_zero_max_targets() {
+    assert_error(
+        "address_targets_zero_max.yml",
+        8,
+        &["address_targets.max_targets: ", "must be at least 1"],
+    );
+}
+
+#[test]
+fn address_targets_unknown_module() {
+    assert_error(
+        "address_targets_unknown_module.yml",
+        8,
+        &[
+            "address_targets.module: ",
+            "unknown module `ful`, did you mean `full`?",
+        ],
+    );
+}
+
+#[test]
+fn address_targets_are_off_unless_written() {
+    let auth = "auths:\n  a:\n    username: u\n    password: p\n";
+    let config = load_str(auth, "a.yml", &group_names()).expect("loads");
+    assert_eq!(config.address_targets, None);
+    let text = format!("{auth}address_targets:\n  allow: [10.0.0.0/8]\n  auths: [a]\n");
+    let config = load_str(&text, "a.yml", &group_names()).expect("loads");
+    let section = config.address_targets.expect("on");
+    assert_eq!(section.max_targets, 1024);
+    assert_eq!((section.tls, section.module), (None, None));
+    // Written but empty is a mistake, not "off".
+    let text = format!("{auth}address_targets:\n");
+    let err = load_str(&text, "a.yml", &group_names()).expect_err("empty section");
+    assert!(err.to_string().contains("address_targets.allow"), "{err}");
+    let text = format!("{auth}address_targets:\n  allow: [10.0.0.0/8]\n");
+    let err = load_str(&text, "a.yml", &group_names()).expect_err("no auths");
+    assert!(
+        err.to_string()
+            .contains("address_targets.auths: list at least one"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bad_port() {
     assert_error(
         "bad_port.yml",
@@ -369,6 +446,22 @@ fn good_file_loads_everything() {
 }
 
 #[test]
+fn good_file_loads_address_targets() {
+    let config = load_file(&testdata("good.yml"), &group_names()).expect("good.yml loads");
+    let addresses = config.address_targets.as_ref().expect("address_targets");
+    let allow: Vec<String> = addresses.allow.iter().map(|c| c.to_string()).collect();
+    assert_eq!(allow, ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]);
+    assert_eq!(addresses.auths, ["monitoring", "filed"]);
+    assert_eq!(addresses.max_targets, 100);
+    assert_eq!(addresses.module.as_deref(), Some("light"));
+    let tls = addresses.tls.as_ref().expect("address_targets.tls");
+    assert_eq!(
+        tls.ca_file.as_deref(),
+        Some(testdata("test-ca.pem").as_path())
+    );
+}
+
+#[test]
 fn good_file_takes_password_from_env() {
     let vars = |name: &str| (name == "GOOD_TEST_PASSWORD").then(|| "env-pass".to_string());
     let config = load_file_with_env(&testdata("good.yml"), &group_names(), &vars).expect("loads");
@@ -415,6 +508,37 @@ fn example_config_loads() {
         ["bgp", "ospf", "route"]
     );
     assert_eq!(config.modules["full"].groups, group_names());
+    // Shipped commented out: a copy of the example must not open address
+    // targets by accident.
+    assert_eq!(config.address_targets, None);
+}
+
+#[test]
+fn example_address_targets_load_when_uncommented() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.yaml");
+    let text = std::fs::read_to_string(&path).expect("read config.example.yaml");
+    let mut inside = false;
+    let uncommented: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            inside = line == "# address_targets:" || (inside && line.starts_with("#   "));
+            if inside { &line[2..] } else { line }
+        })
+        .collect();
+    let vars = |name: &str| (name == "ROUTER_PASSWORD").then(|| "example".to_string());
+    let config = routeros_exporter::config::load_str_with_env(
+        &uncommented.join("\n"),
+        "config.example.yaml",
+        &group_names(),
+        &vars,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let addresses = config.address_targets.expect("address_targets");
+    let allow: Vec<String> = addresses.allow.iter().map(|c| c.to_string()).collect();
+    assert_eq!(allow, ["10.0.0.0/8", "2001:db8::/32"]);
+    assert_eq!(addresses.auths, ["monitoring"]);
+    assert_eq!(addresses.max_targets, 1024);
+    assert_eq!(addresses.module.as_deref(), Some("light"));
 }
 
 #[test]

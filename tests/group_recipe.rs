@@ -126,6 +126,7 @@ async fn probe_full(router: RouterConfig) -> Vec<(&'static str, GroupStatus, boo
     let output = prober
         .probe(ProbeRequest {
             target: "r".into(),
+            auth: None,
             modules: vec!["full".into()],
             scrape_timeout: Some(Duration::from_secs(10)),
             debug: false,

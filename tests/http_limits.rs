@@ -310,6 +310,7 @@ async fn a_reload_applies_a_new_global_limit() {
 fn request(module: &str, timeout: Duration) -> ProbeRequest {
     ProbeRequest {
         target: "r".into(),
+        auth: None,
         modules: vec![module.into()],
         scrape_timeout: Some(timeout),
         debug: false,

@@ -148,6 +148,7 @@ async fn series_per_group(router: routeros_sim::RouterConfig) -> BTreeMap<String
     let prober = std::sync::Arc::new(Prober::new(config, ProberOptions::default(), None));
     let request = ProbeRequest {
         target: "r".into(),
+        auth: None,
         modules: vec!["full".into()],
         scrape_timeout: Some(std::time::Duration::from_secs(20)),
         debug: false,

@@ -25,6 +25,7 @@ async fn probe(address: &str, fingerprint: &str) -> (bool, Option<String>) {
     let output = prober
         .probe(ProbeRequest {
             target: "secure".into(),
+            auth: None,
             modules: vec!["sys".into()],
             scrape_timeout: Some(Duration::from_secs(5)),
             debug: false,

@@ -2,6 +2,7 @@
 //! semantic checks whose errors point at the offending line.
 
 use crate::config::address::normalize;
+use crate::config::address_targets::{self, RawAddressTargets};
 use crate::config::de::{or_default, present, unique_map};
 use crate::config::env::{EnvWarning, apply_env_overrides, expand, from_env, process_env};
 use crate::config::error::{ConfigError, Diagnostic, suggestion};
@@ -34,6 +35,8 @@ struct RawConfig {
     targets: BTreeMap<String, RawTarget>,
     #[serde(default, deserialize_with = "unique_map")]
     modules: BTreeMap<String, Module>,
+    #[serde(default, deserialize_with = "present")]
+    address_targets: Option<RawAddressTargets>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,7 +65,7 @@ struct RawTarget {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTls {
+pub(super) struct RawTls {
     ca_file: Option<PathBuf>,
     fingerprint_sha256: Option<String>,
     server_name: Option<String>,
@@ -182,7 +185,7 @@ struct Loader<'a> {
 }
 
 /// A semantic check that failed: where and what.
-type Check<T> = Result<T, (KeyPath, String)>;
+pub(super) type Check<T> = Result<T, (KeyPath, String)>;
 
 fn positive(path: KeyPath, value: Duration) -> Check<()> {
     if value.is_zero() {
@@ -284,11 +287,21 @@ impl Loader<'_> {
         for (name, target) in &targets {
             check_target_module(&KeyPath::of(&["targets", name]), target, &modules)?;
         }
+        let address_targets = match raw.address_targets {
+            Some(section) => Some(address_targets::check(
+                section,
+                &auths,
+                &modules,
+                |path, tls| self.tls(path, tls),
+            )?),
+            None => None,
+        };
         Ok(Config {
             global: raw.global,
             auths,
             targets,
             modules,
+            address_targets,
             source,
         })
     }
@@ -402,6 +415,7 @@ impl Loader<'_> {
             module: raw.module,
             sessions: raw.sessions,
             connectivity: raw.connectivity,
+            address_target: false,
         })
     }
 
@@ -530,7 +544,7 @@ fn check_target_module(
 /// "unknown <kind> `<name>`" for a reference to something the config lacks,
 /// with a did-you-mean when a name is close, else the names there are
 /// (`(<listed>: a, b)`), or that there are none.
-fn unknown(kind: &str, name: &str, names: &[&str], listed: &str) -> String {
+pub(super) fn unknown(kind: &str, name: &str, names: &[&str], listed: &str) -> String {
     let hint = match suggestion(name, names) {
         s if !s.is_empty() => s,
         _ if names.is_empty() => format!(" (no {kind}s are defined)"),

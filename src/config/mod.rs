@@ -6,6 +6,7 @@
 //! ([`ConfigError`]). Environment variables are read only in `env.rs`.
 
 mod address;
+mod address_targets;
 mod de;
 mod env;
 mod error;
@@ -16,6 +17,7 @@ mod locate;
 mod model;
 
 pub use address::normalize as normalize_address;
+pub use address_targets::{AddressTargets, Cidr, DEFAULT_MAX_TARGETS};
 pub use env::{
     COLLECTION_INTERVAL_SECONDS, CONFIG_FILE, EnvWarning, GAP_RESET_THRESHOLD_SECONDS,
     LEGACY_TARGET, ProcessSettings, ROUTEROS_ADDRESS, ROUTEROS_PASSWORD, ROUTEROS_USERNAME,

@@ -1,5 +1,6 @@
 //! The loaded, validated configuration: what the rest of the exporter uses.
 
+use crate::config::address_targets::AddressTargets;
 use crate::config::glob::{Glob, any_matches};
 use routeros::pool::Endpoint;
 use routeros::tls::TlsSettings;
@@ -31,6 +32,10 @@ pub struct Config {
     pub targets: BTreeMap<String, Target>,
     /// Modules by name (the `module` query parameter), built-ins included.
     pub modules: BTreeMap<String, Module>,
+    /// Probing by address (`/probe?target=10.1.2.3&auth=NAME`); `None`, the
+    /// default, refuses every target that is not a name under `targets`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_targets: Option<AddressTargets>,
     /// Where this configuration came from.
     pub source: ConfigSource,
 }
@@ -191,6 +196,11 @@ pub struct Target {
     pub sessions: TargetSessions,
     /// Extra TCP ports checked by the connectivity group.
     pub connectivity: Vec<ExtraPort>,
+    /// Built by the prober for a `/probe?target=ADDRESS&auth=AUTH` request
+    /// from `address_targets` (named `AUTH@ADDRESS`, its `address` the one IP
+    /// that passed the allow-list), not configured under `targets`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub address_target: bool,
 }
 
 impl Target {
@@ -211,11 +221,12 @@ impl Target {
             module: None,
             sessions: TargetSessions::default(),
             connectivity: Vec::new(),
+            address_target: false,
         }
     }
 }
 
-fn serialize_tls<S: Serializer>(
+pub(super) fn serialize_tls<S: Serializer>(
     tls: &Option<TlsSettings>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
@@ -464,13 +475,19 @@ impl Config {
             auths: BTreeMap::new(),
             targets: BTreeMap::new(),
             modules: Module::builtins(known_groups),
+            address_targets: None,
             source,
         }
     }
 
     /// Where and as whom to log in to `target`; `None` for an unknown target.
     pub fn endpoint(&self, target: &str) -> Option<Endpoint> {
-        let target = self.targets.get(target)?;
+        self.endpoint_of(self.targets.get(target)?)
+    }
+
+    /// Where and as whom to log in to `target` (configured or an address
+    /// target); `None` when its auth is not defined.
+    pub fn endpoint_of(&self, target: &Target) -> Option<Endpoint> {
         let auth = self.auths.get(&target.auth)?;
         Some(Endpoint {
             address: target.address.clone(),

@@ -1,4 +1,5 @@
-//! `GET /probe?target=NAME&module=a,b&module=c&debug=true`.
+//! `GET /probe?target=NAME&module=a,b&module=c&debug=true`, and
+//! `target=ADDRESS&auth=NAME` for an address target.
 
 use super::App;
 use crate::probe::deadline;
@@ -56,12 +57,15 @@ fn bad_request(message: impl Into<String>) -> Response {
 fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, String> {
     let pairs = parse_query(raw.unwrap_or_default())?;
     let mut target = None;
+    let mut auth = None;
     let mut modules = Vec::new();
     let mut debug = false;
     for (key, value) in pairs {
         match key.as_str() {
             "target" if target.is_some() => return Err("target given more than once".into()),
             "target" => target = Some(value),
+            "auth" if auth.is_some() => return Err("auth given more than once".into()),
+            "auth" => auth = Some(value),
             "module" => modules.extend(
                 value
                     .split(',')
@@ -81,7 +85,7 @@ fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Strin
             }
             other => {
                 return Err(format!(
-                    "unknown parameter {}; valid parameters: target, module, debug",
+                    "unknown parameter {}; valid parameters: target, auth, module, debug",
                     clip(other)
                 ));
             }
@@ -105,6 +109,7 @@ fn request(raw: Option<&str>, headers: &HeaderMap) -> Result<ProbeRequest, Strin
     };
     Ok(ProbeRequest {
         target,
+        auth,
         modules,
         scrape_timeout,
         debug,
@@ -130,6 +135,11 @@ pub async fn probe(
         Err(e @ ProbeError::UnknownModule { .. }) => return bad_request(e.to_string()),
         Err(e @ (ProbeError::Overloaded(_) | ProbeError::TargetBusy(_))) => {
             return (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response();
+        }
+        // Counted by the prober (address_targets_refused_total, probes_shed_total).
+        Err(ProbeError::Address(e)) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::FORBIDDEN);
+            return (status, format!("{e}\n")).into_response();
         }
     };
     if debug {

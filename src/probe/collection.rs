@@ -196,7 +196,7 @@ impl Prober {
 
     /// The target's pooled, logged-in session.
     async fn session(&self, job: &Job, trace: &Trace) -> Result<Session, Error> {
-        let result = match job.config.endpoint(&job.target.name) {
+        let result = match job.config.endpoint_of(&job.target) {
             Some(endpoint) => self.pool.acquire(&endpoint, job.deadline).await,
             None => Err(Error::Auth {
                 message: format!("target {:?} has no usable auth", job.target.name),

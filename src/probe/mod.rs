@@ -2,10 +2,11 @@
 //! per-target state and the snapshot the HTTP layer renders.
 //!
 //! There is no background loop. Each `/probe` resolves its target *by name from
-//! the config* (credentials never go to an address taken from a URL), computes its
-//! deadline, and either starts a collection or joins an identical one already in
-//! flight (HA Prometheus pairs must not double a router's load). A collection runs
-//! in its own task, bounded by the deadline, so a client that disconnects does not
+//! the config* (credentials never go to an address taken from a URL, unless
+//! `address_targets` allows that address: [`address`]), computes its deadline,
+//! and either starts a collection or joins an identical one already in flight
+//! (HA Prometheus pairs must not double a router's load). A collection runs in
+//! its own task, bounded by the deadline, so a client that disconnects does not
 //! abort work another client is waiting for.
 //!
 //! The rules that keep one hung router from wedging the exporter:
@@ -21,6 +22,7 @@
 //!   `routeros_exporter_probes_total`) however it ends: refused for load,
 //!   abandoned by its client, or tired of waiting for a shared collection.
 
+pub mod address;
 mod collection;
 use collection::{Job, failed_collection};
 pub mod deadline;
@@ -57,8 +59,11 @@ pub fn clip(text: &str) -> String {
 /// A validated-on-arrival probe request.
 #[derive(Debug, Clone)]
 pub struct ProbeRequest {
-    /// Target name (a key of `targets`).
+    /// Target name (a key of `targets`), else an address target's
+    /// `host[:port]` (with `address_targets`).
     pub target: String,
+    /// `auth=`: the auth an address target logs in with.
+    pub auth: Option<String>,
     /// Module names; empty means the target's `module`, else `full`.
     pub modules: Vec<String>,
     /// Prometheus' scrape timeout, from `X-Prometheus-Scrape-Timeout-Seconds`.
@@ -95,6 +100,9 @@ pub enum ProbeError {
     /// As many collections as may wait for the target's slots already do.
     #[error("too many collections waiting for this target ({0}); try again later")]
     TargetBusy(usize),
+    /// An address target that was refused or could not be resolved.
+    #[error(transparent)]
+    Address(#[from] address::AddressError),
 }
 
 /// What one group produced.
@@ -276,6 +284,8 @@ pub struct Prober {
     /// changes `limits.max_concurrent_probes`).
     global: Mutex<(usize, Arc<Semaphore>)>,
     observer: Option<Arc<dyn ProbeObserver>>,
+    /// The address targets kept (`address_targets:`), at most `max_targets`.
+    addresses: address::AddressBook,
 }
 
 fn now_unix() -> i64 {
@@ -305,6 +315,7 @@ impl Prober {
             per_target: Mutex::new(HashMap::new()),
             global: Mutex::new((limit, Arc::new(Semaphore::new(limit)))),
             observer,
+            addresses: address::AddressBook::default(),
         }
     }
 
@@ -367,20 +378,24 @@ impl Prober {
     /// the state of removed targets is dropped.
     pub fn reload(&self, config: Config) {
         let old = self.config();
-        let keep: Vec<_> = config
-            .targets
-            .keys()
-            .filter(|name| {
-                old.targets.get(*name) == config.targets.get(*name)
-                    && old.endpoint(name) == config.endpoint(name)
-            })
-            .filter_map(|name| config.endpoint(name).map(|e| e.key()))
-            .collect();
+        let (kept_addresses, mut keep) = self.address_targets_kept(&old, &config);
+        keep.extend(
+            config
+                .targets
+                .keys()
+                .filter(|name| {
+                    old.targets.get(*name) == config.targets.get(*name)
+                        && old.endpoint(name) == config.endpoint(name)
+                })
+                .filter_map(|name| config.endpoint(name).map(|e| e.key())),
+        );
         self.pool.retain(|key| keep.contains(key));
         apply_session_limits(&self.pool, &config);
+        let kept =
+            |name: &String| config.targets.contains_key(name) || kept_addresses.contains(name);
         {
             let mut states = self.lock_states();
-            states.retain(|name, _| config.targets.contains_key(name));
+            states.retain(|name, _| kept(name));
             for state in states.values_mut() {
                 state.retain_modules(|module| config.modules.contains_key(module));
             }
@@ -388,7 +403,7 @@ impl Prober {
         // Semaphores of kept targets survive, so running collections stay
         // counted; a changed limit takes effect for new collections.
         if let Ok(mut per_target) = self.per_target.lock() {
-            per_target.retain(|name, _| config.targets.contains_key(name));
+            per_target.retain(|name, _| kept(name));
         }
         let limit = config.global.limits.max_concurrent_probes.max(1);
         {
@@ -442,7 +457,8 @@ impl Prober {
     /// Runs (or joins) the probe described by `request`.
     pub async fn probe(self: &Arc<Self>, request: ProbeRequest) -> Result<ProbeOutput, ProbeError> {
         let config = self.config();
-        let (target, modules) = resolve(&config, &request)?;
+        let address = self.address_target(&config, &request).await?;
+        let (target, modules) = resolve(&config, &request, address)?;
         let job = Job::new(
             config,
             target,
@@ -466,7 +482,7 @@ impl Prober {
     /// What the HTTP layer renders for `collection`.
     fn output(&self, job: Job, collection: Arc<Collection>, debug: bool) -> ProbeOutput {
         let mut families = collection.families.clone();
-        families.extend(self.probe_families(&job.target.name, &job.module_key(), &collection));
+        families.extend(self.probe_families(&job, &collection));
         ProbeOutput {
             families,
             extra_labels: job
@@ -495,7 +511,7 @@ impl Prober {
         } else {
             self.coalesced(&job, &key).await
         };
-        let name = job.target.name.as_str();
+        let name = address::observed_name(&job.target);
         match answer {
             Err(e) => {
                 self.record(
@@ -506,7 +522,7 @@ impl Prober {
                     },
                 );
                 if let Some(observer) = &self.observer {
-                    observer.probe_refused(name, &key);
+                    observer.probe_refused(&name, &key);
                 }
                 Err(e)
             }
@@ -520,7 +536,7 @@ impl Prober {
                     }
                 };
                 if let Some(observer) = &self.observer {
-                    observer.probe_finished(name, &key, &collection, shared);
+                    observer.probe_finished(&name, &key, &collection, shared);
                 }
                 Ok(collection)
             }
@@ -642,12 +658,7 @@ impl Prober {
         entry.clone()
     }
 
-    fn probe_families(
-        &self,
-        target: &str,
-        module_key: &str,
-        collection: &Collection,
-    ) -> Vec<Family> {
+    fn probe_families(&self, job: &Job, collection: &Collection) -> Vec<Family> {
         use metrics::*;
         let mut out = vec![
             Family::single(&PROBE_SUCCESS, collection.success),
@@ -670,21 +681,28 @@ impl Prober {
             duration.push(label, group.duration.as_secs_f64());
         }
         out.extend([success, supported, duration]);
-        let state = self.state(target);
+        let state = self.state(&job.target.name);
+        let pool = job
+            .config
+            .endpoint_of(&job.target)
+            .map(|e| self.pool.stats(&e.key()))
+            .unwrap_or_default();
         out.extend(metrics::state_families(
-            &state.module(module_key),
+            &state.module(&job.module_key()),
             &state,
-            &self.pool_stats(target),
+            &pool,
         ));
         out
     }
 }
 
-/// The target and the distinct modules `request` names (when it names none,
-/// the target's `module`, else `full`).
+/// The target (`address`, else the configured one `request` names) and the
+/// distinct modules `request` names (when it names none, the target's
+/// `module`, else `full`).
 fn resolve(
     config: &Config,
     request: &ProbeRequest,
+    address: Option<Arc<Target>>,
 ) -> Result<(Arc<Target>, Vec<Arc<Module>>), ProbeError> {
     let names = |keys: Vec<&String>| {
         keys.into_iter()
@@ -692,12 +710,18 @@ fn resolve(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let target = config
-        .targets
-        .get(&request.target)
-        .ok_or_else(|| ProbeError::UnknownTarget {
-            name: request.target.clone(),
-        })?;
+    let target = match address {
+        Some(target) => target,
+        None => Arc::new(
+            config
+                .targets
+                .get(&request.target)
+                .ok_or_else(|| ProbeError::UnknownTarget {
+                    name: request.target.clone(),
+                })?
+                .clone(),
+        ),
+    };
     // No module asked for: the target's own `module:`, else `full`.
     let default = [target
         .module
@@ -721,7 +745,7 @@ fn resolve(
             modules.push(Arc::new(module.clone()));
         }
     }
-    Ok((Arc::new(target.clone()), modules))
+    Ok((target, modules))
 }
 
 /// Hands each target's `sessions:` settings to the pool.
@@ -773,11 +797,12 @@ mod tests {
     fn modules_for(config: &Config, asked: &[&str]) -> Vec<String> {
         let request = ProbeRequest {
             target: "r".into(),
+            auth: None,
             modules: asked.iter().map(|m| m.to_string()).collect(),
             scrape_timeout: None,
             debug: false,
         };
-        let (_, modules) = resolve(config, &request).expect("resolves");
+        let (_, modules) = resolve(config, &request, None).expect("resolves");
         modules.iter().map(|m| m.name.clone()).collect()
     }
 
@@ -818,6 +843,7 @@ mod tests {
         prober.lock_flights().insert(key, vec![flight]);
         let request = ProbeRequest {
             target: "r".into(),
+            auth: None,
             modules: vec!["connectivity".into()],
             scrape_timeout: Some(Duration::from_secs(1)),
             debug: false,

@@ -444,19 +444,34 @@ async fn reboot_fails_in_flight_work_and_the_pool_reconnects() {
     assert_eq!(stats.closed(CloseReason::Failed), 1);
 }
 
-/// TCP states, from `/proc/net/tcp`, of this process' sockets connected to
+/// TCP states, from `/proc/net/tcp`, of client sockets connected to
 /// 127.0.0.1:`port` (`08` is `CLOSE_WAIT`: the peer closed, we did not).
+///
+/// The table is the whole network namespace's, and listening ports and
+/// ephemeral client ports come from one range: a socket another test's
+/// simulator accepted from client port `port` also has `port` as its remote
+/// port. Sockets whose local port is listening are such server ends, so they
+/// are left out.
 #[cfg(target_os = "linux")]
 fn states_of_sockets_to(port: u16) -> Vec<String> {
+    const LISTEN: &str = "0A";
     let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
-    let remote = format!("0100007F:{port:04X}");
-    table
+    let rows: Vec<Vec<&str>> = table
         .lines()
         .skip(1)
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            (fields.get(2) == Some(&remote.as_str())).then(|| fields[3].to_string())
-        })
+        .map(|line| line.split_whitespace().collect())
+        .filter(|fields: &Vec<&str>| fields.len() > 3)
+        .collect();
+    let port_of = |address: &str| address.rsplit(':').next().unwrap_or_default().to_string();
+    let listening: std::collections::HashSet<String> = rows
+        .iter()
+        .filter(|fields| fields[3] == LISTEN)
+        .map(|fields| port_of(fields[1]))
+        .collect();
+    let remote = format!("0100007F:{port:04X}");
+    rows.iter()
+        .filter(|fields| fields[2] == remote && !listening.contains(&port_of(fields[1])))
+        .map(|fields| fields[3].to_string())
         .collect()
 }
 

@@ -4,6 +4,7 @@
 //! ([`pool`]) and process CPU and memory ([`process`]), both read when
 //! `/metrics` is scraped so nothing is counted twice.
 
+mod address;
 mod pool;
 mod process;
 mod server;
@@ -80,7 +81,7 @@ impl SelfMetrics {
         let shed = Counter::default();
         registry.register(
             "routeros_exporter_probes_shed",
-            "Probes refused with 503 because the global probe limit was reached or too many collections wait for the target",
+            "Probes refused with 503 because the global probe limit was reached, too many collections wait for the target, or every address target is in use",
             shed.clone(),
         );
         let reload_success = Gauge::default();
@@ -107,13 +108,7 @@ impl SelfMetrics {
             "Build information (value 1)",
             build_info,
         );
-        let prober = Arc::new(OnceLock::new());
-        registry.register_collector(Box::new(pool::PoolCollector {
-            prober: prober.clone(),
-        }));
-        registry.register_collector(Box::new(process::ProcessCollector));
-        let server = Arc::new(ServerStats::default());
-        registry.register_collector(Box::new(server::ServerCollector(server.clone())));
+        let (prober, server) = register_collectors(&mut registry);
         Self {
             registry,
             probes,
@@ -203,6 +198,22 @@ impl ProbeObserver for SelfMetrics {
                 .observe(group.duration.as_secs_f64());
         }
     }
+}
+
+/// Registers the families read at scrape time (pool, address targets,
+/// process, server), returning where the prober and the server's counters go.
+fn register_collectors(registry: &mut Registry) -> (Arc<OnceLock<Weak<Prober>>>, Arc<ServerStats>) {
+    let prober = Arc::new(OnceLock::new());
+    registry.register_collector(Box::new(pool::PoolCollector {
+        prober: prober.clone(),
+    }));
+    registry.register_collector(Box::new(address::AddressCollector {
+        prober: prober.clone(),
+    }));
+    registry.register_collector(Box::new(process::ProcessCollector));
+    let server = Arc::new(ServerStats::default());
+    registry.register_collector(Box::new(server::ServerCollector(server.clone())));
+    (prober, server)
 }
 
 /// Encodes one family of constant samples (read at scrape time).
