@@ -258,4 +258,51 @@ mod tests {
         headers.insert(TIMEOUT_HEADER, HeaderValue::from_static("abc"));
         assert!(request(Some("target=a"), &headers).is_err());
     }
+
+    /// Queries come from anyone: no query or header panics, every pair
+    /// survives encoding and decoding, and an error repeats little of the
+    /// request however long it is.
+    mod fuzzed {
+        use super::*;
+        use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+        use proptest::prelude::*;
+
+        fn pair() -> impl Strategy<Value = (String, String)> {
+            ("\\PC{1,12}", "\\PC{0,24}")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn encoded_pairs_decode_to_themselves(pairs in proptest::collection::vec(pair(), 0..6)) {
+                let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+                let raw = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                prop_assert_eq!(parse_query(&raw), Ok(pairs));
+            }
+
+            #[test]
+            fn any_query_and_header_parse_or_fail_briefly(
+                raw in prop_oneof![
+                    "\\PC{0,200}",
+                    "[a-z%=&+,0-9A-F]{0,200}",
+                    "(target|module|auth|debug|x)=[^&]{0,300}(&(target|module|auth|debug)=[^&]{0,30}){0,4}",
+                ],
+                header in proptest::option::of("[ -~]{0,40}"),
+            ) {
+                let mut headers = HeaderMap::new();
+                if let Some(value) = header.as_deref().and_then(|h| HeaderValue::from_str(h).ok()) {
+                    headers.insert(TIMEOUT_HEADER, value);
+                }
+                if let Err(message) = request(Some(&raw), &headers) {
+                    // At most two clipped values, quoted and escaped, and the words.
+                    prop_assert!(message.chars().count() < 800, "{} chars", message.len());
+                }
+            }
+        }
+    }
 }

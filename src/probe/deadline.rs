@@ -34,8 +34,8 @@ pub struct BadTimeoutHeader(pub String);
 
 /// Parses the header value (seconds, possibly fractional). A value too large
 /// for a `Duration` (`1e20`) saturates: [`probe_timeout`] caps it anyway.
-/// Infinity (also `1e309`, which parses as infinity), NaN, zero and negative
-/// values are errors.
+/// Infinity (also `1e309`, which parses as infinity), NaN, zero, negative
+/// values and values below a nanosecond are errors.
 pub fn parse_header(value: &str) -> Result<Duration, BadTimeoutHeader> {
     value
         .trim()
@@ -43,6 +43,8 @@ pub fn parse_header(value: &str) -> Result<Duration, BadTimeoutHeader> {
         .ok()
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(|s| Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX))
+        // `1e-300` is positive but rounds to no time at all.
+        .filter(|d| !d.is_zero())
         .ok_or_else(|| BadTimeoutHeader(value.to_string()))
 }
 
@@ -141,7 +143,9 @@ mod tests {
     fn header_parsing() {
         assert_eq!(parse_header("14.5"), Ok(Duration::from_millis(14_500)));
         assert_eq!(parse_header(" 10 "), Ok(TEN));
-        for bad in ["", "abc", "-1", "0", "NaN", "inf", "1e309", "-1e309"] {
+        for bad in [
+            "", "abc", "-1", "0", "NaN", "inf", "1e309", "-1e309", "1e-300",
+        ] {
             assert!(parse_header(bad).is_err(), "{bad}");
         }
     }
@@ -155,5 +159,67 @@ mod tests {
             message.contains(&format!("{}…", "x".repeat(64))),
             "{message}"
         );
+    }
+
+    /// The header is Prometheus' word, but anyone can send anything: no
+    /// value panics, an accepted one is positive, the timeout it yields never
+    /// exceeds the maximum, and its deadline is always representable.
+    mod fuzzed {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Numbers in the shapes a header may take, near the edges of `f64`
+        /// and `Duration`, plus arbitrary text.
+        fn header_text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<f64>().prop_map(|f| f.to_string()),
+                any::<f64>().prop_map(|f| format!("{f:e}")),
+                (any::<i64>(), -400i32..400).prop_map(|(m, e)| format!("{m}e{e}")),
+                Just("NaN".to_string()),
+                Just("-inf".to_string()),
+                Just("1e309".to_string()),
+                Just("-0".to_string()),
+                "\\PC{0,40}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2048))]
+
+            #[test]
+            fn any_header_is_a_bounded_timeout_or_a_short_error(text in header_text()) {
+                match parse_header(&text) {
+                    Ok(header) => {
+                        prop_assert!(header > Duration::ZERO);
+                        let timeout = probe_timeout(Some(header), HALF, None, TEN, MAX);
+                        prop_assert!(timeout <= MAX && timeout > Duration::ZERO);
+                        let now = Instant::now();
+                        prop_assert!(after(now, timeout) >= now);
+                    }
+                    Err(e) => prop_assert!(e.to_string().chars().count() < 400),
+                }
+            }
+
+            #[test]
+            fn any_durations_give_a_capped_timeout(
+                header in proptest::option::of(any::<u64>()),
+                offset in any::<u64>(),
+                module in proptest::option::of(any::<u64>()),
+                default in any::<u64>(),
+                max in 1u64..,
+            ) {
+                let nanos = Duration::from_nanos;
+                let timeout = probe_timeout(
+                    header.map(nanos),
+                    nanos(offset),
+                    module.map(nanos),
+                    nanos(default),
+                    nanos(max),
+                );
+                prop_assert!(timeout <= nanos(max));
+                let now = Instant::now();
+                prop_assert!(after(now, timeout) >= now);
+            }
+        }
     }
 }
