@@ -3,7 +3,9 @@
 //! `debug=true`, `/health`, `/metrics`, `/config`, `/sd`, the landing page),
 //! every error page (404, 400, a failed reload), `--config.check` on broken
 //! files, and the failures a wrong password, a refused login and an
-//! unreachable router produce. The test fails if the canary shows anywhere.
+//! unreachable router produce, address targets included. The test fails if
+//! the canary shows anywhere. A password given as a number (which cannot hold
+//! the canary) has a test of its own.
 //!
 //! Both passwords share [`CANARY`], so the support client, which checks every
 //! answer for it before a test sees the answer, catches either.
@@ -41,7 +43,8 @@ async fn routers() -> Simulator {
 
 /// Four targets: RouterOS 7 with the password inline, RouterOS 6 (whose login
 /// sends the password in plain text) with it from a file, one whose password
-/// is wrong, one that is down.
+/// is wrong, one that is down; and address targets on 127.0.0.0/8 with the
+/// right and the wrong password.
 fn config(sim: &Simulator, dir: &Path) -> String {
     let file = dir.join("router.pw");
     std::fs::write(&file, format!("{PASSWORD}\n")).expect("write password file");
@@ -53,7 +56,8 @@ fn config(sim: &Simulator, dir: &Path) -> String {
          targets:\n  v7:\n    address: \"{r7}\"\n    auth: inline\n  \
          v6:\n    address: \"{r6}\"\n    auth: filed\n  \
          refused:\n    address: \"{r7}\"\n    auth: wrong\n  \
-         down:\n    address: \"127.0.0.1:{}\"\n    auth: inline\n",
+         down:\n    address: \"127.0.0.1:{}\"\n    auth: inline\n\
+         address_targets:\n  allow: [127.0.0.0/8]\n  auths: [inline, wrong]\n",
         file.display(),
         free_port()
     )
@@ -82,9 +86,10 @@ fn assert_clean(what: &str, text: &str) {
     assert!(!text.contains(CANARY), "the password is in {what}:\n{text}");
 }
 
-/// Every page and error page, each probe both ways; each answer is checked
-/// for the canary by the client.
-async fn visit_everything(running: &Running) {
+/// Every page and error page, each probe both ways, address targets (with
+/// the right and a wrong password, and refused); each answer is checked for
+/// the canary by the client.
+async fn visit_everything(running: &Running, sim: &Simulator) {
     let http = &running.http;
     for target in ["v7", "v6", "refused", "down"] {
         for query in ["", "&debug=true", "&module=connectivity&debug=true"] {
@@ -92,8 +97,22 @@ async fn visit_everything(running: &Running) {
             assert_eq!(r.status, 200, "{target}{query}: {}", r.text());
         }
     }
+    let r7 = sim.routers()[0].addr();
+    for (query, status) in [
+        (format!("target={r7}&auth=inline"), 200),
+        (format!("target={r7}&auth=wrong&debug=true"), 200),
+        (format!("target={r7}&auth=nope"), 403),
+        (format!("target={r7}"), 400),
+        ("target=10.0.0.1&auth=inline".to_string(), 403),
+        ("target=v7&auth=inline".to_string(), 400),
+    ] {
+        let r = http.get(&format!("/probe?{query}")).await;
+        assert_eq!(r.status, status, "address target {query}: {}", r.text());
+    }
     for (path, status) in [
-        ("/probe?target=nope", 404),
+        // Not a configured name and no `auth=`: with address targets on,
+        // a 400 asking for one.
+        ("/probe?target=nope", 400),
         ("/probe?target=v7&module=nope", 400),
         ("/probe", 400),
         ("/probe?target=v7&debug=maybe", 400),
@@ -128,7 +147,7 @@ async fn run_with_log_format(format: &str, sim: &Simulator) {
         .args(["--log.level", "trace", "--log.format", format]);
     let mut running = Running::start(command, CANARY);
     running.ready().await;
-    visit_everything(&running).await;
+    visit_everything(&running, sim).await;
     for broken in broken_configs(&good) {
         std::fs::write(&path, &broken).expect("write broken config");
         let r = running.http.post("/-/reload").await;
@@ -136,7 +155,7 @@ async fn run_with_log_format(format: &str, sim: &Simulator) {
     }
     std::fs::write(&path, &good).expect("write config");
     assert_eq!(running.http.post("/-/reload").await.status, 200);
-    visit_everything(&running).await;
+    visit_everything(&running, sim).await;
     running.signal("TERM");
     running.wait_exit(Duration::from_secs(20)).await;
     let log = running.stderr();
@@ -176,6 +195,39 @@ async fn config_check_of_a_broken_file_does_not_print_the_password() {
         assert_clean(
             "--config.check's stderr",
             &String::from_utf8_lossy(&out.stderr),
+        );
+    }
+}
+
+/// A password `ROUTERS_CONFIG` gives as a JSON number (not a string) makes
+/// the variable unusable; the error saying so, at `trace` in both formats,
+/// must not repeat the number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_numeric_password_in_routers_config_is_not_echoed() {
+    const NUMERIC: &str = "8675309123";
+    for format in ["logfmt", "json"] {
+        let mut command = exporter();
+        command
+            .env(
+                "ROUTERS_CONFIG",
+                format!(r#"[{{"name":"r1","address":"127.0.0.1:1","username":"admin","password":{NUMERIC}}}]"#),
+            )
+            .args(["--log.level", "trace", "--log.format", format]);
+        let mut running = Running::start(command, NUMERIC);
+        running.ready().await;
+        for path in ["/config", "/health", "/metrics", "/probe?target=r1"] {
+            running.http.get(path).await;
+        }
+        running.signal("TERM");
+        running.wait_exit(Duration::from_secs(20)).await;
+        let log = running.stderr();
+        assert!(
+            log.contains("ROUTERS_CONFIG") && log.contains("must be JSON strings"),
+            "the {format} log does not say why the router was skipped:\n{log}"
+        );
+        assert!(
+            !log.contains(NUMERIC),
+            "the password is in the {format} log:\n{log}"
         );
     }
 }
