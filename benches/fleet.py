@@ -130,10 +130,11 @@ def raise_fd_limit():
 
 
 def start_sim(path, routers):
-    control = free_port()
+    # Port 0 and the address the simulator prints: a port picked here could
+    # be taken by one of its routers' listeners before the control binds.
     popen = subprocess.Popen(
         [path, "--listen", "127.0.0.1:0", "--routers", str(routers), "--password", PASSWORD,
-         "--uptime", "3d", "--control", f"127.0.0.1:{control}",
+         "--uptime", "3d", "--control", "127.0.0.1:0",
          "--max-sessions", "20"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
@@ -146,8 +147,11 @@ def start_sim(path, routers):
         found = re.match(r"router (\S+) version \S+ api (\S+)", line)
         if found:
             addresses[found.group(1)] = found.group(2)
-    popen.stdout.readline()  # the control line
-    return Proc(popen), addresses, f"http://127.0.0.1:{control}"
+    control = re.match(r"control (\S+)", popen.stdout.readline())
+    if not control:
+        popen.kill()
+        sys.exit("routeros-sim did not serve its control endpoint")
+    return Proc(popen), addresses, f"http://{control.group(1)}"
 
 
 def write_config(addresses, directory):
@@ -192,6 +196,7 @@ class Fleet:
         self.control = control
         self.routers = routers
         self.phase = "warmup"
+        self.phase_changes = 0
         self.records = []  # (phase, router, kind, wall, success, status)
         self.stopping = False
         faulty = routers[: int(len(routers) * args.faulty)]
@@ -224,11 +229,20 @@ class Fleet:
             if self.stopping:
                 return
             phase, kind = self.phase, self.kind.get(router, "healthy")
+            changes = self.phase_changes
             wall, success, status = await self.probe(router)
+            if self.phase_changes != changes:
+                # The faults changed under this probe: it belongs to neither
+                # phase (a hung router healed mid-probe answers success 1).
+                phase = "transition"
             self.records.append((phase, router, kind, wall, success, status))
             next_start += interval
             while next_start < time.monotonic():
                 next_start += interval  # a probe longer than the interval skips a tick
+
+    def set_phase(self, phase):
+        self.phase = phase
+        self.phase_changes += 1
 
     async def control_call(self, method, path, body=None):
         async with self.http.request(method, f"{self.control}{path}", json=body) as response:
@@ -317,8 +331,12 @@ async def run_blocks(fleet, exporter, sim, args, out):
     baseline = None
     for index in range(args.blocks):
         phase = "healthy" if index % 2 == 0 else "faulty"
+        # Probes that start while faults are being switched (a call per
+        # router) belong to neither phase: a router already healed would
+        # count as a faulty probe that succeeded.
+        fleet.set_phase("transition")
         await fleet.set_faults(phase == "faulty")
-        fleet.phase = phase
+        fleet.set_phase(phase)
         before = (time.monotonic(), exporter.cpu(), sim.cpu())
         stats_before = await fleet.router_stats() if index == 0 else None
         await asyncio.sleep(args.block_seconds)
@@ -346,8 +364,8 @@ async def run_blocks(fleet, exporter, sim, args, out):
 
 
 async def recovery(fleet, exporter, args, out):
+    fleet.set_phase("recovery")
     await fleet.set_faults(False)
-    fleet.phase = "recovery"
     await asyncio.sleep(2 * args.interval + SCRAPE_TIMEOUT)
     out["after_recovery"] = snapshot(exporter)
 
@@ -407,6 +425,8 @@ def summarize(fleet, out):
             "max_wall_s": max((r[3] for r in rows), default=0.0),
         }
     out["summary"] = summary
+    out["faulty_records"] = [{"router": r[1], "kind": r[2], "wall_s": round(r[3], 3),
+                              "success": r[4], "status": r[5]} for r in faulty]
 
 
 def verdicts(out):
