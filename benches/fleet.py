@@ -33,8 +33,9 @@ lets machine noise hit both alike. Reported:
 * exporter and simulator CPU (per cent of one core) and the exporter's peak RSS;
 * the steady state of a healthy block: sessions opened and logins per router
   (the target: 0 new of either);
-* after the faults clear and two intervals pass: file descriptors, threads
-  and RSS against the first healthy block's;
+* after the faults clear, two intervals pass and the probing stops for the
+  exporter's idle keep-alive timeout: file descriptors (HTTP connections
+  counted apart), threads and RSS against the first healthy block's;
 * the soak: `--soak` probes of healthy routers as fast as `--soak-concurrency`
   clients go, RSS after the first tenth against the end (the target: < 5 %
   growth).
@@ -61,6 +62,8 @@ import aiohttp
 
 ACCEPT = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
 PASSWORD = "bench"
+# The exporter's default --web.idle-timeout.
+EXPORTER_IDLE_TIMEOUT = 90
 SCRAPE_TIMEOUT = 10.0
 TICKS = os.sysconf("SC_CLK_TCK")
 FAULT_KINDS = {
@@ -93,9 +96,10 @@ def percentile(values, q):
 class Proc:
     """CPU, RSS, descriptors and threads of a child process, from /proc."""
 
-    def __init__(self, popen):
+    def __init__(self, popen, http_port=None):
         self.popen = popen
         self.pid = popen.pid
+        self.http_port = http_port
 
     def cpu(self):
         with open(f"/proc/{self.pid}/stat", encoding="ascii") as f:
@@ -120,6 +124,29 @@ class Proc:
 
     def fds(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def sockets_on_port(self, port):
+        """This process' TCP sockets whose local port is `port`: for the
+        exporter, the HTTP connections its clients hold open (keep-alive is
+        the client's choice, so they are counted apart from its own)."""
+        inodes = set()
+        for fd in os.listdir(f"/proc/{self.pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{self.pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+        count = 0
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table, encoding="ascii") as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                    # 0A is LISTEN: the listener itself is the exporter's own.
+                    if local_port == port and fields[3] != "0A" and fields[9] in inodes:
+                        count += 1
+        return count
 
 
 def raise_fd_limit():
@@ -178,7 +205,7 @@ async def start_exporter(path, config, http):
         try:
             async with http.get(f"{base}/-/ready") as response:
                 if response.status == 200:
-                    return Proc(popen), base
+                    return Proc(popen, http_port=port), base
         except aiohttp.ClientError:
             pass
         await asyncio.sleep(0.2)
@@ -323,7 +350,9 @@ class Sampler:
 
 
 def snapshot(proc):
-    return {"rss_kib": proc.rss_kib(), "fds": proc.fds(), "threads": proc.threads()}
+    http = proc.sockets_on_port(proc.http_port)
+    return {"rss_kib": proc.rss_kib(), "fds": proc.fds() - http, "http_connections": http,
+            "threads": proc.threads()}
 
 
 async def run_blocks(fleet, exporter, sim, args, out):
@@ -343,7 +372,8 @@ async def run_blocks(fleet, exporter, sim, args, out):
         elapsed = time.monotonic() - before[0]
         block = {"phase": phase,
                  "exporter_cpu_pct": 100 * (exporter.cpu() - before[1]) / elapsed,
-                 "sim_cpu_pct": 100 * (sim.cpu() - before[2]) / elapsed}
+                 "sim_cpu_pct": 100 * (sim.cpu() - before[2]) / elapsed,
+                 "exporter": snapshot(exporter)}
         if index == 0:
             stats_after = await fleet.router_stats()
             block["new_sessions"] = sum(stats_after[r]["connections_accepted"]
@@ -363,10 +393,18 @@ async def run_blocks(fleet, exporter, sim, args, out):
     out["baseline"] = baseline
 
 
-async def recovery(fleet, exporter, args, out):
+async def recovery(fleet, exporter, args, loops, out):
+    """Faults off, every router probed again twice, then the probing stops
+    for longer than the exporter's idle keep-alive timeout: the HTTP
+    connections a client opened for the faulty probes in flight are the
+    client's to keep while it probes, and the exporter closes them once idle."""
     fleet.set_phase("recovery")
     await fleet.set_faults(False)
     await asyncio.sleep(2 * args.interval + SCRAPE_TIMEOUT)
+    out["after_recovery_probing"] = snapshot(exporter)
+    fleet.stopping = True
+    await asyncio.gather(*loops)
+    await asyncio.sleep(EXPORTER_IDLE_TIMEOUT + 5)
     out["after_recovery"] = snapshot(exporter)
 
 
@@ -455,8 +493,11 @@ def verdicts(out):
                    and first["new_logins"] == 0,
                    f"{first['new_sessions']} sessions, {first['new_logins']} logins"))
     base_res, after = out["baseline"], out["after_recovery"]
-    checks.append(("descriptors back to baseline", after["fds"] <= base_res["fds"] + 2,
-                   f"{after['fds']} vs {base_res['fds']}"))
+    checks.append(("descriptors (HTTP connections apart) back to baseline",
+                   after["fds"] <= base_res["fds"] + 2,
+                   f"{after['fds']} vs {base_res['fds']} "
+                   f"(HTTP connections {after['http_connections']} vs "
+                   f"{base_res['http_connections']})"))
     checks.append(("threads back to baseline", after["threads"] <= base_res["threads"],
                    f"{after['threads']} vs {base_res['threads']}"))
     checks.append(("RSS back to baseline (+10 %)",
@@ -519,10 +560,8 @@ async def main_async(args):
                 out = {"routers": args.routers, "interval": args.interval,
                        "block_seconds": args.block_seconds, "faulty": args.faulty}
                 await run_blocks(fleet, exporter, sim, args, out)
-                await recovery(fleet, exporter, args, out)
-                fleet.stopping = True
                 rebooter.cancel()
-                await asyncio.gather(*loops)
+                await recovery(fleet, exporter, args, loops, out)
                 if args.soak:
                     await soak(fleet, exporter, args, out)
                 sampler_task.cancel()

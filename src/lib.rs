@@ -7,4 +7,5 @@ pub mod collect;
 pub mod config;
 pub mod http;
 pub mod logging;
+pub mod memory;
 pub mod probe;

@@ -390,6 +390,7 @@ async fn run(cli: Cli, settings: ProcessSettings) -> Result<(), String> {
     );
     #[cfg(unix)]
     reload_on_sighup(app.clone());
+    routeros_exporter::memory::return_free_memory_periodically();
     serve_until_signalled(listener, app.clone(), cli.server_options(), security).await;
     let now = tokio::time::Instant::now();
     app.prober
