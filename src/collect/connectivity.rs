@@ -160,7 +160,11 @@ impl Group for Connectivity {
 fn check_until(timeout: Duration, deadline: Instant) -> Instant {
     let now = Instant::now();
     let margin = REPORT_MARGIN.min(deadline.saturating_duration_since(now) / 4);
-    (now + timeout).min(deadline - margin)
+    // A port's configured timeout is not bounded by `max_timeout`: a huge
+    // one must end at the deadline, not overflow.
+    now.checked_add(timeout)
+        .unwrap_or(deadline)
+        .min(deadline - margin)
 }
 
 /// `host:port` or `[v6]:port` split into the host (brackets kept, ready to be
@@ -405,6 +409,12 @@ mod tests {
         ] {
             assert_eq!(router_answered(&silent), None, "{silent:?}");
         }
+    }
+
+    #[test]
+    fn a_huge_port_timeout_ends_at_the_deadline() {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert!(check_until(Duration::MAX, deadline) <= deadline);
     }
 
     #[test]
