@@ -12,7 +12,7 @@ use routeros::TlsSettings;
 use routeros_exporter::collect::family::Value;
 use routeros_exporter::collect::{ApiEvidence, Context, Trace, group};
 use routeros_exporter::config::{ExtraPort, Module, Target};
-use routeros_sim::{BareLogin, Faults, RouterConfig, SimConfig, Simulator};
+use routeros_sim::{BareLogin, Faults, RouterConfig, RouterHandle, SimConfig, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 use support::group::samples;
@@ -127,16 +127,7 @@ async fn a_service_restricted_by_address_is_down_and_a_normal_one_up() {
     .expect("simulator starts");
     let group = group("connectivity").expect("registered");
     for (router, expected) in [(&sim.routers()[0], 1), (&sim.routers()[1], 0)] {
-        let api = router.addr().port();
-        let ctx = context(format!("127.0.0.1:{api}"), None, Vec::new());
-        let f = group.collect(&ctx).await.expect("never a group failure");
-        assert_eq!(
-            samples(&f, "mikrotik_connection_status_up"),
-            [(labels("api", api), Value::Int(expected))],
-            "{}: {:?}",
-            router.name(),
-            ctx.trace.lines()
-        );
+        assert_api_port(router, expected).await;
         let tls = router.tls_addr().expect("tls listener").port();
         let pinned = TlsSettings {
             fingerprint_sha256: router.tls_fingerprint_sha256(),
@@ -153,6 +144,21 @@ async fn a_service_restricted_by_address_is_down_and_a_normal_one_up() {
     }
     let restricted = sim.routers()[1].stats();
     assert_eq!(restricted.connections_accepted, 2, "TCP was accepted");
+}
+
+/// Checks `router`'s API port alone and expects `up` (1 or 0).
+async fn assert_api_port(router: &RouterHandle, up: u64) {
+    let api = router.addr().port();
+    let ctx = context(format!("127.0.0.1:{api}"), None, Vec::new());
+    let group = group("connectivity").expect("registered");
+    let f = group.collect(&ctx).await.expect("never a group failure");
+    assert_eq!(
+        samples(&f, "mikrotik_connection_status_up"),
+        [(labels("api", api), Value::Int(up))],
+        "{}: {:?}",
+        router.name(),
+        ctx.trace.lines()
+    );
 }
 
 /// An API port that accepts and never answers is down once its 2 s timeout
@@ -172,18 +178,8 @@ async fn silence_is_down_and_every_reply_word_is_up() {
     })
     .await
     .expect("simulator starts");
-    let group = group("connectivity").expect("registered");
     for (router, expected) in sim.routers().iter().zip([1, 1, 0]) {
-        let api = router.addr().port();
-        let ctx = context(format!("127.0.0.1:{api}"), None, Vec::new());
-        let f = group.collect(&ctx).await.expect("never a group failure");
-        assert_eq!(
-            samples(&f, "mikrotik_connection_status_up"),
-            [(labels("api", api), Value::Int(expected))],
-            "{}: {:?}",
-            router.name(),
-            ctx.trace.lines()
-        );
+        assert_api_port(router, expected).await;
     }
 }
 

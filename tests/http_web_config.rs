@@ -22,14 +22,13 @@ use routeros_exporter::http::web_config::WebConfig;
 use routeros_exporter::probe::ProberOptions;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 use support::harness::serve_with;
-use support::net::free_port;
+use support::process::{Running, exporter};
 use tempfile::TempDir;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -378,81 +377,20 @@ async fn healthy_without_auth_opens_only_the_probe_endpoints() {
     }
 }
 
-/// The built binary with TLS and basic auth at `--log.level trace`.
-struct Exporter {
-    child: std::process::Child,
-    addr: SocketAddr,
-    stderr: Arc<Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Exporter {
-    fn start(web_config: &Path) -> Exporter {
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_routeros-exporter"))
-            .args([
-                "--demo",
-                "--log.level",
-                "trace",
-                "--web.healthy-without-auth",
-            ])
-            .arg("--web.config.file")
-            .arg(web_config)
-            .arg("--web.listen-address")
-            .arg(addr.to_string())
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the exporter");
-        let mut pipe = child.stderr.take().expect("stderr");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buf[..n]).to_string();
-                sink.lock().expect("lock").push_str(&text);
-            }
-        });
-        Exporter {
-            child,
-            addr,
-            stderr,
-            reader: Some(reader),
-        }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().expect("lock").clone()
-    }
-
-    /// Waits (bounded) for the process to exit; its stderr, whole.
-    fn stop(&mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let start = std::time::Instant::now();
-        while self.child.try_wait().expect("try_wait").is_none() {
-            assert!(start.elapsed() < BOUND, "did not exit: {}", self.stderr());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-        self.stderr()
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The built binary with TLS and basic auth at `--log.level trace`; its
+/// plain-HTTP client is unused (it speaks TLS), its secret check included.
+fn start_exporter(web_config: &Path) -> Running {
+    let mut command = exporter();
+    command
+        .args([
+            "--demo",
+            "--log.level",
+            "trace",
+            "--web.healthy-without-auth",
+        ])
+        .arg("--web.config.file")
+        .arg(web_config);
+    Running::start(command, PASSWORD)
 }
 
 #[tokio::test]
@@ -462,7 +400,7 @@ async fn the_binary_serves_tls_with_auth_never_logs_the_password_and_stops_with_
         "{TLS}basic_auth_users:\n  prometheus: {}\n",
         hash(PASSWORD)
     ));
-    let mut exporter = Exporter::start(&path);
+    let mut exporter = start_exporter(&path);
     let client = connector(&pki.ca, None, ALL);
     let mut up = false;
     for _ in 0..300 {
@@ -508,7 +446,9 @@ async fn the_binary_serves_tls_with_auth_never_logs_the_password_and_stops_with_
         assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
         idle.push(tls);
     }
-    let logs = exporter.stop();
+    exporter.signal("TERM");
+    exporter.wait_exit(BOUND).await;
+    let logs = exporter.stderr();
     assert!(logs.contains("tls=true basic_auth=true"), "{logs}");
     assert!(logs.contains("stopped"), "{logs}");
     assert!(

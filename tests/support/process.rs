@@ -37,6 +37,8 @@ pub fn exporter() -> Command {
 /// A running exporter: killed on drop; stderr collected as it comes.
 pub struct Running {
     pub child: Child,
+    /// Where it listens (for clients other than `http`, e.g. over TLS).
+    pub addr: SocketAddr,
     /// A client for the exporter, checking every answer for the secret.
     pub http: Client,
     stderr: Arc<Mutex<String>>,
@@ -73,6 +75,7 @@ impl Running {
         });
         Running {
             child,
+            addr,
             http: Client::new(addr, secret),
             stderr,
             reader: Some(reader),
