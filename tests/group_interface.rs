@@ -14,16 +14,17 @@ use routeros_exporter::collect::{GroupError, Trace};
 use routeros_exporter::config::{ClientSeries, Glob, InterfaceOptions, Module};
 use routeros_exporter::http::App;
 use routeros_exporter::probe::ProberOptions;
-use routeros_sim::menus::{Board, Menu, RouterView, SimRow, registry};
+use routeros_sim::menus::Board;
 use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use support::exposition::Exposition;
 use support::group::{self, Probe};
 use support::harness;
 use support::http::Client;
+use support::menus;
 use tokio::time::Instant;
 
 const COUNTERS: [(&str, &str); 10] = [
@@ -309,31 +310,6 @@ async fn v6_leaves_out_dynamic_interfaces_too() {
     assert_eq!(dynamic_counts(&f), want);
 }
 
-/// `/interface` rendered `shift` seconds away from the router's uptime, while
-/// the rest of the router (its `/system/resource` uptime) keeps its clock:
-/// moves the interfaces past PPP reconnects, or backwards, without a reboot.
-struct Shifted {
-    inner: Arc<dyn Menu>,
-    shift: Arc<AtomicI64>,
-}
-
-impl Menu for Shifted {
-    fn path(&self) -> &'static str {
-        self.inner.path()
-    }
-
-    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
-        let shift = self.shift.load(Ordering::SeqCst);
-        let by = Duration::from_secs(shift.unsigned_abs());
-        let uptime = if shift >= 0 {
-            view.uptime + by
-        } else {
-            view.uptime.saturating_sub(by)
-        };
-        self.inner.rows(&RouterView { uptime, ..*view })
-    }
-}
-
 /// Probes `module` of target `r` and returns the exposition.
 async fn probe_r(http: &Client, module: &str) -> Exposition {
     harness::probe_exposition(http, &format!("target=r&module={module}")).await
@@ -345,17 +321,7 @@ async fn probe_r(http: &Client, module: &str) -> Exposition {
 /// configured interface's counter going back still is one.
 #[tokio::test]
 async fn subscriber_reconnects_are_not_counter_resets() {
-    let shift = Arc::new(AtomicI64::new(0));
-    let mut menus = registry();
-    let interfaces = menus
-        .iter()
-        .find(|m| m.path() == "/interface")
-        .cloned()
-        .expect("interface menu");
-    menus.push(Arc::new(Shifted {
-        inner: interfaces,
-        shift: shift.clone(),
-    }));
+    let (menus, shift) = menus::with_shifted("/interface");
     let router = harness::router_config(RouterConfig::v7("r"));
     let sim = Simulator::start_with_menus(
         SimConfig {

@@ -8,12 +8,12 @@ mod support;
 use routeros::Command;
 use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::{GroupError, Trace};
-use routeros_sim::menus::{Menu, RouterView, SimRow, registry};
 use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use support::group::{self, Probe, samples};
+use support::menus;
 use tokio::time::Instant;
 
 async fn collect(
@@ -83,40 +83,9 @@ async fn unsupported_on_v6() {
     );
 }
 
-/// The peers menu rendered `shift` seconds after the router's uptime.
-struct Later {
-    inner: Arc<dyn Menu>,
-    shift: Arc<AtomicU64>,
-}
-
-impl Menu for Later {
-    fn path(&self) -> &'static str {
-        self.inner.path()
-    }
-
-    fn available(&self, personality: &routeros_sim::Personality) -> bool {
-        self.inner.available(personality)
-    }
-
-    fn rows(&self, view: &RouterView<'_>) -> Vec<SimRow> {
-        let uptime = view.uptime + Duration::from_secs(self.shift.load(Ordering::SeqCst));
-        self.inner.rows(&RouterView { uptime, ..*view })
-    }
-}
-
 #[tokio::test]
 async fn roaming_peers_keep_their_series() {
-    let shift = Arc::new(AtomicU64::new(0));
-    let mut menus = registry();
-    let peers = menus
-        .iter()
-        .find(|m| m.path() == "/interface/wireguard/peers")
-        .cloned()
-        .expect("peers menu");
-    menus.push(Arc::new(Later {
-        inner: peers,
-        shift: shift.clone(),
-    }));
+    let (menus, shift) = menus::with_shifted("/interface/wireguard/peers");
     let mut router = RouterConfig::v7("r7");
     router.initial_uptime = Duration::from_secs(3_600);
     let sim = Simulator::start_with_menus(

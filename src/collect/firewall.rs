@@ -231,8 +231,8 @@ fn flag(row: &Row, key: &str) -> String {
 mod tests {
     use super::*;
     use crate::collect::family::Value;
-    use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
+    use crate::collect::fixture::{assert_no_duplicate_series, series};
     use routeros::Error;
     use routeros_sim::menus::testkit::Fixture;
 
@@ -331,16 +331,6 @@ mod tests {
         assert_eq!(position("*FFFFFFFF"), Some(Value::Int(0)));
         assert_eq!(position("*6"), Some(Value::Int(4)));
         assert_no_duplicate_series(&f);
-    }
-
-    /// Every series as (metric, labels), sorted.
-    fn series(f: &[Family]) -> Vec<(&'static str, Vec<String>)> {
-        let mut out: Vec<_> = f
-            .iter()
-            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
-            .collect();
-        out.sort();
-        out
     }
 
     #[test]

@@ -109,7 +109,7 @@ metric!(
     IFACE
 );
 metric!(
-    INFO,
+    pub INFO,
     "mikrotik_interface_info",
     Gauge,
     "Interface metadata (value 1).",

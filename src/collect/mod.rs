@@ -56,7 +56,7 @@ use tokio::time::Instant;
 /// detection, reachability of modules that do not log in): referenced as
 /// descriptors, so renaming a metric cannot silently break what reads it.
 pub use connectivity::{ApiEvidence, api_port_answered};
-pub use interface::{RX_BYTES as INTERFACE_RX_BYTES, dynamic_interfaces};
+pub use interface::{INFO as INTERFACE_INFO, RX_BYTES as INTERFACE_RX_BYTES, dynamic_interfaces};
 pub use system::UPTIME as SYSTEM_UPTIME;
 
 /// Every group, in the order `full` runs them. One line per group.
@@ -423,6 +423,17 @@ pub(crate) mod fixture {
         super::family::samples_named(families, name)
             .map(|s| (s.labels.clone(), s.value))
             .collect()
+    }
+
+    /// Every series as `(metric, labels)`, sorted: what a change of the
+    /// router's data may or may not add.
+    pub fn series(families: &[Family]) -> Vec<(&'static str, Vec<String>)> {
+        let mut out: Vec<_> = families
+            .iter()
+            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
+            .collect();
+        out.sort();
+        out
     }
 
     /// Panics naming the first metric and label set that appears twice.

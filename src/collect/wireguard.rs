@@ -217,7 +217,7 @@ mod tests {
     use super::*;
     use crate::collect::fixture::assert_no_duplicate_series;
     use crate::collect::fixture::rows;
-    use crate::collect::fixture::samples;
+    use crate::collect::fixture::{samples, series};
 
     const NOW: i64 = 1_772_366_400;
 
@@ -233,16 +233,6 @@ mod tests {
         .id=*2  interface=wireguard1  name=peer2  endpoint-address=203.0.113.2  endpoint-port=51820  current-endpoint-address=2001:db8::7  current-endpoint-port=51820  allowed-address=10.0.0.3/32  rx=10  tx=20  last-handshake=1w2d3h4m5s  disabled=false  comment=site 2
         .id=*3  interface=wireguard1  name=peer3  endpoint-address=vpn.example.net  endpoint-port=51820  current-endpoint-address=  current-endpoint-port=0  allowed-address=10.0.0.4/32  rx=0  tx=4440  disabled=true  comment=road warrior 3
     ";
-
-    /// The series of every family as (name, labels), sorted.
-    fn series(families: &[Family]) -> Vec<(&'static str, Vec<String>)> {
-        let mut out: Vec<_> = families
-            .iter()
-            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
-            .collect();
-        out.sort();
-        out
-    }
 
     #[test]
     fn v7_peers() {

@@ -464,25 +464,10 @@ mod tests {
         }
     }
 
-    crate::collect::family::metric!(
-        INTERFACE_INFO,
-        "mikrotik_interface_info",
-        Gauge,
-        "as the interface group's",
-        [
-            "interface",
-            "comment",
-            "type",
-            "mac_address",
-            "disabled",
-            "dynamic"
-        ]
-    );
-
     #[test]
     fn dynamic_interfaces_are_not_counters_the_tracker_compares() {
         let mut rx = Family::new(&collect::INTERFACE_RX_BYTES);
-        let mut info = Family::new(&INTERFACE_INFO);
+        let mut info = Family::new(&collect::INTERFACE_INFO);
         for (name, dynamic) in [("ether1", "false"), ("<pppoe-sub-00001>", "true")] {
             rx.push(vec![name.to_string()], 1_000u64);
             let labels = [name, "", "ether", "", "false", dynamic];

@@ -6,5 +6,6 @@ pub mod exposition;
 pub mod group;
 pub mod harness;
 pub mod http;
+pub mod menus;
 pub mod net;
 pub mod process;
