@@ -144,8 +144,11 @@ impl Group for Connectivity {
             }
             for (check, outcome) in checks.iter().zip(&results) {
                 ctx.trace.note(|| {
+                    let outcome = outcome
+                        .as_ref()
+                        .map_or_else(|| "not run".to_string(), Outcome::to_string);
                     format!(
-                        "connectivity {} {host}:{} -> {outcome:?}",
+                        "connectivity {} {host}:{} -> {outcome}",
                         check.name, check.port
                     )
                 });
@@ -220,6 +223,17 @@ enum Outcome {
     Up(Option<Duration>),
     /// Refused, closed, silent or not a RouterOS API.
     Down(String),
+}
+
+/// As the `debug=true` trace shows it.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Up(Some(took)) => write!(f, "up in {took:?}"),
+            Outcome::Up(None) => write!(f, "up (no time measured in this probe)"),
+            Outcome::Down(why) => write!(f, "down: {why}"),
+        }
+    }
 }
 
 /// Connects to `address` before `until`, then closes again.
