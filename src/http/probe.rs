@@ -153,7 +153,7 @@ pub async fn probe(
             .into_response();
     }
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-    let body = render::render(output.families, &output.extra_labels, format);
+    let body = render::render(&output.families, &output.extra_labels, format);
     (
         [(
             header::CONTENT_TYPE,
@@ -211,7 +211,7 @@ fn debug_report(output: ProbeOutput) -> String {
     }
     let _ = writeln!(out, "Metrics that would have been returned:\n");
     out.push_str(&render::render(
-        output.families,
+        &output.families,
         &output.extra_labels,
         Format::Text,
     ));
