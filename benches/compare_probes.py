@@ -51,6 +51,10 @@ ROUTERS = {
         "--scale-wireless-clients", "100",
     ],
     "core": ["--board", "core"],
+    "large": [
+        "--scale-interfaces", "500", "--scale-firewall-rules", "5000",
+        "--scale-conntrack", "50000", "--scale-wireguard-peers", "200",
+    ],
 }
 TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -120,6 +120,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/-/reload", post(admin::reload))
         .route("/-/healthy", get(admin::healthy))
         .route("/-/ready", get(admin::ready))
-        .layer(CompressionLayer::new().gzip(true))
+        // Prometheus' own scrape path favours speed over ratio too: level 1
+        // keeps a 10 MB exposition at ~10% of its size in a fraction of the
+        // time of the default level (BENCHMARKS.md, "Fast at scale").
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
         .with_state(app)
 }
