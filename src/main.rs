@@ -455,6 +455,7 @@ fn raise_open_files_limit() {
 }
 
 fn main() -> ExitCode {
+    routeros_exporter::memory::tune_allocator();
     let cli = Cli::parse();
     let settings = ProcessSettings::from_env(&config::process_env);
     let filter = cli
