@@ -5,8 +5,8 @@
 mod support;
 
 use routeros_exporter::collect::Trace;
-use routeros_exporter::collect::family::Family;
 use routeros_exporter::collect::family::samples_named;
+use routeros_exporter::collect::family::{Family, Label};
 use routeros_exporter::config::{ConntrackKey, ConntrackOptions};
 use routeros_sim::{RouterConfig, Version};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ async fn collect(router: RouterConfig, options: ConntrackOptions) -> Vec<Family>
         .expect("conntrack collects")
 }
 
-fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], f64)> {
+fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [Label], f64)> {
     samples_named(families, name)
         .map(|s| (s.labels.as_slice(), s.value.as_f64()))
         .collect()
@@ -34,7 +34,7 @@ fn samples<'a>(families: &'a [Family], name: &str) -> Vec<(&'a [String], f64)> {
 fn value(families: &[Family], name: &str, labels: &[&str]) -> Option<f64> {
     samples(families, name)
         .into_iter()
-        .find(|(l, _)| l.iter().map(String::as_str).eq(labels.iter().copied()))
+        .find(|(l, _)| l.iter().map(Label::as_str).eq(labels.iter().copied()))
         .map(|(_, v)| v)
 }
 

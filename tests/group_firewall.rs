@@ -89,7 +89,7 @@ async fn check(router: RouterConfig, with_ipv6_nat: bool) {
     let bytes = samples(&f, "mikrotik_firewall_rule_bytes_total", "ipv4", "filter");
     assert_eq!(bytes.len(), before.len());
     for s in &bytes {
-        let id = &s.labels[3];
+        let id = s.labels[3].as_str();
         let Value::Int(v) = s.value else {
             panic!("{id}: not an exact integer");
         };
@@ -156,9 +156,15 @@ async fn v6_skips_missing_ipv6_nat() {
 fn series(f: &[Family]) -> BTreeSet<(String, Vec<String>)> {
     f.iter()
         .flat_map(|f| {
-            f.samples
-                .iter()
-                .map(|s| (f.desc.name.to_string(), s.labels.clone()))
+            f.samples.iter().map(|s| {
+                (
+                    f.desc.name.to_string(),
+                    s.labels
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<String>>(),
+                )
+            })
         })
         .collect()
 }

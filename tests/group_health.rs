@@ -41,7 +41,7 @@ async fn collect(router: RouterConfig) -> Vec<Family> {
 
 fn states(families: &[Family]) -> Vec<(String, String)> {
     samples_named(families, "mikrotik_health_state")
-        .map(|s| (s.labels[0].clone(), s.labels[1].clone()))
+        .map(|s| (s.labels[0].to_string(), s.labels[1].to_string()))
         .collect()
 }
 

@@ -93,7 +93,7 @@ fn names(families: &[Family]) -> Vec<String> {
     families
         .iter()
         .find(|f| f.desc.name == "mikrotik_interface_info")
-        .map(|f| f.samples.iter().map(|s| s.labels[0].clone()).collect())
+        .map(|f| f.samples.iter().map(|s| s.labels[0].to_string()).collect())
         .unwrap_or_default()
 }
 
@@ -206,7 +206,7 @@ fn dynamic_counts(families: &[Family]) -> BTreeMap<String, u64> {
         .filter(|f| f.desc.name == "mikrotik_interface_dynamic_interfaces")
         .flat_map(|f| &f.samples)
         .map(|s| match s.value {
-            Value::Int(n) => (s.labels[0].clone(), n),
+            Value::Int(n) => (s.labels[0].to_string(), n),
             other => panic!("{other:?}"),
         })
         .collect()

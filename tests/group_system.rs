@@ -54,7 +54,7 @@ fn info(families: &[Family]) -> BTreeMap<&'static str, String> {
         .labels
         .iter()
         .copied()
-        .zip(family.samples[0].labels.iter().cloned())
+        .zip(family.samples[0].labels.iter().map(ToString::to_string))
         .collect()
 }
 
@@ -118,7 +118,15 @@ async fn package_update_available_only_from_what_the_router_knows() {
         let sim = simulator(kind, 4, Duration::ZERO).await;
         let update = |f: &[Family]| -> Vec<(Vec<String>, f64)> {
             samples_named(f, "mikrotik_system_package_update_available")
-                .map(|s| (s.labels.clone(), s.value.as_f64()))
+                .map(|s| {
+                    (
+                        s.labels
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<String>>(),
+                        s.value.as_f64(),
+                    )
+                })
                 .collect()
         };
         let current = update(&collect_on(&sim, 0).await);

@@ -115,7 +115,17 @@ async fn roaming_peers_keep_their_series() {
         let f = group::collect("wireguard", &ctx).await.expect("collects");
         let mut names: Vec<_> = f
             .iter()
-            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
+            .flat_map(|f| {
+                f.samples.iter().map(|s| {
+                    (
+                        f.desc.name,
+                        s.labels
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<String>>(),
+                    )
+                })
+            })
             .collect();
         names.sort();
         series.push(names);

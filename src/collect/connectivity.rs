@@ -82,7 +82,7 @@ pub enum ApiEvidence {
 /// what tells a module that does not log in whether the router is reachable.
 pub fn api_port_answered(families: &[Family]) -> bool {
     samples_of(families, &UP).any(|s| {
-        let name = s.labels.first().map(String::as_str);
+        let name = s.labels.first().map(smol_str::SmolStr::as_str);
         matches!(name, Some(API_CHECK | API_SSL_CHECK)) && s.value.as_f64() >= 1.0
     })
 }
@@ -454,7 +454,15 @@ mod tests {
         let up: Vec<(Vec<String>, Value)> = f[0]
             .samples
             .iter()
-            .map(|s| (s.labels.clone(), s.value))
+            .map(|s| {
+                (
+                    s.labels
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<String>>(),
+                    s.value,
+                )
+            })
             .collect();
         assert_eq!(
             up,

@@ -239,10 +239,10 @@ fn totals(tracking: Option<&Row>, ipv6: Option<u64>) -> Vec<Family> {
         num("total-entries").map(|total| total.saturating_sub(ipv6.unwrap_or_default()))
     });
     if let Some(v4) = ipv4 {
-        entries.push(vec!["ipv4".into()], v4);
+        entries.push(["ipv4"], v4);
     }
     if let Some(v6) = ipv6 {
-        entries.push(vec!["ipv6".into()], v6);
+        entries.push(["ipv6"], v6);
     }
     if !entries.samples.is_empty() {
         out.push(entries);
@@ -312,7 +312,15 @@ mod tests {
 
     fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, f64)> {
         samples_named(families, name)
-            .map(|s| (s.labels.clone(), s.value.as_f64()))
+            .map(|s| {
+                (
+                    s.labels
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<String>>(),
+                    s.value.as_f64(),
+                )
+            })
             .collect()
     }
 

@@ -99,7 +99,7 @@ fn build(rows: &[Row]) -> Vec<Family> {
         let details = INFO_FIELDS
             .iter()
             .map(|k| row.text(k).map(|t| t.trim().to_owned()).unwrap_or_default());
-        info.push(labels.iter().cloned().chain(details).collect(), 1u64);
+        info.push(labels.iter().cloned().chain(details), 1u64);
     }
     vec![status, info]
 }

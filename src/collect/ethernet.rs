@@ -457,7 +457,7 @@ mod tests {
 
     fn ports_of(families: &[Family], name: &str) -> Vec<String> {
         samples_named(families, name)
-            .map(|s| s.labels[0].clone())
+            .map(|s| s.labels[0].to_string())
             .collect()
     }
 
@@ -524,7 +524,13 @@ mod tests {
         let autoneg: Vec<(String, String, f64)> =
             samples_named(&f, "mikrotik_ethernet_auto_negotiation")
                 .filter(|s| s.labels[0] == "uplink-fibre")
-                .map(|s| (s.labels[0].clone(), s.labels[1].clone(), s.value.as_f64()))
+                .map(|s| {
+                    (
+                        s.labels[0].to_string(),
+                        s.labels[1].to_string(),
+                        s.value.as_f64(),
+                    )
+                })
                 .collect();
         let expect = |state: &str, v: f64| ("uplink-fibre".to_owned(), state.to_owned(), v);
         assert_eq!(
@@ -556,9 +562,10 @@ mod tests {
         assert_eq!(value_of(&f, loss, "qsfp28-1-1"), Some(1.0));
         assert_eq!(value_of(&f, loss, "uplink-fibre"), Some(0.0));
         assert_eq!(ports_of(&f, t), ["uplink-fibre", "qsfp28-1-1"]);
-        let info: Vec<&Vec<String>> = samples_named(&f, "mikrotik_ethernet_sfp_info")
-            .map(|s| &s.labels)
-            .collect();
+        let info: Vec<&Vec<crate::collect::family::Label>> =
+            samples_named(&f, "mikrotik_ethernet_sfp_info")
+                .map(|s| &s.labels)
+                .collect();
         assert_eq!(
             info[0],
             &[
@@ -645,7 +652,7 @@ mod tests {
         assert!(ports_of(&f, "mikrotik_ethernet_rate_bps") == ["sfp1"]);
         assert!(ports_of(&f, "mikrotik_ethernet_full_duplex").is_empty());
         let states: Vec<(String, Value)> = samples_named(&f, "mikrotik_ethernet_auto_negotiation")
-            .map(|s| (s.labels[1].clone(), s.value))
+            .map(|s| (s.labels[1].to_string(), s.value))
             .collect();
         let expected = [
             ("done", 0u64),
@@ -665,7 +672,14 @@ mod tests {
             Some(-4.3)
         );
         let info = samples_named(&f, "mikrotik_ethernet_sfp_info").next();
-        let labels = info.map(|s| s.labels.clone()).unwrap_or_default();
+        let labels = info
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<String>>()
+            })
+            .unwrap_or_default();
         assert_eq!((labels[3].as_str(), labels[8].as_str()), ("FS", "n/a"));
     }
 

@@ -119,11 +119,16 @@ impl From<bool> for Value {
     }
 }
 
+/// A label value: up to 23 bytes inline, longer values shared when cloned, so
+/// the identity labels a group repeats over a router's families (a rule's
+/// table, chain and id in four families) cost no allocation each.
+pub type Label = smol_str::SmolStr;
+
 /// One sample: label values (in the descriptor's label order) and a value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     /// Label values, aligned with [`MetricDesc::labels`].
-    pub labels: Vec<String>,
+    pub labels: Vec<Label>,
     /// Exact for router counters (see [`Value`]).
     pub value: Value,
 }
@@ -149,7 +154,13 @@ impl Family {
     /// Adds a sample; `labels` must match the descriptor's label count (a
     /// mismatch is a programming error caught by the tests of each group, and is
     /// dropped here rather than rendered malformed).
-    pub fn push<V: Into<Value>>(&mut self, labels: Vec<String>, value: V) {
+    pub fn push<L, V>(&mut self, labels: L, value: V)
+    where
+        L: IntoIterator,
+        L::Item: Into<Label>,
+        V: Into<Value>,
+    {
+        let labels: Vec<Label> = labels.into_iter().map(Into::into).collect();
         debug_assert_eq!(labels.len(), self.desc.labels.len(), "{}", self.desc.name);
         if labels.len() == self.desc.labels.len() {
             self.samples.push(Sample {
@@ -164,14 +175,19 @@ impl Family {
     /// plus a sample of value 1 for `current` when it is not in `known`, so a
     /// state the router reports that this exporter does not know yet is kept.
     /// An empty `current` (the router said nothing) adds nothing.
-    pub fn push_state_set(&mut self, labels: &[String], known: &[&str], current: &str) {
+    pub fn push_state_set<L: Clone + Into<Label>>(
+        &mut self,
+        labels: &[L],
+        known: &[&str],
+        current: &str,
+    ) {
         let current = current.trim();
         if current.is_empty() {
             return;
         }
         let with = |state: &str| {
-            let mut all = labels.to_vec();
-            all.push(state.to_owned());
+            let mut all: Vec<Label> = labels.iter().cloned().map(Into::into).collect();
+            all.push(Label::new(state));
             all
         };
         for state in known {
@@ -185,7 +201,7 @@ impl Family {
     /// A family holding one unlabelled sample.
     pub fn single<V: Into<Value>>(desc: &'static MetricDesc, value: V) -> Self {
         let mut family = Self::new(desc);
-        family.push(Vec::new(), value);
+        family.push(Vec::<Label>::new(), value);
         family
     }
 }
@@ -260,10 +276,10 @@ mod tests {
     #[test]
     fn merge_groups_families_and_drops_duplicate_series() {
         let mut a1 = Family::new(&A);
-        a1.push(vec!["1".into()], 1.0);
+        a1.push(["1"], 1.0);
         let mut a2 = Family::new(&A);
-        a2.push(vec!["2".into()], 2.0);
-        a2.push(vec!["1".into()], 9.0);
+        a2.push(["2"], 2.0);
+        a2.push(["1"], 9.0);
         let merged = merge(vec![a1, Family::single(&B, 5u64), a2]);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[0].samples.len(), 2);
@@ -282,7 +298,13 @@ mod tests {
         let got: Vec<(String, String, f64)> = f
             .samples
             .iter()
-            .map(|s| (s.labels[0].clone(), s.labels[1].clone(), s.value.as_f64()))
+            .map(|s| {
+                (
+                    s.labels[0].to_string(),
+                    s.labels[1].to_string(),
+                    s.value.as_f64(),
+                )
+            })
             .collect();
         let want = [
             ("p1", "on", 0.0),

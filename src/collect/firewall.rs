@@ -18,7 +18,7 @@
 //! (`dynamic=true`: UPnP mappings, hotspot rules, the fasttrack dummy rule)
 //! are left out; positions still count them, as the router numbers them.
 
-use super::family::{Family, MetricDesc, metric};
+use super::family::{Family, Label, MetricDesc, metric};
 use super::{Context, Group, GroupError, GroupFuture, Trace, parse};
 use crate::config::FirewallOptions;
 use routeros::{Command, Row};
@@ -178,12 +178,12 @@ fn build(tables: &[(&Table, Vec<Row>)], options: &FirewallOptions) -> Vec<Family
                 tracing::debug!(table = table.command, %id, "duplicate rule .id, keeping the first");
                 continue;
             }
-            let text = |key| row.text(key).map(|t| t.into_owned()).unwrap_or_default();
+            let text = |key| row.text(key).map(Label::new).unwrap_or_default();
             let identity = vec![
-                table.family.to_string(),
-                table.table.to_string(),
+                Label::new_static(table.family),
+                Label::new_static(table.table),
                 text("chain"),
-                id.into_owned(),
+                Label::new(id),
             ];
             for (key, family) in [("bytes", &mut bytes), ("packets", &mut packets)] {
                 if let Some(v) = counter(row, key) {
@@ -220,10 +220,10 @@ fn counter(row: &Row, key: &str) -> Option<u64> {
 
 /// A boolean property as a label: `true`/`false` (also from `yes`/`no`), the
 /// raw text when odd, empty when absent.
-fn flag(row: &Row, key: &str) -> String {
+fn flag(row: &Row, key: &str) -> Label {
     match row.str(key).and_then(parse::boolean) {
-        Some(b) => b.to_string(),
-        None => row.text(key).map(|t| t.into_owned()).unwrap_or_default(),
+        Some(b) => Label::new_static(if b { "true" } else { "false" }),
+        None => row.text(key).map(Label::new).unwrap_or_default(),
     }
 }
 

@@ -303,7 +303,7 @@ mod tests {
 
     fn states(families: &[Family]) -> Vec<(String, String)> {
         samples_named(families, "mikrotik_health_state")
-            .map(|s| (s.labels[0].clone(), s.labels[1].clone()))
+            .map(|s| (s.labels[0].to_string(), s.labels[1].to_string()))
             .collect()
     }
 

@@ -252,7 +252,7 @@ impl Group for Interface {
 pub fn dynamic_interfaces(families: &[Family]) -> HashSet<&str> {
     samples_of(families, &INFO)
         .filter(|s| s.labels.get(INFO_DYNAMIC).is_some_and(|d| d == "true"))
-        .filter_map(|s| s.labels.first().map(String::as_str))
+        .filter_map(|s| s.labels.first().map(smol_str::SmolStr::as_str))
         .collect()
 }
 
@@ -428,7 +428,7 @@ mod tests {
     fn dynamic_counts(f: &[Family]) -> Vec<(String, u64)> {
         samples_of(f, &DYNAMIC)
             .map(|s| match s.value {
-                Value::Int(n) => (s.labels[0].clone(), n),
+                Value::Int(n) => (s.labels[0].to_string(), n),
                 other => panic!("{other:?}"),
             })
             .collect()
@@ -447,7 +447,7 @@ mod tests {
         let mut v: Vec<String> = f
             .iter()
             .find(|f| f.desc.name == "mikrotik_interface_info")
-            .map(|f| f.samples.iter().map(|s| s.labels[0].clone()).collect())
+            .map(|f| f.samples.iter().map(|s| s.labels[0].to_string()).collect())
             .unwrap_or_default();
         v.sort();
         v

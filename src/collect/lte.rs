@@ -411,7 +411,7 @@ mod tests {
             .filter(|s| s.labels[0] == modem)
             .collect();
         let on = of.iter().find(|s| s.value == Value::Int(1));
-        (on.map(|s| s.labels[1].clone()), of.len())
+        (on.map(|s| s.labels[1].to_string()), of.len())
     }
 
     /// RouterOS 7 `monitor`: units on signals, a 5G NSA modem with NR fields.
@@ -454,7 +454,12 @@ mod tests {
             (Some("registered".into()), states)
         );
         let info: Vec<Vec<String>> = samples_named(&f, "mikrotik_lte_info")
-            .map(|s| s.labels.clone())
+            .map(|s| {
+                s.labels
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<String>>()
+            })
             .collect();
         assert_eq!(
             info,

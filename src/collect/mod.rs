@@ -421,7 +421,15 @@ pub(crate) mod fixture {
     /// Every sample of `name` as `(labels, value)`, in emission order.
     pub fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
         super::family::samples_named(families, name)
-            .map(|s| (s.labels.clone(), s.value))
+            .map(|s| {
+                (
+                    s.labels
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<String>>(),
+                    s.value,
+                )
+            })
             .collect()
     }
 
@@ -430,7 +438,17 @@ pub(crate) mod fixture {
     pub fn series(families: &[Family]) -> Vec<(&'static str, Vec<String>)> {
         let mut out: Vec<_> = families
             .iter()
-            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.labels.clone())))
+            .flat_map(|f| {
+                f.samples.iter().map(|s| {
+                    (
+                        f.desc.name,
+                        s.labels
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<String>>(),
+                    )
+                })
+            })
             .collect();
         out.sort();
         out
@@ -442,7 +460,13 @@ pub(crate) mod fixture {
         for family in families {
             for s in &family.samples {
                 assert!(
-                    seen.insert((family.desc.name, s.labels.clone())),
+                    seen.insert((
+                        family.desc.name,
+                        s.labels
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<String>>()
+                    )),
                     "duplicate {} {:?}",
                     family.desc.name,
                     s.labels

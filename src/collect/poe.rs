@@ -206,7 +206,7 @@ mod tests {
         let on = of_port
             .iter()
             .find(|s| s.value == Value::Int(1))
-            .map(|s| s.labels[1].clone());
+            .map(|s| s.labels[1].to_string());
         (on, of_port.len())
     }
 

@@ -471,7 +471,7 @@ mod tests {
         for (name, dynamic) in [("ether1", "false"), ("<pppoe-sub-00001>", "true")] {
             rx.push(vec![name.to_string()], 1_000u64);
             let labels = [name, "", "ether", "", "false", dynamic];
-            info.push(labels.iter().map(|l| l.to_string()).collect(), 1u64);
+            info.push(labels.iter().copied(), 1u64);
         }
         let collection = Collection {
             families: vec![rx, info],

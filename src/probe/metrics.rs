@@ -163,7 +163,7 @@ pub fn state_families(module: &ModuleState, target: &TargetState, pool: &PoolSta
             ResetReason::Gap => module.resets_for(reason),
             _ => target.resets_for(reason),
         };
-        resets.push(vec![reason.as_str().into()], count);
+        resets.push([reason.as_str()], count);
     }
     out.push(resets);
     let last = [&module.last_reset, &target.last_reset]
@@ -172,7 +172,7 @@ pub fn state_families(module: &ModuleState, target: &TargetState, pool: &PoolSta
         .max_by(|a, b| a.at_unix.total_cmp(&b.at_unix));
     if let Some(last) = last {
         let mut family = Family::new(&TARGET_LAST_RESET);
-        family.push(vec![last.reason.as_str().into()], last.at_unix);
+        family.push([last.reason.as_str()], last.at_unix);
         out.push(family);
     }
     out

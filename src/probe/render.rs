@@ -96,7 +96,7 @@ fn rendered_size(families: &[Family], extra: &[(String, String)]) -> usize {
             let values: usize = family
                 .samples
                 .iter()
-                .map(|s| s.labels.iter().map(String::len).sum::<usize>())
+                .map(|s| s.labels.iter().map(smol_str::SmolStr::len).sum::<usize>())
                 .sum();
             2 * desc.name.len() + desc.help.len() + 32 + family.samples.len() * per_sample + values
         })
@@ -143,7 +143,7 @@ fn write_labels(out: &mut String, desc: &MetricDesc, sample: &Sample, extra: &[(
         .labels
         .iter()
         .copied()
-        .zip(sample.labels.iter().map(String::as_str))
+        .zip(sample.labels.iter().map(smol_str::SmolStr::as_str))
         .filter(|(_, v)| !v.is_empty())
         .chain(extra.iter().copied());
     let mut first = true;
@@ -232,12 +232,9 @@ mod tests {
 
     fn snapshot() -> Vec<Family> {
         let mut rx = Family::new(&RX);
-        rx.push(vec!["ether1".into()], 18_446_744_073_709_551_000u64);
+        rx.push(["ether1"], 18_446_744_073_709_551_000u64);
         let mut info = Family::new(&INFO);
-        info.push(
-            vec!["ether1".into(), "uplink \"isp\"\nline2 \\".into()],
-            1u64,
-        );
+        info.push(["ether1", "uplink \"isp\"\nline2 \\"], 1u64);
         vec![rx, info]
     }
 
@@ -292,10 +289,10 @@ mod tests {
     fn infinities_and_nan_are_spelled_as_the_formats_require() {
         metric!(G, "g", Gauge, "g", ["k"]);
         let mut g = Family::new(&G);
-        g.push(vec!["a".into()], f64::INFINITY);
-        g.push(vec!["b".into()], f64::NEG_INFINITY);
-        g.push(vec!["c".into()], f64::NAN);
-        g.push(vec!["d".into()], 1.5);
+        g.push(["a"], f64::INFINITY);
+        g.push(["b"], f64::NEG_INFINITY);
+        g.push(["c"], f64::NAN);
+        g.push(["d"], 1.5);
         for format in [Format::OpenMetrics, Format::Text] {
             let text = render(std::slice::from_ref(&g), &[], format);
             for line in ["g{k=\"a\"} +Inf\n", "g{k=\"b\"} -Inf\n", "g{k=\"c\"} NaN\n"] {
@@ -336,7 +333,7 @@ mod tests {
             desc.labels
                 .iter()
                 .copied()
-                .zip(sample.labels.iter().map(String::as_str))
+                .zip(sample.labels.iter().map(smol_str::SmolStr::as_str))
                 .filter(|(_, v)| !v.is_empty())
                 .chain(
                     extra

@@ -175,7 +175,13 @@ pub fn assert_no_duplicate_series(families: &[Family]) {
     for f in families {
         for s in &f.samples {
             assert!(
-                seen.insert((f.desc.name, s.labels.clone())),
+                seen.insert((
+                    f.desc.name,
+                    s.labels
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<String>>()
+                )),
                 "duplicate {} {:?}",
                 f.desc.name,
                 s.labels
@@ -187,7 +193,7 @@ pub fn assert_no_duplicate_series(families: &[Family]) {
 /// Every sample of the family `name` as (label values, value), in order.
 pub fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
     samples_named(families, name)
-        .map(|s| (s.labels.clone(), s.value))
+        .map(|s| (s.labels.iter().map(ToString::to_string).collect(), s.value))
         .collect()
 }
 
