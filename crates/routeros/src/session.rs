@@ -726,21 +726,43 @@ fn end_result(traps: Vec<(String, Option<u8>)>, unknown: Option<String>) -> Resu
     }
 }
 
+/// The read buffer of a session with nothing in flight. A pooled session
+/// spends nearly all its life idle, and a fleet of a thousand of them holding
+/// the 64 KiB a busy one reads with would pin 64 MB (issue 11's fleet).
+const IDLE_READ_BUFFER: usize = 4 * 1024;
+
+/// The smallest step a busy session's read buffer grows by.
+const BUSY_READ_CHUNK: usize = 64 * 1024;
+
+/// Makes room in `buf` for the next read: busy, at least [`BUSY_READ_CHUNK`]
+/// (so a large print is read in few system calls); idle with nothing
+/// buffered, back to [`IDLE_READ_BUFFER`].
+fn make_room(buf: &mut BytesMut, decoder: &Decoder, idle: bool) {
+    if idle && buf.is_empty() {
+        if buf.capacity() > IDLE_READ_BUFFER {
+            *buf = BytesMut::with_capacity(IDLE_READ_BUFFER);
+        }
+        return;
+    }
+    if buf.capacity() - buf.len() < 8 * 1024 {
+        // Grow by what the current word still needs, but never more than
+        // 1 MiB at a time: the peer's announcement is not trusted.
+        let want = decoder
+            .pending_word_remaining(buf)
+            .unwrap_or(0)
+            .clamp(BUSY_READ_CHUNK, 1 << 20);
+        buf.reserve(want);
+    }
+}
+
 async fn read_loop(shared: Arc<Shared>, mut rd: ReadHalf<BoxedTransport>, mut decoder: Decoder) {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut buf = BytesMut::with_capacity(IDLE_READ_BUFFER);
     let error = loop {
         let sentence = match decoder.decode(&mut buf) {
             Ok(Some(s)) => s,
             Ok(None) => {
-                if buf.capacity() - buf.len() < 8 * 1024 {
-                    // Grow by what the current word still needs, but never more
-                    // than 1 MiB at a time: the peer's announcement is not trusted.
-                    let want = decoder
-                        .pending_word_remaining(&buf)
-                        .unwrap_or(0)
-                        .clamp(64 * 1024, 1 << 20);
-                    buf.reserve(want);
-                }
+                let idle = shared.in_flight.load(Ordering::Relaxed) == 0;
+                make_room(&mut buf, &decoder, idle);
                 match rd.read_buf(&mut buf).await {
                     Ok(0) => break Error::Eof,
                     Ok(n) => {
@@ -801,6 +823,20 @@ mod tests {
     use crate::codec::{ProtocolError, encode_sentence};
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+    #[test]
+    fn an_idle_session_keeps_a_small_read_buffer_and_a_busy_one_reads_in_large_chunks() {
+        let decoder = Decoder::new(crate::codec::SizeLimits::default());
+        let mut buf = BytesMut::with_capacity(1 << 20);
+        make_room(&mut buf, &decoder, true);
+        assert!(buf.capacity() <= IDLE_READ_BUFFER, "{}", buf.capacity());
+        make_room(&mut buf, &decoder, false);
+        assert!(buf.capacity() - buf.len() >= BUSY_READ_CHUNK);
+        // Idle but half a sentence buffered: never shrunk under the data.
+        buf.extend_from_slice(b"\x05!done");
+        make_room(&mut buf, &decoder, true);
+        assert_eq!(&buf[..], b"\x05!done");
+    }
 
     /// The router side of an in-memory connection, scripted by each test.
     struct FakeRouter {
