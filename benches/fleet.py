@@ -573,6 +573,80 @@ async def main_async(args):
     return out
 
 
+async def steady_async(args):
+    """`--steady`: the fleet healthy for `--block-seconds` after a warm-up
+    interval, nothing else (issue 11's fleet targets)."""
+    raise_fd_limit()
+    sim, addresses, control = start_sim(args.sim, args.routers)
+    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=90)
+    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as http:
+        with tempfile.TemporaryDirectory() as directory:
+            config = write_config(addresses, directory)
+            exporter, base = await start_exporter(args.exporter, config, http)
+            try:
+                args.faulty = 0.0
+                fleet = Fleet(args, http, base, control, list(addresses))
+                loops = [asyncio.create_task(fleet.router_loop(r, i * args.interval / args.routers))
+                         for i, r in enumerate(fleet.routers)]
+                await asyncio.sleep(args.interval + SCRAPE_TIMEOUT)  # every router logged in
+                fleet.set_phase("healthy")
+                stats_before = await fleet.router_stats()
+                sampler = Sampler(exporter)
+                sampler_task = asyncio.create_task(sampler.run())
+                before = (time.monotonic(), exporter.cpu(), sim.cpu())
+                await asyncio.sleep(args.block_seconds)
+                elapsed = time.monotonic() - before[0]
+                out = {"routers": args.routers, "interval": args.interval, "seconds": elapsed,
+                       "exporter_cpu_pct": 100 * (exporter.cpu() - before[1]) / elapsed,
+                       "sim_cpu_pct": 100 * (sim.cpu() - before[2]) / elapsed,
+                       "rss_kib_end": exporter.rss_kib(), "rss_kib_peak": sampler.peak}
+                stats_after = await fleet.router_stats()
+                fleet.set_phase("done")
+                sampler_task.cancel()
+                fleet.stopping = True
+                for loop in loops:
+                    loop.cancel()
+                walls = [w for p, _, _, w, _, _ in fleet.records if p == "healthy"]
+                out.update({
+                    "probes": len(walls),
+                    "failures": sum(1 for p, _, _, _, ok, _ in fleet.records
+                                    if p == "healthy" and not ok),
+                    "p50_ms": 1000 * percentile(walls, 0.5),
+                    "p99_ms": 1000 * percentile(walls, 0.99),
+                    "sessions_per_router": max(stats_after[r]["connections_accepted"]
+                                               for r in fleet.routers),
+                    "new_sessions": sum(stats_after[r]["connections_accepted"]
+                                        - stats_before[r]["connections_accepted"]
+                                        for r in fleet.routers),
+                    "new_logins": sum(stats_after[r]["logins_ok"] - stats_before[r]["logins_ok"]
+                                      for r in fleet.routers),
+                })
+            finally:
+                exporter.popen.terminate()
+                sim.popen.terminate()
+    return out
+
+
+def steady_report(out):
+    checks = [
+        ("exporter CPU <= 10 % of a core", out["exporter_cpu_pct"] <= 10,
+         f"{out['exporter_cpu_pct']:.1f} % (simulator {out['sim_cpu_pct']:.1f} %)"),
+        ("exporter RSS <= 64 MiB", out["rss_kib_peak"] <= 64 * 1024,
+         f"peak {out['rss_kib_peak'] / 1024:.1f} MiB, end {out['rss_kib_end'] / 1024:.1f} MiB"),
+        ("every probe successful", out["failures"] == 0 and out["probes"] > 0,
+         f"{out['probes'] - out['failures']}/{out['probes']}"),
+        ("1 session and 0 logins per router in steady state",
+         out["sessions_per_router"] == 1 and out["new_sessions"] == 0 and out["new_logins"] == 0,
+         f"at most {out['sessions_per_router']} session per router; {out['new_sessions']} new "
+         f"sessions, {out['new_logins']} logins"),
+    ]
+    print(f"\n{out['routers']} routers, {out['interval']} s interval, "
+          f"{out['seconds']:.0f} s measured: p50 {out['p50_ms']:.2f} ms, p99 {out['p99_ms']:.2f} ms\n")
+    for name, ok, text in checks:
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {text}")
+    return checks
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -587,10 +661,16 @@ def main():
     parser.add_argument("--soak", type=int, default=100_000)
     parser.add_argument("--soak-concurrency", type=int, default=8)
     parser.add_argument("--json", help="also write the raw figures here")
+    parser.add_argument("--steady", action="store_true",
+                        help="only a healthy fleet for --block-seconds (issue 11's figures)")
     args = parser.parse_args()
-    out = asyncio.run(main_async(args))
-    checks = verdicts(out)
-    report(out, checks)
+    if args.steady:
+        out = asyncio.run(steady_async(args))
+        checks = steady_report(out)
+    else:
+        out = asyncio.run(main_async(args))
+        checks = verdicts(out)
+        report(out, checks)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(out, f, indent=1)
