@@ -125,7 +125,7 @@ fn main() {
             let start = Instant::now();
             let output = prober.probe(request("full")).await.expect("probe");
             assert!(output.collection.success, "{:?}", output.collection.error);
-            let text = render::render(&output.families, &output.extra_labels, Format::Text);
+            let text = render::render(output.families(), &output.extra_labels, Format::Text);
             if i >= 20 {
                 samples.push(start.elapsed().as_secs_f64() * 1e3);
             }

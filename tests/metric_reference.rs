@@ -160,7 +160,7 @@ async fn series_per_group(router: routeros_sim::RouterConfig) -> BTreeMap<String
         .into_iter()
         .map(|g| (g.to_string(), 0))
         .collect();
-    for family in &output.families {
+    for family in output.families() {
         if let Some((_, group)) = code.get(family.desc.name)
             && *group != "probe"
         {

@@ -153,15 +153,27 @@ pub async fn probe(
             .into_response();
     }
     let format = Format::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
-    let body = render::render(&output.families, &output.extra_labels, format);
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(format.content_type()),
-        )],
-        body,
-    )
-        .into_response()
+    let content_type = (
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    let accept_encoding = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
+    if !render::accepts_gzip(accept_encoding) {
+        let body = render::render(output.families(), &output.extra_labels, format);
+        return ([content_type], body).into_response();
+    }
+    // Compressed here rather than by the router's compression layer (which
+    // leaves a response with a Content-Encoding alone): rendered and gzipped
+    // in pieces, the plain body of a large router never exists whole.
+    let body = render::render_gzip(output.families(), &output.extra_labels, format);
+    let headers = [
+        content_type,
+        (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
+    ];
+    (headers, body).into_response()
 }
 
 /// The `debug=true` report: trace, per-collector outcome, the effective module
@@ -211,7 +223,7 @@ fn debug_report(output: ProbeOutput) -> String {
     }
     let _ = writeln!(out, "Metrics that would have been returned:\n");
     out.push_str(&render::render(
-        &output.families,
+        output.families(),
         &output.extra_labels,
         Format::Text,
     ));

@@ -26,6 +26,7 @@ pub mod address;
 mod collection;
 use collection::{Job, failed_collection};
 pub mod deadline;
+pub mod gzip;
 pub mod metrics;
 pub mod render;
 pub mod state;
@@ -151,8 +152,9 @@ pub struct Collection {
 /// What the HTTP layer renders.
 #[derive(Debug)]
 pub struct ProbeOutput {
-    /// Families to render, probe and state families included.
-    pub families: Vec<Family>,
+    /// The probe's own and the target state's families, rendered after the
+    /// collection's.
+    pub probe_families: Vec<Family>,
     /// Extra labels of the target, added to every sample.
     pub extra_labels: Vec<(String, String)>,
     /// The collection behind it.
@@ -162,6 +164,14 @@ pub struct ProbeOutput {
     /// The target's effective config as YAML (auth by name; no secrets), only
     /// for `debug=true`.
     pub target: Option<String>,
+}
+
+impl ProbeOutput {
+    /// Every family to render: the collection's (shared with probes that
+    /// joined it, so borrowed rather than copied), then the probe's own.
+    pub fn families(&self) -> impl Iterator<Item = &Family> + Clone {
+        self.collection.families.iter().chain(&self.probe_families)
+    }
 }
 
 /// Prober tunables that do not come from the config file.
@@ -481,10 +491,8 @@ impl Prober {
 
     /// What the HTTP layer renders for `collection`.
     fn output(&self, job: Job, collection: Arc<Collection>, debug: bool) -> ProbeOutput {
-        let mut families = collection.families.clone();
-        families.extend(self.probe_families(&job, &collection));
         ProbeOutput {
-            families,
+            probe_families: self.probe_families(&job, &collection),
             extra_labels: job
                 .target
                 .labels

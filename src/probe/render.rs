@@ -10,6 +10,7 @@
 //! Families come out in the order the groups produced them, each once and
 //! contiguously.
 
+use super::gzip::GzipWriter;
 use crate::collect::family::{Family, MetricDesc, MetricKind, Sample, Value};
 
 /// Content type of the OpenMetrics rendering.
@@ -64,31 +65,109 @@ impl Format {
     }
 }
 
+/// True when an `Accept-Encoding` header takes gzip (`gzip`, `x-gzip` or `*`
+/// with a q-value above 0; an explicit `gzip;q=0` refuses it).
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for coding in accept_encoding.unwrap_or_default().split(',') {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        match name.as_str() {
+            "gzip" | "x-gzip" => gzip = Some(q > 0.0),
+            "*" => any = Some(q > 0.0),
+            _ => {}
+        }
+    }
+    gzip.or(any).unwrap_or(false)
+}
+
 /// Renders `families` in `format`, adding `extra` labels (the target's
 /// configured labels) to every sample whose family does not already have them.
 /// Labels with empty values are left out: Prometheus treats them as absent.
-pub fn render(families: &[Family], extra: &[(String, String)], format: Format) -> String {
-    let mut out = String::with_capacity(rendered_size(families, extra));
+pub fn render<'a, I>(families: I, extra: &[(String, String)], format: Format) -> String
+where
+    I: IntoIterator<Item = &'a Family>,
+    I::IntoIter: Clone,
+{
+    let families = families.into_iter();
+    let mut out = String::with_capacity(rendered_size(families.clone(), extra));
     for family in families {
-        let extra: Vec<(&str, &str)> = extra
-            .iter()
-            .filter(|(k, v)| !v.is_empty() && !family.desc.labels.contains(&k.as_str()))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        render_family(&mut out, family, &extra, format);
+        render_family(
+            &mut out,
+            family,
+            &extra_labels(family, extra),
+            format,
+            &mut |_| {},
+        );
     }
+    end(&mut out, format);
+    out
+}
+
+/// What [`render`] writes, gzipped as it is written: pieces of [`CHUNK`]
+/// bytes are compressed as soon as they fill, so a large router's 10 MB
+/// exposition never exists whole.
+pub fn render_gzip<'a, I>(families: I, extra: &[(String, String)], format: Format) -> Vec<u8>
+where
+    I: IntoIterator<Item = &'a Family>,
+    I::IntoIter: Clone,
+{
+    let families = families.into_iter();
+    let mut gzip = GzipWriter::new(rendered_size(families.clone(), extra) / 6);
+    let mut out = String::with_capacity(CHUNK + 1024);
+    let mut flush = |text: &mut String| {
+        if text.len() >= CHUNK {
+            gzip.write(text.as_bytes());
+            text.clear();
+        }
+    };
+    for family in families {
+        render_family(
+            &mut out,
+            family,
+            &extra_labels(family, extra),
+            format,
+            &mut flush,
+        );
+        flush(&mut out);
+    }
+    end(&mut out, format);
+    gzip.write(out.as_bytes());
+    gzip.finish()
+}
+
+/// Size of the pieces [`render_gzip`] compresses: large enough that deflate
+/// sees long runs, small enough to stay in cache.
+const CHUNK: usize = 64 * 1024;
+
+/// The extra labels `family` does not have itself, empty values left out.
+fn extra_labels<'a>(family: &Family, extra: &'a [(String, String)]) -> Vec<(&'a str, &'a str)> {
+    extra
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && !family.desc.labels.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+fn end(out: &mut String, format: Format) {
     if format == Format::OpenMetrics {
         out.push_str("# EOF\n");
     }
-    out
 }
 
 /// An upper bound of the rendered size (escapes aside), so the buffer is
 /// allocated once instead of doubling through a 10 MB body.
-fn rendered_size(families: &[Family], extra: &[(String, String)]) -> usize {
+fn rendered_size<'a>(
+    families: impl Iterator<Item = &'a Family>,
+    extra: &[(String, String)],
+) -> usize {
     let extra_len: usize = extra.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
     families
-        .iter()
         .map(|family| {
             let desc = family.desc;
             let names: usize = desc.labels.iter().map(|l| l.len() + 4).sum();
@@ -104,8 +183,15 @@ fn rendered_size(families: &[Family], extra: &[(String, String)]) -> usize {
         + 8
 }
 
-/// The family's `# HELP`/`# TYPE` lines and its samples.
-fn render_family(out: &mut String, family: &Family, extra: &[(&str, &str)], format: Format) {
+/// The family's `# HELP`/`# TYPE` lines and its samples; `flush` sees `out`
+/// after every sample (to compress and empty it when it is full).
+fn render_family(
+    out: &mut String,
+    family: &Family,
+    extra: &[(&str, &str)],
+    format: Format,
+    flush: &mut impl FnMut(&mut String),
+) {
     let desc = family.desc;
     // OpenMetrics names a counter family without the `_total` its samples carry.
     let family_name = match (format, desc.kind) {
@@ -132,6 +218,7 @@ fn render_family(out: &mut String, family: &Family, extra: &[(&str, &str)], form
         out.push(' ');
         write_value(out, desc.kind, sample.value, format);
         out.push('\n');
+        flush(out);
     }
 }
 
@@ -461,6 +548,40 @@ mod tests {
             let reference = reference::openmetrics(families, extra).replace("{} ", " ");
             proptest::prop_assert_eq!(ours, reference);
         }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn gzip_rendering_inflates_to_the_plain_one(families in families(), big in 0usize..3) {
+            use std::io::Read;
+            // Repeated families make bodies past a few compression chunks.
+            let families: Vec<Family> = (0..1 + big * 400).flat_map(|_| families.clone()).collect();
+            let extra = [("site".to_string(), "hq".to_string())];
+            for format in [Format::OpenMetrics, Format::Text] {
+                let plain = render(&families, &extra, format);
+                let gzip = render_gzip(&families, &extra, format);
+                let mut inflated = String::new();
+                flate2::read::GzDecoder::new(&gzip[..]).read_to_string(&mut inflated).unwrap();
+                proptest::prop_assert_eq!(&inflated, &plain);
+            }
+        }
+    }
+
+    #[test]
+    fn gzip_is_what_accept_encoding_allows() {
+        for yes in [
+            "gzip",
+            "deflate, gzip;q=1.0, *;q=0.5",
+            "x-gzip",
+            "*",
+            "br, GZIP;q=0.1",
+        ] {
+            assert!(accepts_gzip(Some(yes)), "{yes}");
+        }
+        for no in ["", "identity", "gzip;q=0", "*;q=0", "br", "*, gzip;q=0"] {
+            assert!(!accepts_gzip(Some(no)), "{no}");
+        }
+        assert!(!accepts_gzip(None));
     }
 
     #[test]
