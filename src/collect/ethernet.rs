@@ -521,26 +521,18 @@ mod tests {
         assert_eq!(ports_of(&f, rate).len(), 3, "only links that are up");
         let duplex = "mikrotik_ethernet_full_duplex";
         assert_eq!(value_of(&f, duplex, "combo1"), Some(0.0));
-        let autoneg: Vec<(String, String, f64)> =
+        let autoneg: Vec<(&str, &str, f64)> =
             samples_named(&f, "mikrotik_ethernet_auto_negotiation")
                 .filter(|s| s.labels[0] == "uplink-fibre")
-                .map(|s| {
-                    (
-                        s.labels[0].to_string(),
-                        s.labels[1].to_string(),
-                        s.value.as_f64(),
-                    )
-                })
+                .map(|s| (s.labels[0].as_str(), s.labels[1].as_str(), s.value.as_f64()))
                 .collect();
-        let expect = |state: &str, v: f64| ("uplink-fibre".to_owned(), state.to_owned(), v);
-        assert_eq!(
-            autoneg,
-            [
-                expect("done", 0.0),
-                expect("incomplete", 0.0),
-                expect("disabled", 1.0)
-            ]
-        );
+        let expect = |state, v| ("uplink-fibre", state, v);
+        let want = [
+            expect("done", 0.0),
+            expect("incomplete", 0.0),
+            expect("disabled", 1.0),
+        ];
+        assert_eq!(autoneg, want);
         let present = "mikrotik_ethernet_sfp_module_present";
         assert_eq!(
             ports_of(&f, present),
