@@ -108,7 +108,15 @@ impl Group for Firewall {
 
     fn collect<'a>(&'a self, ctx: &'a Context) -> GroupFuture<'a> {
         Box::pin(async move {
-            let print = |i: usize| ctx.rows(Command::new(TABLES[i].command).proplist(PROPLIST));
+            // Each table is converted as its rows arrive: a router with
+            // 40,000 rules never holds their replies whole.
+            let print = |i: usize| async move {
+                let table = &TABLES[i];
+                let mut series = TableSeries::new(table, &ctx.module.firewall);
+                let command = Command::new(table.command).proplist(PROPLIST);
+                let rows = ctx.for_each_row(command, |row| series.add(row)).await;
+                rows.map(|_| series)
+            };
             let (f4, n4, m4, r4, f6, n6, m6, r6) = tokio::join!(
                 print(0),
                 print(1),
@@ -121,25 +129,23 @@ impl Group for Firewall {
             );
             assemble(
                 TABLES.iter().zip([f4, n4, m4, r4, f6, n6, m6, r6]),
-                &ctx.module.firewall,
                 &ctx.trace,
             )
         })
     }
 }
 
-/// Combines the tables' replies: missing tables are skipped (and traced), any
+/// Combines the tables' series: missing tables are skipped (and traced), any
 /// other failure fails the group, and all tables missing means unsupported.
 fn assemble<'t>(
-    results: impl IntoIterator<Item = (&'t Table, Result<Vec<Row>, GroupError>)>,
-    options: &FirewallOptions,
+    results: impl IntoIterator<Item = (&'t Table, Result<TableSeries, GroupError>)>,
     trace: &Trace,
 ) -> Result<Vec<Family>, GroupError> {
     let mut tables = Vec::new();
     let mut missing = Vec::new();
     for (table, result) in results {
         match result {
-            Ok(rows) => tables.push((table, rows)),
+            Ok(series) => tables.push(series),
             Err(GroupError::Unsupported(why)) => {
                 trace.note(|| format!("firewall: {} skipped: {why}", table.command));
                 missing.push(table.command);
@@ -153,59 +159,86 @@ fn assemble<'t>(
             missing.join(", ")
         )));
     }
-    Ok(build(&tables, options))
+    Ok(combine(tables))
 }
 
-/// Converts the tables' rows into families (pure, unit-tested on fixtures).
-fn build(tables: &[(&Table, Vec<Row>)], options: &FirewallOptions) -> Vec<Family> {
-    let mut bytes = Family::new(&BYTES);
-    let mut packets = Family::new(&PACKETS);
-    let mut positions = Family::new(&POSITION);
-    let mut info = Family::new(&INFO);
-    for (table, rows) in tables {
-        let mut seen = HashSet::with_capacity(rows.len());
-        for (position, row) in rows.iter().enumerate() {
-            // A rule without the flag is a configured one.
-            let dynamic = row.str("dynamic").and_then(parse::boolean) == Some(true);
-            if options.skip_dynamic && dynamic {
-                continue;
-            }
-            let Some(id) = row.text(".id").filter(|id| !id.is_empty()) else {
-                tracing::debug!(table = table.command, ?row, "firewall rule without .id");
-                continue;
-            };
-            if !seen.insert(id.clone()) {
-                tracing::debug!(table = table.command, %id, "duplicate rule .id, keeping the first");
-                continue;
-            }
-            let text = |key| row.text(key).map(Label::new).unwrap_or_default();
-            let identity = vec![
-                Label::new_static(table.family),
-                Label::new_static(table.table),
-                text("chain"),
-                Label::new(id),
-            ];
-            for (key, family) in [("bytes", &mut bytes), ("packets", &mut packets)] {
-                if let Some(v) = counter(row, key) {
-                    family.push(identity.clone(), v);
-                }
-            }
-            positions.push(identity.clone(), position as u64);
-            let mut labels = identity;
-            labels.extend([
-                text("action"),
-                text("comment"),
-                flag(row, "disabled"),
-                flag(row, "dynamic"),
-                flag(row, "log"),
-            ]);
-            info.push(labels, 1u64);
+/// The tables' series as four families, table after table, each table's
+/// rules in print order.
+fn combine(tables: Vec<TableSeries>) -> Vec<Family> {
+    let mut all = [&BYTES, &PACKETS, &POSITION, &INFO].map(Family::new);
+    for table in tables {
+        for (into, family) in all.iter_mut().zip(table.families) {
+            into.samples.extend(family.samples);
         }
     }
-    [bytes, packets, positions, info]
-        .into_iter()
-        .filter(|f| !f.samples.is_empty())
-        .collect()
+    all.into_iter().filter(|f| !f.samples.is_empty()).collect()
+}
+
+/// One table's series, built row by row (pure, unit-tested on fixtures).
+struct TableSeries {
+    table: &'static Table,
+    skip_dynamic: bool,
+    /// Rows seen so far, dynamic and unidentifiable ones included: the next
+    /// rule's position, as the router numbers rules.
+    rows: u64,
+    /// Rule ids seen in this table (a repeated one keeps the first row).
+    seen: HashSet<Label, foldhash::fast::RandomState>,
+    /// Bytes, packets, position, info.
+    families: [Family; 4],
+}
+
+impl TableSeries {
+    fn new(table: &'static Table, options: &FirewallOptions) -> Self {
+        Self {
+            table,
+            skip_dynamic: options.skip_dynamic,
+            rows: 0,
+            seen: HashSet::default(),
+            families: [&BYTES, &PACKETS, &POSITION, &INFO].map(Family::new),
+        }
+    }
+
+    fn add(&mut self, row: &Row) {
+        let position = self.rows;
+        self.rows += 1;
+        let table = self.table;
+        // A rule without the flag is a configured one.
+        let dynamic = row.str("dynamic").and_then(parse::boolean) == Some(true);
+        if self.skip_dynamic && dynamic {
+            return;
+        }
+        let Some(id) = row.text(".id").filter(|id| !id.is_empty()) else {
+            tracing::debug!(table = table.command, ?row, "firewall rule without .id");
+            return;
+        };
+        if !self.seen.insert(Label::new(&id)) {
+            tracing::debug!(table = table.command, %id, "duplicate rule .id, keeping the first");
+            return;
+        }
+        let text = |key| row.text(key).map(Label::new).unwrap_or_default();
+        let identity = vec![
+            Label::new_static(table.family),
+            Label::new_static(table.table),
+            text("chain"),
+            Label::new(id),
+        ];
+        let [bytes, packets, positions, info] = &mut self.families;
+        for (key, family) in [("bytes", bytes), ("packets", packets)] {
+            if let Some(v) = counter(row, key) {
+                family.push(identity.clone(), v);
+            }
+        }
+        positions.push(identity.clone(), position);
+        let mut labels = identity;
+        labels.extend([
+            text("action"),
+            text("comment"),
+            flag(row, "disabled"),
+            flag(row, "dynamic"),
+            flag(row, "log"),
+        ]);
+        info.push(labels, 1u64);
+    }
 }
 
 /// A counter; `None` when absent or unparseable (logged).
@@ -240,6 +273,37 @@ mod tests {
     const KEEP: FirewallOptions = FirewallOptions {
         skip_dynamic: false,
     };
+
+    /// The families of `tables`' rows, as a probe builds them.
+    fn build(tables: &[(&'static Table, Vec<Row>)], options: &FirewallOptions) -> Vec<Family> {
+        combine(
+            tables
+                .iter()
+                .map(|(t, rows)| table_series(t, rows, options))
+                .collect(),
+        )
+    }
+
+    fn table_series(table: &'static Table, rows: &[Row], options: &FirewallOptions) -> TableSeries {
+        let mut series = TableSeries::new(table, options);
+        rows.iter().for_each(|row| series.add(row));
+        series
+    }
+
+    /// `assemble` over prints that returned `results`.
+    fn assembled<'t>(
+        results: impl IntoIterator<Item = (&'t Table, Result<Vec<Row>, GroupError>)>,
+        trace: &Trace,
+    ) -> Result<Vec<Family>, GroupError> {
+        let built: Vec<_> = results
+            .into_iter()
+            .map(|(t, r)| {
+                let table = TABLES.iter().find(|x| x.command == t.command).unwrap();
+                (t, r.map(|rows| table_series(table, &rows, &KEEP)))
+            })
+            .collect();
+        assemble(built, trace)
+    }
 
     fn find<'f>(f: &'f [Family], name: &str) -> &'f Family {
         f.iter()
@@ -505,11 +569,11 @@ mod tests {
             };
             (t, r)
         });
-        let f = assemble(results, &KEEP, &trace).unwrap();
+        let f = assembled(results, &trace).unwrap();
         assert_eq!(find(&f, "mikrotik_firewall_rule_info").samples.len(), 5);
         assert_eq!(trace.lines().len(), 7);
 
-        let none = assemble(TABLES.iter().map(|t| (t, missing())), &KEEP, &trace);
+        let none = assembled(TABLES.iter().map(|t| (t, missing())), &trace);
         assert!(matches!(none, Err(GroupError::Unsupported(_))), "{none:?}");
 
         let failed = TABLES.iter().enumerate().map(|(i, t)| {
@@ -521,11 +585,11 @@ mod tests {
             (t, r)
         });
         assert!(matches!(
-            assemble(failed, &KEEP, &trace),
+            assembled(failed, &trace),
             Err(GroupError::Failed(_))
         ));
         // Present but empty tables: supported, no samples.
-        let empty = assemble(TABLES.iter().map(|t| (t, Ok(Vec::new()))), &KEEP, &trace).unwrap();
+        let empty = assembled(TABLES.iter().map(|t| (t, Ok(Vec::new()))), &trace).unwrap();
         assert!(empty.is_empty());
     }
 }
