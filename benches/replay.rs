@@ -140,9 +140,10 @@ fn parse_args(args: &[String]) -> Args {
         !parsed.growth || parsed.growth_probes > GROWTH_BASELINE,
         "--growth-probes must be over {GROWTH_BASELINE}"
     );
-    parsed.command = match shown.is_empty() {
-        true => "cargo bench --bench replay".to_string(),
-        false => format!("cargo bench --bench replay -- {}", shown.join(" ")),
+    parsed.command = if shown.is_empty() {
+        "cargo bench --bench replay".to_string()
+    } else {
+        format!("cargo bench --bench replay -- {}", shown.join(" "))
     };
     parsed
 }
@@ -863,9 +864,10 @@ fn print_replay(runs: &[RouterRun]) {
     );
     println!("|---|---|---|---|---|---|---|");
     for run in runs {
-        let left_out = match run.left_out.is_empty() {
-            true => "none".to_string(),
-            false => run.left_out.join(", "),
+        let left_out = if run.left_out.is_empty() {
+            "none".to_string()
+        } else {
+            run.left_out.join(", ")
         };
         println!(
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -989,9 +991,10 @@ async fn run(args: Args) {
         let rounds = args.rounds.unwrap_or(spec.default_rounds);
         runs.push(measure_router(&mut bench, spec, addr, rounds).await);
     }
-    let growth = match args.growth {
-        true => Some(measure_growth(&mut bench, args.growth_probes).await),
-        false => None,
+    let growth = if args.growth {
+        Some(measure_growth(&mut bench, args.growth_probes).await)
+    } else {
+        None
     };
     let mut renders = Vec::new();
     for &(spec, _) in &chosen {
