@@ -176,12 +176,23 @@ where
 impl Session {
     /// Handles every complete sentence in `buf`.
     async fn handle_buffered(&mut self, decoder: &mut Decoder, buf: &mut BytesMut) -> Flow {
+        // The decoder splits each sentence off the front of `buf`, so a capture
+        // copies the buffer first and keeps the prefix each decode consumed.
+        let raw = self.router.capture.is_on().then(|| buf.to_vec());
         loop {
+            let before = buf.len();
             match decoder.decode(buf) {
-                Ok(Some(sentence)) => match self.handle(sentence).await {
-                    Flow::Continue => {}
-                    stop => return stop,
-                },
+                Ok(Some(sentence)) => {
+                    if let Some(raw) = &raw {
+                        let start = raw.len() - before;
+                        let end = start + (before - buf.len());
+                        self.router.capture.record(&raw[start..end]);
+                    }
+                    match self.handle(sentence).await {
+                        Flow::Continue => {}
+                        stop => return stop,
+                    }
+                }
                 Ok(None) => return Flow::Continue,
                 Err(e) => {
                     tracing::debug!(router = %self.router.config.name, "protocol error from client: {e}");

@@ -1,4 +1,5 @@
-//! The HTTP control endpoint: list routers, read stats, switch faults, reboot.
+//! The HTTP control endpoint: list routers, read stats, switch faults, reboot,
+//! capture request sentences.
 //!
 //! | request | effect |
 //! |---|---|
@@ -8,17 +9,23 @@
 //! | `PUT /routers/{name}/faults` | replace the faults (JSON body; missing fields are off) |
 //! | `DELETE /routers/{name}/faults` | reset all faults |
 //! | `POST /routers/{name}/reboot` | simulated reboot |
+//! | `POST /routers/{name}/capture` | forget any earlier capture and start capturing the request sentences the router receives (204) |
+//! | `GET /routers/{name}/capture` | the sentences captured since, raw wire bytes in arrival order (`application/octet-stream`); capturing goes on |
+//! | `DELETE /routers/{name}/capture` | stop capturing; the body is what was captured, as for `GET` |
 //!
+//! A capture answer carries `x-capture-truncated: true` when sentences were
+//! dropped at [`MAX_CAPTURE_BYTES`](crate::capture::MAX_CAPTURE_BYTES).
 //! Unknown routers answer 404, malformed fault JSON 400, both with a JSON
 //! `{"error": "..."}` body.
 
+use crate::capture::Captured;
 use crate::faults::Faults;
 use crate::server::RouterHandle;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
@@ -49,6 +56,10 @@ pub fn app(routers: Vec<RouterHandle>) -> Router {
             get(get_faults).put(put_faults).delete(reset_faults),
         )
         .route("/routers/{name}/reboot", post(reboot))
+        .route(
+            "/routers/{name}/capture",
+            get(get_capture).post(start_capture).delete(stop_capture),
+        )
         .with_state(Arc::new(routers))
 }
 
@@ -122,4 +133,37 @@ async fn reboot(State(routers): State<Routers>, Path(name): Path<String>) -> Res
         router.reboot();
         StatusCode::NO_CONTENT.into_response()
     })
+}
+
+async fn start_capture(State(routers): State<Routers>, Path(name): Path<String>) -> Response {
+    with_router(&routers, &name, |router| {
+        router.start_capture();
+        StatusCode::NO_CONTENT.into_response()
+    })
+}
+
+async fn get_capture(State(routers): State<Routers>, Path(name): Path<String>) -> Response {
+    with_router(&routers, &name, |router| {
+        capture_response(router.captured())
+    })
+}
+
+async fn stop_capture(State(routers): State<Routers>, Path(name): Path<String>) -> Response {
+    with_router(&routers, &name, |router| {
+        capture_response(router.stop_capture())
+    })
+}
+
+fn capture_response(captured: Captured) -> Response {
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        captured.bytes,
+    )
+        .into_response();
+    if captured.truncated {
+        response
+            .headers_mut()
+            .insert("x-capture-truncated", HeaderValue::from_static("true"));
+    }
+    response
 }

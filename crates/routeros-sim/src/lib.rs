@@ -30,8 +30,11 @@
 //! mid-reply drops, `!fatal`, garbage bytes, huge word prefixes, auth failure,
 //! refused connections, session limits, anonymous-DH-only TLS);
 //! [`RouterHandle::reboot`] closes all connections and restarts uptime; [`Stats`]
-//! count connections, logins, commands and bytes. The same controls are served over
-//! HTTP by [`Simulator::serve_control`] (see [`control`]).
+//! count connections, logins, commands and bytes;
+//! [`RouterHandle::start_capture`] records the request sentences a router
+//! receives as raw wire bytes (see [`capture`]), for benchmarks that replay them.
+//! The same controls are served over HTTP by [`Simulator::serve_control`] (see
+//! [`control`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -43,6 +46,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod control;
 pub mod faults;
 pub mod login;
@@ -57,6 +61,7 @@ mod commands;
 mod connection;
 mod router;
 
+pub use capture::Captured;
 pub use faults::{Faults, OverLimit, Stats};
 pub use personality::{BareLogin, Personality, Version};
 pub use server::{RouterHandle, Simulator};

@@ -2,6 +2,7 @@
 //! boot time and the row caches.
 
 use crate::RouterConfig;
+use crate::capture::Capture;
 use crate::faults::{Faults, OverLimit, StatsCounters};
 use crate::menus::{Menu, RouterView, SimRow};
 use crate::query::Query;
@@ -45,6 +46,8 @@ pub(crate) struct RouterShared {
     pub addr: SocketAddr,
     pub tls: Option<TlsIdentity>,
     pub stats: StatsCounters,
+    /// The request sentences captured for replay (off unless started).
+    pub capture: Capture,
     faults: RwLock<Arc<Faults>>,
     boot: Mutex<Instant>,
     /// Bumped on reboot and shutdown: every connection closes without a reply.
@@ -76,6 +79,7 @@ impl RouterShared {
             addr,
             tls,
             stats: StatsCounters::default(),
+            capture: Capture::default(),
             faults,
             boot: Mutex::new(boot),
             closer: watch::Sender::new(0),

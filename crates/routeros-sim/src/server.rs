@@ -1,5 +1,6 @@
 //! Listeners, admission (refuse, session limit, TLS) and the public handles.
 
+use crate::capture::Captured;
 use crate::connection::{self, Admission};
 use crate::faults::{Faults, OverLimit, Stats, StatsCounters};
 use crate::menus::{self, Menu};
@@ -200,6 +201,23 @@ impl RouterHandle {
     /// Time since the simulated boot.
     pub fn uptime(&self) -> Duration {
         self.shared.uptime()
+    }
+
+    /// Starts capturing the request sentences this router receives, on every
+    /// connection, as raw wire bytes; forgets an earlier capture.
+    pub fn start_capture(&self) {
+        self.shared.capture.start();
+    }
+
+    /// What was captured since [`RouterHandle::start_capture`] (empty if it
+    /// never started); capturing goes on.
+    pub fn captured(&self) -> Captured {
+        self.shared.capture.snapshot()
+    }
+
+    /// Stops capturing and returns what was captured.
+    pub fn stop_capture(&self) -> Captured {
+        self.shared.capture.stop()
     }
 
     /// Simulated reboot: closes every connection without a reply and restarts

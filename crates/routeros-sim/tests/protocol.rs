@@ -1197,6 +1197,17 @@ async fn anon_dh_only_fails_the_rustls_handshake() {
 
 /// One HTTP/1.1 request; returns the status code and body.
 async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = http_bytes(addr, method, path, body).await;
+    (status, String::from_utf8(body).unwrap())
+}
+
+/// One HTTP/1.1 request; returns the status code, the head and the raw body.
+async fn http_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\
@@ -1209,10 +1220,10 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, S
         .await
         .unwrap()
         .unwrap();
-    let response = String::from_utf8(response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8(response[..split].to_vec()).unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_owned())
+    (status, head, response[split + 4..].to_vec())
 }
 
 #[tokio::test]
@@ -1312,4 +1323,73 @@ async fn half_closed_clients_still_get_their_replies() {
         vec![words(&["!done", "=ret=20000"])]
     );
     c.expect_eof().await;
+}
+
+// ---------------------------------------------------------------- capture
+
+fn encoded(sentences: &[&[&str]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for words in sentences {
+        encode_sentence(*words, &mut out).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn capture_keeps_the_exact_request_bytes_of_every_connection_in_order() {
+    let (sim, addr) = start_one(RouterConfig::v7("r1")).await;
+    let router = &sim.routers()[0];
+    let mut first = RawClient::logged_in(addr).await;
+    first.command(&["/system/identity/print"]).await;
+    router.start_capture();
+    let mut second = RawClient::connect(addr).await;
+    second.login("admin", "").await;
+    first
+        .command(&["/interface/print", "?type=vlan", ".tag=7"])
+        .await;
+    // A word with a two-byte length prefix where one byte would do: the capture
+    // holds what arrived, not a re-encoding of it.
+    let padded = [b"\x80\x10/interface/print".as_slice(), b"\x06.tag=8\x00"].concat();
+    second.stream.write_all(&padded).await.unwrap();
+    second.read_to_done().await;
+    let mut expected = encoded(&[
+        &["/login", "=name=admin", "=password="],
+        &["/interface/print", "?type=vlan", ".tag=7"],
+    ]);
+    expected.extend_from_slice(&padded);
+    assert_eq!(router.captured().bytes, expected, "capturing goes on");
+    let captured = router.stop_capture();
+    first.command(&["/system/identity/print"]).await;
+    assert_eq!(captured.bytes, expected);
+    assert!(!captured.truncated);
+    assert!(router.captured().bytes.is_empty(), "stopping hands it over");
+}
+
+#[tokio::test]
+async fn capture_over_the_control_endpoint() {
+    let (sim, addr) = start_one(RouterConfig::v7("r1")).await;
+    let control = sim
+        .serve_control("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut c = RawClient::logged_in(addr).await;
+    let (status, _, _) = http_bytes(control, "POST", "/routers/r1/capture", "").await;
+    assert_eq!(status, 204);
+    let long_comment = format!("=comment={}", "x".repeat(300));
+    c.command(&["/system/identity/print", &long_comment, ".tag=1"])
+        .await;
+    let expected = encoded(&[&["/system/identity/print", &long_comment, ".tag=1"]]);
+
+    let (status, head, body) = http_bytes(control, "GET", "/routers/r1/capture", "").await;
+    assert_eq!(status, 200);
+    assert!(head.contains("application/octet-stream"), "{head}");
+    assert!(!head.contains("x-capture-truncated"), "{head}");
+    assert_eq!(body, expected);
+    let (status, _, body) = http_bytes(control, "DELETE", "/routers/r1/capture", "").await;
+    assert_eq!((status, body), (200, expected));
+    c.command(&["/system/identity/print"]).await;
+    let (_, _, body) = http_bytes(control, "GET", "/routers/r1/capture", "").await;
+    assert!(body.is_empty(), "nothing after DELETE");
+    let (status, _, _) = http_bytes(control, "POST", "/routers/nope/capture", "").await;
+    assert_eq!(status, 404);
 }
