@@ -24,9 +24,7 @@
 //! and the renderer alone on each router's snapshot (in this process).
 //! Everything is printed as Markdown for BENCHMARKS.md.
 
-use flate2::Compression;
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use routeros::codec::{decode_length, encode_sentence};
 use routeros_exporter::collect::{self, family::Family};
 use routeros_exporter::config;
@@ -35,7 +33,7 @@ use routeros_exporter::probe::{ProbeRequest, Prober, ProberOptions};
 use routeros_sim::menus::Scale;
 use routeros_sim::{RouterConfig, SimConfig, Simulator};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Stdio};
@@ -732,11 +730,12 @@ async fn render_alone(config_path: &Path, router: &'static str) -> Vec<RenderRow
     prober.probe(request.clone()).await.expect("probe");
     let output = prober.probe(request).await.expect("probe");
     assert!(output.collection.success, "{:?}", output.collection.error);
+    let families: Vec<&Family> = output.families().collect();
     let mut rows = Vec::new();
     for format in [Format::Text, Format::OpenMetrics] {
         for gzip in [false, true] {
             let (seconds, plain_bytes, gzip_bytes) =
-                time_render(&output.families, &output.extra_labels, format, gzip);
+                time_render(&families, &output.extra_labels, format, gzip);
             rows.push(RenderRow {
                 router,
                 format,
@@ -750,28 +749,27 @@ async fn render_alone(config_path: &Path, router: &'static str) -> Vec<RenderRow
     rows
 }
 
-/// Median seconds of [`RENDER_RUNS`] renders (each followed by gzip at level 1,
-/// as the HTTP layer does, when `gzip`), the text's size and the gzip size.
+/// Median seconds of [`RENDER_RUNS`] renders (`render::render_gzip` when
+/// `gzip`: what the probe handler sends Prometheus), the text's size and the
+/// gzip size.
 fn time_render(
-    families: &[Family],
+    families: &[&Family],
     extra: &[(String, String)],
     format: Format,
     gzip: bool,
 ) -> (f64, usize, usize) {
     let mut times = Vec::with_capacity(RENDER_RUNS);
-    let (mut plain, mut compressed) = (0, 0);
+    let plain = render::render(families.iter().copied(), extra, format).len();
+    let mut compressed = 0;
     for _ in 0..RENDER_RUNS {
         let start = Instant::now();
-        let text = render::render(families, extra, format);
-        let gz = gzip.then(|| {
-            let mut encoder =
-                GzEncoder::new(Vec::with_capacity(text.len() / 8), Compression::fast());
-            encoder.write_all(text.as_bytes()).expect("in-memory write");
-            encoder.finish().expect("in-memory gzip")
-        });
+        if gzip {
+            let body = render::render_gzip(families.iter().copied(), extra, format);
+            compressed = std::hint::black_box(body).len();
+        } else {
+            std::hint::black_box(render::render(families.iter().copied(), extra, format));
+        }
         times.push(start.elapsed().as_secs_f64());
-        plain = std::hint::black_box(&text).len();
-        compressed = gz.map_or(0, |g| g.len());
     }
     (percentile(&times, 50), plain, compressed)
 }
