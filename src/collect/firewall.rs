@@ -93,7 +93,7 @@ static TABLES: [Table; 8] = [
 ];
 
 /// The properties requested (only those used).
-const PROPLIST: &[&str] = &[
+const PROPLIST: [&str; 9] = [
     ".id", "chain", "action", "comment", "bytes", "packets", "disabled", "dynamic", "log",
 ];
 
@@ -113,7 +113,7 @@ impl Group for Firewall {
             let print = |i: usize| async move {
                 let table = &TABLES[i];
                 let mut series = TableSeries::new(table, &ctx.module.firewall);
-                let command = Command::new(table.command).proplist(PROPLIST);
+                let command = Command::new(table.command).proplist(&PROPLIST);
                 let rows = ctx.for_each_row(command, |row| series.add(row)).await;
                 rows.map(|_| series)
             };
@@ -165,7 +165,8 @@ fn assemble<'t>(
 /// The tables' series as four families, table after table, each table's
 /// rules in print order.
 fn combine(tables: Vec<TableSeries>) -> Vec<Family> {
-    let mut all = [&BYTES, &PACKETS, &POSITION, &INFO].map(Family::new);
+    // Distinct: a table's ids are (`seen`), and each table is labelled apart.
+    let mut all = [&BYTES, &PACKETS, &POSITION, &INFO].map(|d| Family::new(d).vouch_distinct());
     for table in tables {
         for (into, family) in all.iter_mut().zip(table.families) {
             into.samples.extend(family.samples);
@@ -202,48 +203,69 @@ impl TableSeries {
         let position = self.rows;
         self.rows += 1;
         let table = self.table;
+        let [
+            id,
+            chain,
+            action,
+            comment,
+            bytes,
+            packets,
+            disabled,
+            dynamic,
+            log,
+        ] = row.pick(PROPLIST);
         // A rule without the flag is a configured one.
-        let dynamic = row.str("dynamic").and_then(parse::boolean) == Some(true);
-        if self.skip_dynamic && dynamic {
+        let is_dynamic = dynamic.and_then(boolean) == Some(true);
+        if self.skip_dynamic && is_dynamic {
             return;
         }
-        let Some(id) = row.text(".id").filter(|id| !id.is_empty()) else {
+        let Some(id) = id.filter(|id| !id.is_empty()).map(label) else {
             tracing::debug!(table = table.command, ?row, "firewall rule without .id");
             return;
         };
-        if !self.seen.insert(Label::new(&id)) {
+        if !self.seen.insert(id.clone()) {
             tracing::debug!(table = table.command, %id, "duplicate rule .id, keeping the first");
             return;
         }
-        let text = |key| row.text(key).map(Label::new).unwrap_or_default();
         let identity = vec![
             Label::new_static(table.family),
             Label::new_static(table.table),
-            text("chain"),
-            Label::new(id),
+            chain.map(label).unwrap_or_default(),
+            id,
         ];
-        let [bytes, packets, positions, info] = &mut self.families;
-        for (key, family) in [("bytes", bytes), ("packets", packets)] {
-            if let Some(v) = counter(row, key) {
+        let [bytes_family, packets_family, positions, info] = &mut self.families;
+        for (key, raw, family) in [
+            ("bytes", bytes, bytes_family),
+            ("packets", packets, packets_family),
+        ] {
+            if let Some(v) = raw.and_then(|raw| counter(key, raw)) {
                 family.push(identity.clone(), v);
             }
         }
         positions.push(identity.clone(), position);
         let mut labels = identity;
         labels.extend([
-            text("action"),
-            text("comment"),
-            flag(row, "disabled"),
-            flag(row, "dynamic"),
-            flag(row, "log"),
+            action.map(label).unwrap_or_default(),
+            comment.map(label).unwrap_or_default(),
+            flag(disabled),
+            flag(dynamic),
+            flag(log),
         ]);
         info.push(labels, 1u64);
     }
 }
 
-/// A counter; `None` when absent or unparseable (logged).
-fn counter(row: &Row, key: &str) -> Option<u64> {
-    let raw = row.get(key)?;
+/// A label value from raw bytes (never fails on odd bytes).
+fn label(raw: &[u8]) -> Label {
+    Label::new(routeros::text::lossy(raw))
+}
+
+fn boolean(raw: &[u8]) -> Option<bool> {
+    std::str::from_utf8(raw).ok().and_then(parse::boolean)
+}
+
+/// A counter; `None` when unparseable (logged).
+fn counter(key: &str, raw: &[u8]) -> Option<u64> {
     let value = std::str::from_utf8(raw).ok().and_then(parse::unsigned);
     if value.is_none() {
         tracing::debug!(key, raw = %String::from_utf8_lossy(raw), "unparseable firewall counter");
@@ -251,12 +273,13 @@ fn counter(row: &Row, key: &str) -> Option<u64> {
     value
 }
 
-/// A boolean property as a label: `true`/`false` (also from `yes`/`no`), the
-/// raw text when odd, empty when absent.
-fn flag(row: &Row, key: &str) -> Label {
-    match row.str(key).and_then(parse::boolean) {
-        Some(b) => Label::new_static(if b { "true" } else { "false" }),
-        None => row.text(key).map(Label::new).unwrap_or_default(),
+/// A yes/no property as `true`/`false` (RouterOS 6 says `yes`/`no`), an odd
+/// value as sent, absent as empty.
+fn flag(raw: Option<&[u8]>) -> Label {
+    match raw.map(|raw| (raw, boolean(raw))) {
+        Some((_, Some(b))) => Label::new_static(if b { "true" } else { "false" }),
+        Some((raw, None)) => label(raw),
+        None => Label::default(),
     }
 }
 

@@ -154,6 +154,22 @@ impl Row {
         attribute(&self.0, key)
     }
 
+    /// The raw values of several keys in one pass over the row (each `None`
+    /// when absent; a repeated key gives its first value, as [`Row::get`]):
+    /// cheaper than a [`Row::get`] per key when a collector reads most of a
+    /// row's words, as over a 40,000-rule firewall.
+    pub fn pick<const N: usize>(&self, keys: [&str; N]) -> [Option<&[u8]>; N] {
+        let mut values = [None; N];
+        for (key, value) in self.attributes() {
+            if let Some(i) = keys.iter().position(|k| k.as_bytes() == key)
+                && values[i].is_none()
+            {
+                values[i] = Some(value);
+            }
+        }
+        values
+    }
+
     /// The value of `key` as UTF-8 text; `None` when absent or not UTF-8.
     pub fn str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(|v| std::str::from_utf8(v).ok())
@@ -189,6 +205,18 @@ mod tests {
 
     fn reply(words: &[&[u8]]) -> Reply {
         Reply::parse(Sentence::from_words(words)).unwrap()
+    }
+
+    #[test]
+    fn pick_reads_several_keys_in_one_pass_like_get() {
+        let row = Row::from_pairs([("a", "1"), ("b", ""), ("c", "x=y"), ("a", "2")]);
+        let picked = row.pick(["c", "a", "missing", "b"]);
+        assert_eq!(
+            picked,
+            [row.get("c"), row.get("a"), row.get("missing"), row.get("b")]
+        );
+        assert_eq!(picked[1], Some(&b"1"[..]));
+        assert_eq!(picked[2], None);
     }
 
     #[test]
