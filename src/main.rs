@@ -454,6 +454,21 @@ fn raise_open_files_limit() {
     }
 }
 
+/// Runtime worker threads: `TOKIO_WORKER_THREADS` when set, else half the
+/// cores (at least one). A probe is a burst of short tasks (a hundred command
+/// replies) that wake each other: on one thread that costs nothing, across
+/// threads every wake-up is a futex call and a context switch (measured in
+/// BENCHMARKS.md, "Fast at scale": a fifth of a default router's probe CPU
+/// on two cores). The other half of the cores stays for rendering large
+/// bodies (the blocking pool) and, next to the exporter, everything else.
+fn worker_threads() -> usize {
+    std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|n| n.trim().parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)))
+}
+
 fn main() -> ExitCode {
     routeros_exporter::memory::tune_allocator();
     let cli = Cli::parse();
@@ -467,7 +482,11 @@ fn main() -> ExitCode {
         eprintln!("invalid --log.level {filter:?}: {e}");
         return ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start runtime: {e}");

@@ -167,7 +167,20 @@ pub async fn probe(
     // Compressed here rather than by the router's compression layer (which
     // leaves a response with a Content-Encoding alone): rendered and gzipped
     // in pieces, the plain body of a large router never exists whole.
-    let body = render::render_gzip(output.families(), &output.extra_labels, format);
+    let body = if output.families().map(|f| f.samples.len()).sum::<usize>() < BLOCKING_RENDER {
+        render::render_gzip(output.families(), &output.extra_labels, format)
+    } else {
+        // Tens of milliseconds of CPU: off the runtime's threads, where other
+        // probes' replies wait.
+        let render = move || render::render_gzip(output.families(), &output.extra_labels, format);
+        match tokio::task::spawn_blocking(render).await {
+            Ok(body) => body,
+            Err(e) => {
+                let message = format!("rendering failed: {e}\n");
+                return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
+            }
+        }
+    };
     let headers = [
         content_type,
         (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
@@ -175,6 +188,10 @@ pub async fn probe(
     ];
     (headers, body).into_response()
 }
+
+/// Samples from which a body is rendered on the blocking pool (a large
+/// router's 170,000 take ~25 ms; a default router's 1,000, 0.2 ms).
+const BLOCKING_RENDER: usize = 20_000;
 
 /// The `debug=true` report: trace, per-collector outcome, the effective module
 /// and target config (no secrets: auths are referenced by name only), and the
