@@ -167,6 +167,10 @@ fn assemble<'t>(
 fn combine(tables: Vec<TableSeries>) -> Vec<Family> {
     // Distinct: a table's ids are (`seen`), and each table is labelled apart.
     let mut all = [&BYTES, &PACKETS, &POSITION, &INFO].map(|d| Family::new(d).vouch_distinct());
+    for (i, into) in all.iter_mut().enumerate() {
+        into.samples
+            .reserve_exact(tables.iter().map(|t| t.families[i].samples.len()).sum());
+    }
     for table in tables {
         for (into, family) in all.iter_mut().zip(table.families) {
             into.samples.extend(family.samples);
