@@ -45,6 +45,7 @@ Exit status 1 when a target is missed, so a regression is loud.
 
 import argparse
 import asyncio
+import collections
 import gzip
 import json
 import os
@@ -611,6 +612,10 @@ async def steady_async(args):
                     "probes": len(walls),
                     "failures": sum(1 for p, _, _, _, ok, _ in fleet.records
                                     if p == "healthy" and not ok),
+                    # -1: no answer within the scrape timeout; 200: success 0.
+                    "failure_statuses": dict(collections.Counter(
+                        status for p, _, _, _, ok, status in fleet.records
+                        if p == "healthy" and not ok)),
                     "p50_ms": 1000 * percentile(walls, 0.5),
                     "p99_ms": 1000 * percentile(walls, 0.99),
                     "sessions_per_router": max(stats_after[r]["connections_accepted"]
@@ -634,7 +639,8 @@ def steady_report(out):
         ("exporter RSS <= 64 MiB", out["rss_kib_peak"] <= 64 * 1024,
          f"peak {out['rss_kib_peak'] / 1024:.1f} MiB, end {out['rss_kib_end'] / 1024:.1f} MiB"),
         ("every probe successful", out["failures"] == 0 and out["probes"] > 0,
-         f"{out['probes'] - out['failures']}/{out['probes']}"),
+         f"{out['probes'] - out['failures']}/{out['probes']} "
+         f"(failed by HTTP status, -1 for none in time: {out['failure_statuses']})"),
         ("1 session and 0 logins per router in steady state",
          out["sessions_per_router"] == 1 and out["new_sessions"] == 0 and out["new_logins"] == 0,
          f"at most {out['sessions_per_router']} session per router; {out['new_sessions']} new "

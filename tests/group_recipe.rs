@@ -98,6 +98,13 @@ fn steps_1_and_5_the_group_file_and_its_integration_test() {
             "src/collect/{name}.rs does not name its group `{name}` (step 1)"
         );
         read(&format!("tests/group_{name}.rs"));
+        // merge() trusts a vouching family blindly: the group's own tests
+        // must hold it to its word.
+        assert!(
+            !source.contains(".vouch_distinct()") || source.contains("assert_no_duplicate_series("),
+            "src/collect/{name}.rs vouches for distinct series but no test of it calls \
+             assert_no_duplicate_series (step 1)"
+        );
     }
 }
 

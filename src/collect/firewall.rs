@@ -246,8 +246,9 @@ impl TableSeries {
                 family.push(identity.clone(), v);
             }
         }
-        positions.push(identity.clone(), position);
-        let mut labels = identity;
+        let mut labels = Vec::with_capacity(INFO.labels.len());
+        labels.extend(identity.iter().cloned());
+        positions.push(identity, position);
         labels.extend([
             action.map(label).unwrap_or_default(),
             comment.map(label).unwrap_or_default(),

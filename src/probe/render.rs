@@ -224,27 +224,32 @@ fn render_family(
 
 /// `{name="value",...}` with empty values left out; nothing at all when no
 /// label is left (a bare `{}` is valid but reads as a different series to
-/// some tools).
+/// some tools). A plain loop rather than an iterator chain: this runs for
+/// every label of every sample (800,000 on a large router).
 fn write_labels(out: &mut String, desc: &MetricDesc, sample: &Sample, extra: &[(&str, &str)]) {
-    let pairs = desc
-        .labels
-        .iter()
-        .copied()
-        .zip(sample.labels.iter().map(smol_str::SmolStr::as_str))
-        .filter(|(_, v)| !v.is_empty())
-        .chain(extra.iter().copied());
-    let mut first = true;
-    for (name, value) in pairs {
-        out.push(if first { '{' } else { ',' });
-        first = false;
-        out.push_str(name);
-        out.push_str("=\"");
-        escape_label_into(value, out);
-        out.push('"');
+    let mut separator = '{';
+    for (name, value) in desc.labels.iter().zip(&sample.labels) {
+        if !value.is_empty() {
+            out.push(separator);
+            separator = ',';
+            write_pair(out, name, value);
+        }
     }
-    if !first {
+    for (name, value) in extra {
+        out.push(separator);
+        separator = ',';
+        write_pair(out, name, value);
+    }
+    if separator == ',' {
         out.push('}');
     }
+}
+
+fn write_pair(out: &mut String, name: &str, value: &str) {
+    out.push_str(name);
+    out.push_str("=\"");
+    escape_label_into(value, out);
+    out.push('"');
 }
 
 fn escape_help_into(help: &str, format: Format, out: &mut String) {
