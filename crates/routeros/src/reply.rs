@@ -47,8 +47,6 @@ pub enum ReplyKind {
 pub struct Reply {
     /// What kind of reply this is.
     pub kind: ReplyKind,
-    /// The `.tag` value, wherever in the sentence it was.
-    pub tag: Option<String>,
     sentence: Sentence,
 }
 
@@ -65,16 +63,18 @@ impl Reply {
             w if w.starts_with(b"!") => ReplyKind::Unknown(lossy(w).into_owned()),
             w => return Err(ProtocolError::NotAReply(lossy(w).into_owned())),
         };
-        let tag = sentence
+        Ok(Self { kind, sentence })
+    }
+
+    /// The `.tag` value, wherever in the sentence it was. Read from the
+    /// sentence when asked rather than copied out of every reply: a large
+    /// print is a hundred thousand replies.
+    pub fn tag(&self) -> Option<Cow<'_, str>> {
+        self.sentence
             .words()
             .skip(1)
             .find_map(|w| w.strip_prefix(b".tag="))
-            .map(|t| lossy(t).into_owned());
-        Ok(Self {
-            kind,
-            tag,
-            sentence,
-        })
+            .map(lossy)
     }
 
     /// The attributes of this reply (`=key=value` words), as a row.
@@ -242,8 +242,8 @@ mod tests {
     fn tag_is_found_anywhere() {
         let first = reply(&[b"!re", b".tag=7", b"=name=a"]);
         let last = reply(&[b"!re", b"=name=a", b".tag=7"]);
-        assert_eq!(first.tag.as_deref(), Some("7"));
-        assert_eq!(last.tag.as_deref(), Some("7"));
+        assert_eq!(first.tag().as_deref(), Some("7"));
+        assert_eq!(last.tag().as_deref(), Some("7"));
         assert_eq!(last.clone().into_row().str("name"), Some("a"));
         assert_eq!(last.into_row().attributes().count(), 1);
     }

@@ -67,7 +67,10 @@ pub struct Counters {
 
 /// What the reader delivers to a command stream.
 enum Event {
-    Row(Row),
+    /// Consecutive rows of one command, as many as one read brought (at most
+    /// [`MAX_BATCH`]): one channel message and one wake-up for each batch
+    /// rather than for each of a large print's hundred thousand rows.
+    Rows(Vec<Row>),
     Done {
         row: Row,
         traps: Vec<(String, Option<u8>)>,
@@ -240,8 +243,7 @@ impl Shared {
             return Err(Error::Fatal(reply.fatal_reason()));
         }
         let tag = reply
-            .tag
-            .as_deref()
+            .tag()
             .and_then(|t| t.parse::<u64>().ok())
             .ok_or_else(|| Error::UnknownReply(format!("{:?} without a known tag", reply.kind)))?;
         let mut pending = self.lock_pending()?;
@@ -305,7 +307,7 @@ impl Shared {
             return Some((tx, event));
         }
         match reply.kind {
-            ReplyKind::Re => Some((tx.clone(), Event::Row(reply.into_row()))),
+            ReplyKind::Re => Some((tx.clone(), Event::Rows(vec![reply.into_row()]))),
             ReplyKind::Trap => {
                 let category = reply
                     .get("category")
@@ -458,6 +460,7 @@ impl Session {
             session: self.clone(),
             tag,
             rx,
+            rows: Vec::new().into_iter(),
             finished: false,
         })
     }
@@ -635,6 +638,8 @@ pub struct CommandStream {
     session: Session,
     tag: u64,
     rx: mpsc::Receiver<Event>,
+    /// The rest of the last batch received.
+    rows: std::vec::IntoIter<Row>,
     finished: bool,
 }
 
@@ -642,22 +647,27 @@ impl CommandStream {
     /// The next `!re` row; `Ok(None)` after a clean `!done`. A command that received
     /// `!trap` reports [`Error::Trap`] at its end (after any rows it produced).
     pub async fn next(&mut self) -> Result<Option<Row>> {
-        if self.finished {
-            return Ok(None);
-        }
-        match self.rx.recv().await {
-            Some(Event::Row(row)) => Ok(Some(row)),
-            Some(Event::Done { traps, unknown, .. }) => {
-                self.finished = true;
-                end_result(traps, unknown).map(|_| None)
+        loop {
+            if let Some(row) = self.rows.next() {
+                return Ok(Some(row));
             }
-            Some(Event::Failed(e)) => {
-                self.finished = true;
-                Err(e)
+            if self.finished {
+                return Ok(None);
             }
-            None => {
-                self.finished = true;
-                Err(self.session.failure().unwrap_or(Error::Eof))
+            match self.rx.recv().await {
+                Some(Event::Rows(rows)) => self.rows = rows.into_iter(),
+                Some(Event::Done { traps, unknown, .. }) => {
+                    self.finished = true;
+                    return end_result(traps, unknown).map(|_| None);
+                }
+                Some(Event::Failed(e)) => {
+                    self.finished = true;
+                    return Err(e);
+                }
+                None => {
+                    self.finished = true;
+                    return Err(self.session.failure().unwrap_or(Error::Eof));
+                }
             }
         }
     }
@@ -680,7 +690,7 @@ impl CommandStream {
     async fn finish_noting_empty(mut self) -> Result<(Row, bool)> {
         loop {
             match self.rx.recv().await {
-                Some(Event::Row(_)) => continue,
+                Some(Event::Rows(_)) => continue,
                 Some(Event::Done {
                     row,
                     traps,
@@ -757,10 +767,12 @@ fn make_room(buf: &mut BytesMut, decoder: &Decoder, idle: bool) {
 
 async fn read_loop(shared: Arc<Shared>, mut rd: ReadHalf<BoxedTransport>, mut decoder: Decoder) {
     let mut buf = BytesMut::with_capacity(IDLE_READ_BUFFER);
+    let mut batch = Batch::default();
     let error = loop {
         let sentence = match decoder.decode(&mut buf) {
             Ok(Some(s)) => s,
             Ok(None) => {
+                batch.flush().await;
                 let idle = shared.in_flight.load(Ordering::Relaxed) == 0;
                 make_room(&mut buf, &decoder, idle);
                 match rd.read_buf(&mut buf).await {
@@ -783,16 +795,55 @@ async fn read_loop(shared: Arc<Shared>, mut rd: ReadHalf<BoxedTransport>, mut de
             Err(e) => break Error::Protocol(e),
         };
         match shared.route(reply) {
-            Ok(Some((tx, event))) => {
-                // A closed channel means the stream was dropped; its slot is
-                // already draining.
-                let _ = tx.send(event).await;
-            }
+            Ok(Some(delivery)) => batch.add(delivery).await,
             Ok(None) => {}
             Err(e) => break e,
         }
     };
+    batch.flush().await;
     shared.fail(error);
+}
+
+/// Most rows in one [`Event::Rows`]: bounds what a slow reader's channel
+/// holds (its capacity counts batches).
+const MAX_BATCH: usize = 64;
+
+/// Rows of one command waiting to be sent as one event.
+#[derive(Default)]
+struct Batch {
+    pending: Option<(mpsc::Sender<Event>, Vec<Row>)>,
+}
+
+impl Batch {
+    /// Adds a delivery: rows join the batch of their command; anything else
+    /// (another command's rows, an end) sends the batch first, so each
+    /// command sees its events in order.
+    async fn add(&mut self, (tx, event): Delivery) {
+        if let Event::Rows(rows) = event {
+            match &mut self.pending {
+                Some((to, batch)) if to.same_channel(&tx) && batch.len() < MAX_BATCH => {
+                    batch.extend(rows);
+                }
+                _ => {
+                    self.flush().await;
+                    self.pending = Some((tx, rows));
+                }
+            }
+            return;
+        }
+        self.flush().await;
+        // A closed channel means the stream was dropped; its slot is already
+        // draining.
+        let _ = tx.send(event).await;
+    }
+
+    /// Sends the batch (before the loop waits for the router, so no row
+    /// waits on the network).
+    async fn flush(&mut self) {
+        if let Some((tx, rows)) = self.pending.take() {
+            let _ = tx.send(Event::Rows(rows)).await;
+        }
+    }
 }
 
 async fn write_loop(
@@ -891,6 +942,40 @@ mod tests {
 
     fn soon() -> Instant {
         Instant::now() + Duration::from_secs(5)
+    }
+
+    #[tokio::test]
+    async fn rows_arriving_together_are_batched_per_command_and_keep_their_order() {
+        let (session, mut router) = pair(SessionOptions::default());
+        let mut a = session
+            .command(&Command::new("/ip/firewall/filter/print"))
+            .unwrap();
+        let mut b = session
+            .command(&Command::new("/ip/firewall/nat/print"))
+            .unwrap();
+        let ta = format!(".tag={}", tag_of(&router.read().await));
+        let tb = format!(".tag={}", tag_of(&router.read().await));
+        // One write: 150 rows of a (more than one batch), then b's rows and
+        // a's end interleaved; each command sees exactly its own, in order.
+        let mut out = Vec::new();
+        for i in 0..150 {
+            encode_sentence(["!re", &ta, &format!("=n={i}")], &mut out).unwrap();
+        }
+        encode_sentence(["!re", &tb, "=n=b0"], &mut out).unwrap();
+        encode_sentence(["!done", &ta], &mut out).unwrap();
+        encode_sentence(["!re", &tb, "=n=b1"], &mut out).unwrap();
+        encode_sentence(["!done", &tb], &mut out).unwrap();
+        router.send_raw(&out).await;
+        for i in 0..150 {
+            let row = a.next().await.unwrap().unwrap();
+            assert_eq!(row.str("n"), Some(i.to_string().as_str()));
+        }
+        assert!(a.next().await.unwrap().is_none());
+        assert!(a.next().await.unwrap().is_none(), "stays ended");
+        assert_eq!(b.next().await.unwrap().unwrap().str("n"), Some("b0"));
+        assert_eq!(b.next().await.unwrap().unwrap().str("n"), Some("b1"));
+        assert!(b.next().await.unwrap().is_none());
+        assert_eq!(session.in_flight(), 0);
     }
 
     #[tokio::test]
