@@ -120,9 +120,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/-/reload", post(admin::reload))
         .route("/-/healthy", get(admin::healthy))
         .route("/-/ready", get(admin::ready))
-        // Prometheus' own scrape path favours speed over ratio too: level 1
-        // keeps a 10 MB exposition at ~10% of its size in a fraction of the
-        // time of the default level (BENCHMARKS.md, "Fast at scale").
+        // The other endpoints' gzip; /probe compresses its body itself as
+        // it renders (a response with a Content-Encoding is left alone here).
+        // Level 1 as there: Prometheus favours speed over ratio too.
         .layer(
             CompressionLayer::new()
                 .gzip(true)
