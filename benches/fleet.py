@@ -46,6 +46,7 @@ Exit status 1 when a target is missed, so a regression is loud.
 import argparse
 import asyncio
 import collections
+import contextlib
 import gc
 import gzip
 import json
@@ -547,7 +548,11 @@ def report(out, checks):
         print(f"{'ok  ' if ok else 'FAIL'} {name}: {text}")
 
 
-async def main_async(args):
+@contextlib.asynccontextmanager
+async def running_fleet(args):
+    """The simulator, the exporter (config file naming every router) and each
+    router's probing loop, started; yields (fleet, exporter, sim, loops) and
+    stops both processes on the way out."""
     raise_fd_limit()
     sim, addresses, control = start_sim(args.sim, args.routers)
     connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=90)
@@ -557,94 +562,89 @@ async def main_async(args):
             exporter, base = await start_exporter(args.exporter, config, http)
             try:
                 fleet = Fleet(args, http, base, control, list(addresses))
-                sampler = Sampler(exporter)
-                sampler_task = asyncio.create_task(sampler.run())
                 loops = [asyncio.create_task(fleet.router_loop(r, i * args.interval / args.routers))
                          for i, r in enumerate(fleet.routers)]
-                rebooter = asyncio.create_task(fleet.rebooter())
-                await asyncio.sleep(args.interval + SCRAPE_TIMEOUT)  # every router logged in
-                out = {"routers": args.routers, "interval": args.interval,
-                       "block_seconds": args.block_seconds, "faulty": args.faulty}
-                await run_blocks(fleet, exporter, sim, args, out)
-                rebooter.cancel()
-                await recovery(fleet, exporter, args, loops, out)
-                if args.soak:
-                    await soak(fleet, exporter, args, out)
-                sampler_task.cancel()
-                out["peak_rss_kib"] = max(sampler.peak, exporter.hwm_kib())
-                summarize(fleet, out)
+                yield fleet, exporter, sim, loops
             finally:
                 exporter.popen.terminate()
                 sim.popen.terminate()
+
+
+async def main_async(args):
+    async with running_fleet(args) as (fleet, exporter, sim, loops):
+        sampler = Sampler(exporter)
+        sampler_task = asyncio.create_task(sampler.run())
+        rebooter = asyncio.create_task(fleet.rebooter())
+        await asyncio.sleep(args.interval + SCRAPE_TIMEOUT)  # every router logged in
+        out = {"routers": args.routers, "interval": args.interval,
+               "block_seconds": args.block_seconds, "faulty": args.faulty}
+        await run_blocks(fleet, exporter, sim, args, out)
+        rebooter.cancel()
+        await recovery(fleet, exporter, args, loops, out)
+        if args.soak:
+            await soak(fleet, exporter, args, out)
+        sampler_task.cancel()
+        out["peak_rss_kib"] = max(sampler.peak, exporter.hwm_kib())
+        summarize(fleet, out)
     return out
 
 
 async def steady_async(args):
     """`--steady`: the fleet healthy for `--block-seconds` after a warm-up
     interval, nothing else (issue 11's fleet targets)."""
-    raise_fd_limit()
-    sim, addresses, control = start_sim(args.sim, args.routers)
-    connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=90)
-    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as http:
-        with tempfile.TemporaryDirectory() as directory:
-            config = write_config(addresses, directory)
-            exporter, base = await start_exporter(args.exporter, config, http)
-            try:
-                args.faulty = 0.0
-                fleet = Fleet(args, http, base, control, list(addresses))
-                loops = [asyncio.create_task(fleet.router_loop(r, i * args.interval / args.routers))
-                         for i, r in enumerate(fleet.routers)]
-                await asyncio.sleep(args.interval + SCRAPE_TIMEOUT)  # every router logged in
-                # The client's garbage collector, walking thousands of tasks
-                # and connections, stalled it for up to a second and then
-                # fired the probes it owed at once (seen at 5,000 routers as
-                # the exporter shedding the burst): off while measuring.
-                gc.collect()
-                gc.freeze()
-                gc.disable()
-                fleet.set_phase("healthy")
-                fleet.lateness.clear()
-                stats_before = await fleet.router_stats()
-                sampler = Sampler(exporter)
-                sampler_task = asyncio.create_task(sampler.run())
-                before = (time.monotonic(), exporter.cpu(), sim.cpu())
-                await asyncio.sleep(args.block_seconds)
-                elapsed = time.monotonic() - before[0]
-                out = {"routers": args.routers, "interval": args.interval, "seconds": elapsed,
-                       "exporter_cpu_pct": 100 * (exporter.cpu() - before[1]) / elapsed,
-                       "sim_cpu_pct": 100 * (sim.cpu() - before[2]) / elapsed,
-                       "rss_kib_end": exporter.rss_kib(), "rss_kib_peak": sampler.peak}
-                stats_after = await fleet.router_stats()
-                fleet.set_phase("done")
-                sampler_task.cancel()
-                fleet.stopping = True
-                for loop in loops:
-                    loop.cancel()
-                walls = [w for p, _, _, w, _, _ in fleet.records if p == "healthy"]
-                out.update({
-                    "probes": len(walls),
-                    "failures": sum(1 for p, _, _, _, ok, _ in fleet.records
-                                    if p == "healthy" and not ok),
-                    # -1: no answer within the scrape timeout; 200: success 0.
-                    "failure_statuses": dict(collections.Counter(
-                        status for p, _, _, _, ok, status in fleet.records
-                        if p == "healthy" and not ok)),
-                    "p50_ms": 1000 * percentile(walls, 0.5),
-                    "p99_ms": 1000 * percentile(walls, 0.99),
-                    "client_late_p99_ms": 1000 * percentile(fleet.lateness, 0.99),
-                    "client_late_max_ms": 1000 * max(fleet.lateness, default=0.0),
-                    "sessions_per_router": max(stats_after[r]["connections_accepted"]
-                                               for r in fleet.routers),
-                    "new_sessions": sum(stats_after[r]["connections_accepted"]
-                                        - stats_before[r]["connections_accepted"]
-                                        for r in fleet.routers),
-                    "new_logins": sum(stats_after[r]["logins_ok"] - stats_before[r]["logins_ok"]
-                                      for r in fleet.routers),
-                })
-            finally:
-                exporter.popen.terminate()
-                sim.popen.terminate()
+    args.faulty = 0.0
+    async with running_fleet(args) as (fleet, exporter, sim, loops):
+        await asyncio.sleep(args.interval + SCRAPE_TIMEOUT)  # every router logged in
+        # The client's garbage collector, walking thousands of tasks and
+        # connections, stalled it for up to a second and then fired the
+        # probes it owed at once (seen at 5,000 routers as the exporter
+        # shedding the burst): off while measuring.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        fleet.set_phase("healthy")
+        fleet.lateness.clear()
+        stats_before = await fleet.router_stats()
+        sampler = Sampler(exporter)
+        sampler_task = asyncio.create_task(sampler.run())
+        before = (time.monotonic(), exporter.cpu(), sim.cpu())
+        await asyncio.sleep(args.block_seconds)
+        elapsed = time.monotonic() - before[0]
+        out = {"routers": args.routers, "interval": args.interval, "seconds": elapsed,
+               "exporter_cpu_pct": 100 * (exporter.cpu() - before[1]) / elapsed,
+               "sim_cpu_pct": 100 * (sim.cpu() - before[2]) / elapsed,
+               "rss_kib_end": exporter.rss_kib(), "rss_kib_peak": sampler.peak}
+        stats_after = await fleet.router_stats()
+        fleet.set_phase("done")
+        sampler_task.cancel()
+        fleet.stopping = True
+        for loop in loops:
+            loop.cancel()
+        out.update(steady_figures(fleet, stats_before, stats_after))
     return out
+
+
+def steady_figures(fleet, stats_before, stats_after):
+    """Latency, failures, client lateness, sessions and logins of the
+    measured (healthy) phase."""
+    walls = [w for p, _, _, w, _, _ in fleet.records if p == "healthy"]
+    failed = [status for p, _, _, _, ok, status in fleet.records if p == "healthy" and not ok]
+    return {
+        "probes": len(walls),
+        "failures": len(failed),
+        # -1: no answer within the scrape timeout; 200: success 0.
+        "failure_statuses": dict(collections.Counter(failed)),
+        "p50_ms": 1000 * percentile(walls, 0.5),
+        "p99_ms": 1000 * percentile(walls, 0.99),
+        "client_late_p99_ms": 1000 * percentile(fleet.lateness, 0.99),
+        "client_late_max_ms": 1000 * max(fleet.lateness, default=0.0),
+        "sessions_per_router": max(stats_after[r]["connections_accepted"]
+                                   for r in fleet.routers),
+        "new_sessions": sum(stats_after[r]["connections_accepted"]
+                            - stats_before[r]["connections_accepted"] for r in fleet.routers),
+        "new_logins": sum(stats_after[r]["logins_ok"] - stats_before[r]["logins_ok"]
+                          for r in fleet.routers),
+    }
 
 
 def steady_report(out):

@@ -156,15 +156,9 @@ async fn v6_skips_missing_ipv6_nat() {
 fn series(f: &[Family]) -> BTreeSet<(String, Vec<String>)> {
     f.iter()
         .flat_map(|f| {
-            f.samples.iter().map(|s| {
-                (
-                    f.desc.name.to_string(),
-                    s.labels
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<String>>(),
-                )
-            })
+            f.samples
+                .iter()
+                .map(|s| (f.desc.name.to_string(), s.label_strings()))
         })
         .collect()
 }

@@ -118,15 +118,7 @@ async fn package_update_available_only_from_what_the_router_knows() {
         let sim = simulator(kind, 4, Duration::ZERO).await;
         let update = |f: &[Family]| -> Vec<(Vec<String>, f64)> {
             samples_named(f, "mikrotik_system_package_update_available")
-                .map(|s| {
-                    (
-                        s.labels
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<String>>(),
-                        s.value.as_f64(),
-                    )
-                })
+                .map(|s| (s.label_strings(), s.value.as_f64()))
                 .collect()
         };
         let current = update(&collect_on(&sim, 0).await);

@@ -115,17 +115,7 @@ async fn roaming_peers_keep_their_series() {
         let f = group::collect("wireguard", &ctx).await.expect("collects");
         let mut names: Vec<_> = f
             .iter()
-            .flat_map(|f| {
-                f.samples.iter().map(|s| {
-                    (
-                        f.desc.name,
-                        s.labels
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<String>>(),
-                    )
-                })
-            })
+            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.label_strings())))
             .collect();
         names.sort();
         series.push(names);

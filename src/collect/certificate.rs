@@ -202,15 +202,7 @@ mod tests {
 
     fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, f64)> {
         samples_named(families, name)
-            .map(|s| {
-                (
-                    s.labels
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<String>>(),
-                    s.value.as_f64(),
-                )
-            })
+            .map(|s| (s.label_strings(), s.value.as_f64()))
             .collect()
     }
 

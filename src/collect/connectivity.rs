@@ -454,15 +454,7 @@ mod tests {
         let up: Vec<(Vec<String>, Value)> = f[0]
             .samples
             .iter()
-            .map(|s| {
-                (
-                    s.labels
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<String>>(),
-                    s.value,
-                )
-            })
+            .map(|s| (s.label_strings(), s.value))
             .collect();
         assert_eq!(
             up,

@@ -664,14 +664,7 @@ mod tests {
             Some(-4.3)
         );
         let info = samples_named(&f, "mikrotik_ethernet_sfp_info").next();
-        let labels = info
-            .map(|s| {
-                s.labels
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<String>>()
-            })
-            .unwrap_or_default();
+        let labels = info.map(|s| s.label_strings()).unwrap_or_default();
         assert_eq!((labels[3].as_str(), labels[8].as_str()), ("FS", "n/a"));
     }
 

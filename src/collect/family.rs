@@ -133,6 +133,13 @@ pub struct Sample {
     pub value: Value,
 }
 
+impl Sample {
+    /// The label values as owned strings, for comparisons in tests.
+    pub fn label_strings(&self) -> Vec<String> {
+        self.labels.iter().map(ToString::to_string).collect()
+    }
+}
+
 /// A family with its samples.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Family {

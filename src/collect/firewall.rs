@@ -319,16 +319,13 @@ mod tests {
     }
 
     /// `assemble` over prints that returned `results`.
-    fn assembled<'t>(
-        results: impl IntoIterator<Item = (&'t Table, Result<Vec<Row>, GroupError>)>,
+    fn assembled(
+        results: impl IntoIterator<Item = (&'static Table, Result<Vec<Row>, GroupError>)>,
         trace: &Trace,
     ) -> Result<Vec<Family>, GroupError> {
         let built: Vec<_> = results
             .into_iter()
-            .map(|(t, r)| {
-                let table = TABLES.iter().find(|x| x.command == t.command).unwrap();
-                (t, r.map(|rows| table_series(table, &rows, &KEEP)))
-            })
+            .map(|(t, r)| (t, r.map(|rows| table_series(t, &rows, &KEEP))))
             .collect();
         assemble(built, trace)
     }

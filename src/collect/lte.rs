@@ -454,12 +454,7 @@ mod tests {
             (Some("registered".into()), states)
         );
         let info: Vec<Vec<String>> = samples_named(&f, "mikrotik_lte_info")
-            .map(|s| {
-                s.labels
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<String>>()
-            })
+            .map(|s| s.label_strings())
             .collect();
         assert_eq!(
             info,

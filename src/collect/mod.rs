@@ -421,15 +421,7 @@ pub(crate) mod fixture {
     /// Every sample of `name` as `(labels, value)`, in emission order.
     pub fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
         super::family::samples_named(families, name)
-            .map(|s| {
-                (
-                    s.labels
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<String>>(),
-                    s.value,
-                )
-            })
+            .map(|s| (s.label_strings(), s.value))
             .collect()
     }
 
@@ -438,17 +430,7 @@ pub(crate) mod fixture {
     pub fn series(families: &[Family]) -> Vec<(&'static str, Vec<String>)> {
         let mut out: Vec<_> = families
             .iter()
-            .flat_map(|f| {
-                f.samples.iter().map(|s| {
-                    (
-                        f.desc.name,
-                        s.labels
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<String>>(),
-                    )
-                })
-            })
+            .flat_map(|f| f.samples.iter().map(|s| (f.desc.name, s.label_strings())))
             .collect();
         out.sort();
         out
@@ -460,13 +442,7 @@ pub(crate) mod fixture {
         for family in families {
             for s in &family.samples {
                 assert!(
-                    seen.insert((
-                        family.desc.name,
-                        s.labels
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<String>>()
-                    )),
+                    seen.insert((family.desc.name, s.label_strings())),
                     "duplicate {} {:?}",
                     family.desc.name,
                     s.labels

@@ -171,15 +171,7 @@ mod tests {
 
     fn samples(family: &Family) -> Vec<(Vec<String>, Value)> {
         samples_named(std::slice::from_ref(family), family.desc.name)
-            .map(|s| {
-                (
-                    s.labels
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<String>>(),
-                    s.value,
-                )
-            })
+            .map(|s| (s.label_strings(), s.value))
             .collect()
     }
 

@@ -36,13 +36,7 @@ impl Format {
     pub fn negotiate(accept: Option<&str>) -> Self {
         let mut openmetrics = 0.0f64;
         let mut text = 0.0f64;
-        for range in accept.unwrap_or_default().split(',') {
-            let mut parts = range.split(';').map(str::trim);
-            let media = parts.next().unwrap_or_default().to_ascii_lowercase();
-            let q = parts
-                .find_map(|p| p.strip_prefix("q="))
-                .and_then(|q| q.parse::<f64>().ok())
-                .unwrap_or(1.0);
+        for (media, q) in weighted(accept) {
             match media.as_str() {
                 "application/openmetrics-text" => openmetrics = openmetrics.max(q),
                 "text/plain" | "text/*" | "*/*" => text = text.max(q),
@@ -65,18 +59,26 @@ impl Format {
     }
 }
 
-/// True when an `Accept-Encoding` header takes gzip (`gzip`, `x-gzip` or `*`
-/// with a q-value above 0; an explicit `gzip;q=0` refuses it).
-pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
-    let mut gzip = None;
-    let mut any = None;
-    for coding in accept_encoding.unwrap_or_default().split(',') {
-        let mut parts = coding.split(';').map(str::trim);
+/// The entries of an `Accept`-style header (`name;param;q=0.5, …`) as
+/// lower-cased names with their q-values (1 when absent or unreadable).
+fn weighted(header: Option<&str>) -> impl Iterator<Item = (String, f64)> + '_ {
+    header.unwrap_or_default().split(',').map(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default().to_ascii_lowercase();
         let q = parts
             .find_map(|p| p.strip_prefix("q="))
             .and_then(|q| q.parse::<f64>().ok())
             .unwrap_or(1.0);
+        (name, q)
+    })
+}
+
+/// True when an `Accept-Encoding` header takes gzip (`gzip`, `x-gzip` or `*`
+/// with a q-value above 0; an explicit `gzip;q=0` refuses it).
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for (name, q) in weighted(accept_encoding) {
         match name.as_str() {
             "gzip" | "x-gzip" => gzip = Some(q > 0.0),
             "*" => any = Some(q > 0.0),
@@ -118,7 +120,10 @@ where
     I::IntoIter: Clone,
 {
     let families = families.into_iter();
-    let mut gzip = GzipWriter::new(rendered_size(families.clone(), extra) / 6);
+    // A first guess at the compressed size (about 10 bytes a series at
+    // level 1), without walking every label as the plain size would.
+    let series: usize = families.clone().map(|f| f.samples.len()).sum();
+    let mut gzip = GzipWriter::new(series * 12);
     let mut out = String::with_capacity(CHUNK + 1024);
     let mut flush = |text: &mut String| {
         if text.len() >= CHUNK {

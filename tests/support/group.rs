@@ -175,13 +175,7 @@ pub fn assert_no_duplicate_series(families: &[Family]) {
     for f in families {
         for s in &f.samples {
             assert!(
-                seen.insert((
-                    f.desc.name,
-                    s.labels
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<String>>()
-                )),
+                seen.insert((f.desc.name, s.label_strings())),
                 "duplicate {} {:?}",
                 f.desc.name,
                 s.labels
@@ -193,7 +187,7 @@ pub fn assert_no_duplicate_series(families: &[Family]) {
 /// Every sample of the family `name` as (label values, value), in order.
 pub fn samples(families: &[Family], name: &str) -> Vec<(Vec<String>, Value)> {
     samples_named(families, name)
-        .map(|s| (s.labels.iter().map(ToString::to_string).collect(), s.value))
+        .map(|s| (s.label_strings(), s.value))
         .collect()
 }
 
